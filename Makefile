@@ -1,0 +1,25 @@
+# Chess platform: one Makefile, one include per area (mk/*.mk).
+# Each area appends its targets to TEST_TARGETS / LINT_TARGETS.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+STACK ?= dev
+GO ?= go
+export GOFLAGS ?= -mod=mod
+
+TEST_TARGETS :=
+LINT_TARGETS :=
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help test lint tidy
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+test: $(TEST_TARGETS) ## run every test (Go, scripts, web, browser)
+
+lint: $(LINT_TARGETS) ## gofmt, go vet, staticcheck, shellcheck, actionlint, eslint
+
+tidy: ## go mod tidy
+	$(GO) mod tidy
