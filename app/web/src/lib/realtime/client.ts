@@ -1,0 +1,585 @@
+// Framework-free real-time client for protocol v1 (shared/design/protocol.md).
+//
+// What it guarantees to its user:
+//  - Messages sent with an ack id are retransmitted every `resendMs` until the server acks them
+//    (or rejects them with an error whose `ref` is their id), and all of them again after every
+//    reconnect. The server dedupes by ack id (and moves by ply), so retransmission is safe.
+//  - Application-level ping every `pingIntervalMs` after each pong; no pong within
+//    `pongTimeoutMs` closes the socket and reconnects with exponential backoff and jitter.
+//  - Every watched game is re-watched on (re)connect with the last version seen. Versioned game
+//    events are delivered exactly once and in order: v <= last is dropped, a gap (v > last + 1) is
+//    not delivered and triggers a resync (re-watch with the last v; if that does not close the
+//    gap within `resyncTimeoutMs`, the full state is loaded with `loadState`).
+//  - The same code speaks to the backend's direct `/ws?token=` endpoint and to an API Gateway
+//    `wss://<api>/<stage>?token=` URL: only the URL differs.
+//
+// Timers and the clock come from `scheduler` (globals by default) so tests can use fake timers.
+
+import {
+  type Envelope,
+  type ServerError,
+  STATE_EVENTS,
+  VERSIONED_EVENTS,
+  gameOf,
+  parseEnvelope,
+  parseError,
+  versionOf,
+} from './protocol';
+
+/** The subset of the browser WebSocket API the client uses (the npm `ws` client fits too). */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface Scheduler {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+}
+
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface SendResult {
+  ok: boolean;
+  error?: ServerError;
+}
+
+export interface ClientOptions {
+  /** Base WebSocket URL from runtime config (direct `/ws` or API Gateway stage URL), without token. */
+  url: string;
+  token: string;
+  socketFactory?: SocketFactory;
+  scheduler?: Scheduler;
+  resendMs?: number;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  resyncTimeoutMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  random?: () => number;
+  /** First ack id; see defaultFirstAckId. */
+  firstAckId?: number;
+  /** HTTP fallback for resync: resolves to the full state of a game (GET /api/games/{id}). */
+  loadState?: (game: string) => Promise<unknown>;
+}
+
+export interface ClientEvents {
+  status: (status: ConnectionStatus) => void;
+  /** Every server message except `ack` and `pong`, after version filtering. */
+  message: (env: Envelope) => void;
+  /** A message the client sent was rejected (error with a matching `ref`), or any other server error. */
+  error: (err: ServerError) => void;
+  /** New one-way lag estimate in ms (half the smoothed ping round trip). */
+  lag: (ms: number) => void;
+}
+
+type Listener<K extends keyof ClientEvents> = ClientEvents[K];
+
+interface Pending {
+  frame: string;
+  env: Envelope;
+  timer: unknown;
+  resolve: (r: SendResult) => void;
+}
+
+interface Watched {
+  v: number;
+  /** A resync is in progress (re-watch sent, waiting for the gap to close). */
+  resyncing: boolean;
+  resyncTimer: unknown;
+}
+
+const OPEN = 1;
+
+/** Messages that never get an ack id: they are idempotent, periodic, or replayed on reconnect. */
+const NO_ACK: ReadonlySet<string> = new Set(['ping', 'watch', 'unwatch']);
+
+export const globalScheduler: Scheduler = {
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
+  now: () => Date.now(),
+};
+
+/**
+ * Ack ids must not repeat within a game for the same player, or the server would take a new
+ * message for a duplicate of an old one. A page reload restarts the counter, so it starts from
+ * the wall clock in ms (mod 2e9, to stay a 32-bit positive integer): a collision would need more
+ * than one acked message per millisecond between two page loads.
+ */
+export function defaultFirstAckId(now: number): number {
+  return (Math.floor(now) % 2_000_000_000) + 1;
+}
+
+/**
+ * Adds the session token to a WebSocket URL. Works for `ws://host:8080/ws` and for
+ * `wss://<api>.execute-api.<region>.amazonaws.com/<stage>` (with or without an existing query).
+ */
+export function buildSocketUrl(base: string, token: string): string {
+  const u = new URL(base);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
+    throw new Error(`WebSocket URL must be ws:// or wss://, got ${u.protocol}`);
+  }
+  u.searchParams.set('token', token);
+  return u.toString();
+}
+
+function browserSocket(url: string): SocketLike {
+  return new WebSocket(url) as unknown as SocketLike;
+}
+
+function frameText(data: unknown): string | null {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
+  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
+  return null;
+}
+
+export class RealtimeClient {
+  private readonly opts: Required<Omit<ClientOptions, 'loadState' | 'firstAckId'>> &
+    Pick<ClientOptions, 'loadState'>;
+  private readonly sched: Scheduler;
+  private socket: SocketLike | null = null;
+  private statusValue: ConnectionStatus = 'connecting';
+  private stopped = false;
+  private started = false;
+  private nextAck: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly watched = new Map<string, Watched>();
+  private readonly listeners: { [K in keyof ClientEvents]: Set<Listener<K>> } = {
+    status: new Set(),
+    message: new Set(),
+    error: new Set(),
+    lag: new Set(),
+  };
+  private attempt = 0;
+  private reconnectTimer: unknown = null;
+  private connectTimer: unknown = null;
+  private pingTimer: unknown = null;
+  private pongTimer: unknown = null;
+  private pingSentAt: number | null = null;
+  private rttSamples = 0;
+  private rttAvg = 0;
+
+  constructor(options: ClientOptions) {
+    this.sched = options.scheduler ?? globalScheduler;
+    this.opts = {
+      url: options.url,
+      token: options.token,
+      socketFactory: options.socketFactory ?? browserSocket,
+      scheduler: this.sched,
+      resendMs: options.resendMs ?? 2500,
+      pingIntervalMs: options.pingIntervalMs ?? 2500,
+      pongTimeoutMs: options.pongTimeoutMs ?? 9000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 9000,
+      resyncTimeoutMs: options.resyncTimeoutMs ?? 5000,
+      backoffInitialMs: options.backoffInitialMs ?? 500,
+      backoffMaxMs: options.backoffMaxMs ?? 10_000,
+      random: options.random ?? Math.random,
+      loadState: options.loadState,
+    };
+    this.nextAck = options.firstAckId ?? defaultFirstAckId(this.sched.now());
+    // Fail early on a bad URL rather than in a reconnect loop.
+    buildSocketUrl(this.opts.url, this.opts.token);
+  }
+
+  get status(): ConnectionStatus {
+    return this.statusValue;
+  }
+
+  /** One-way lag estimate in ms: half the smoothed ping round trip, 0 before the first pong. */
+  get lagMs(): number {
+    return Math.min(10_000, Math.max(0, Math.round(this.rttAvg / 2)));
+  }
+
+  /** Number of sent messages still waiting for their ack. */
+  get unacked(): number {
+    return this.pending.size;
+  }
+
+  /** Last version seen for a watched game (0 if none yet), undefined if not watched. */
+  versionOf(game: string): number | undefined {
+    return this.watched.get(game)?.v;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, fn: ClientEvents[K]): () => void {
+    (this.listeners[event] as Set<ClientEvents[K]>).add(fn);
+    return () => {
+      (this.listeners[event] as Set<ClientEvents[K]>).delete(fn);
+    };
+  }
+
+  connect(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.open();
+  }
+
+  /** Closes for good: no reconnect; unacked sends resolve with `closed`. */
+  close(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearTimers();
+    for (const w of this.watched.values()) this.sched.clearTimeout(w.resyncTimer);
+    for (const [id, p] of this.pending) {
+      this.sched.clearTimeout(p.timer);
+      p.resolve({ ok: false, error: { code: 'closed', msg: 'client closed', ref: id } });
+    }
+    this.pending.clear();
+    const s = this.socket;
+    this.socket = null;
+    if (s) {
+      this.detach(s);
+      try {
+        s.close(1000, 'bye');
+      } catch {
+        // already closing
+      }
+    }
+    this.setStatus('closed');
+  }
+
+  /**
+   * Sends a client message. Everything except ping/watch/unwatch gets an ack id and is
+   * retransmitted until acked; the promise resolves (never rejects) when the server acks or
+   * rejects it. While disconnected the message waits and goes out on the next connect.
+   */
+  send(t: string, d?: unknown): Promise<SendResult> {
+    if (this.stopped) {
+      return Promise.resolve({ ok: false, error: { code: 'closed', msg: 'client closed', ref: null } });
+    }
+    if (NO_ACK.has(t)) {
+      this.transmitRaw({ t, ...(d === undefined ? {} : { d }) });
+      return Promise.resolve({ ok: true });
+    }
+    const a = this.nextAck++;
+    const env: Envelope = { t, ...(d === undefined ? {} : { d }), a };
+    const frame = JSON.stringify(env);
+    return new Promise<SendResult>((resolve) => {
+      const p: Pending = { frame, env, timer: null, resolve };
+      this.pending.set(a, p);
+      if (this.isOpen()) this.transmitPending(a, p);
+    });
+  }
+
+  /** Plays a move; `l` (lag compensation request) is half the measured ping round trip. */
+  move(game: string, uci: string, ply: number): Promise<SendResult> {
+    return this.send('move', { game, u: uci, ply, l: this.lagMs });
+  }
+
+  /** Subscribes to a game; re-sent with the last seen version after every reconnect. */
+  watch(game: string, sinceV = 0): void {
+    let w = this.watched.get(game);
+    if (!w) {
+      w = { v: sinceV, resyncing: false, resyncTimer: null };
+      this.watched.set(game, w);
+    }
+    this.transmitRaw({ t: 'watch', d: { game, v: w.v } });
+  }
+
+  unwatch(game: string): void {
+    const w = this.watched.get(game);
+    if (!w) return;
+    this.sched.clearTimeout(w.resyncTimer);
+    this.watched.delete(game);
+    this.transmitRaw({ t: 'unwatch', d: { game } });
+  }
+
+  // --- connection lifecycle -------------------------------------------------------------
+
+  private open(): void {
+    if (this.stopped) return;
+    this.setStatus(this.attempt === 0 && this.rttSamples === 0 ? 'connecting' : 'reconnecting');
+    let s: SocketLike;
+    try {
+      s = this.opts.socketFactory(buildSocketUrl(this.opts.url, this.opts.token));
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = s;
+    s.onopen = () => this.onOpen(s);
+    s.onmessage = (ev) => this.onFrame(s, ev.data);
+    s.onclose = () => this.onSocketGone(s);
+    s.onerror = () => {
+      // A close event follows an error; a socket that never opens is handled by connectTimer.
+    };
+    this.connectTimer = this.sched.setTimeout(() => {
+      if (this.socket === s && s.readyState !== OPEN) this.drop(s);
+    }, this.opts.connectTimeoutMs);
+  }
+
+  private onOpen(s: SocketLike): void {
+    if (this.socket !== s || this.stopped) return;
+    this.sched.clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.setStatus('open');
+    // Re-subscribe first so replayed events flow, then retransmit what was never acked.
+    for (const [game, w] of this.watched) this.transmitRaw({ t: 'watch', d: { game, v: w.v } });
+    for (const [a, p] of [...this.pending].sort((x, y) => x[0] - y[0])) this.transmitPending(a, p);
+    this.ping();
+  }
+
+  private onSocketGone(s: SocketLike): void {
+    if (this.socket !== s) return;
+    this.detach(s);
+    this.socket = null;
+    this.clearTimers();
+    // Pending resend timers stop; everything pending goes out again on the next open.
+    for (const p of this.pending.values()) {
+      this.sched.clearTimeout(p.timer);
+      p.timer = null;
+    }
+    this.scheduleReconnect();
+  }
+
+  /** Abandons a socket that is stuck (no pong, never opened) and reconnects. */
+  private drop(s: SocketLike): void {
+    try {
+      s.close(4000, 'timeout');
+    } catch {
+      // ignore
+    }
+    this.onSocketGone(s);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.setStatus('reconnecting');
+    const base = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** this.attempt);
+    // Full jitter on the upper half so many clients do not reconnect in lockstep.
+    const delay = Math.round(base / 2 + (base / 2) * this.opts.random());
+    this.attempt++;
+    this.sched.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = this.sched.setTimeout(() => {
+      this.reconnectTimer = null;
+      this.open();
+    }, delay);
+  }
+
+  private detach(s: SocketLike): void {
+    s.onopen = null;
+    s.onmessage = null;
+    s.onclose = null;
+    s.onerror = null;
+  }
+
+  private clearTimers(): void {
+    for (const t of [this.reconnectTimer, this.connectTimer, this.pingTimer, this.pongTimer]) {
+      this.sched.clearTimeout(t);
+    }
+    this.reconnectTimer = this.connectTimer = this.pingTimer = this.pongTimer = null;
+    this.pingSentAt = null;
+  }
+
+  private isOpen(): boolean {
+    return this.socket !== null && this.socket.readyState === OPEN && this.statusValue === 'open';
+  }
+
+  private setStatus(s: ConnectionStatus): void {
+    if (this.statusValue === s) return;
+    this.statusValue = s;
+    for (const fn of this.listeners.status) fn(s);
+  }
+
+  // --- sending ---------------------------------------------------------------------------
+
+  private transmitRaw(env: Envelope): void {
+    if (!this.isOpen()) return; // watch is replayed on open; ping restarts on open
+    this.socket!.send(JSON.stringify(env));
+  }
+
+  private transmitPending(a: number, p: Pending): void {
+    this.sched.clearTimeout(p.timer);
+    p.timer = this.sched.setTimeout(() => {
+      p.timer = null;
+      if (this.pending.get(a) === p && this.isOpen()) this.transmitPending(a, p);
+    }, this.opts.resendMs);
+    this.socket!.send(p.frame);
+  }
+
+  // --- ping ------------------------------------------------------------------------------
+
+  private ping(): void {
+    if (!this.isOpen()) return;
+    const s = this.socket!;
+    this.pingSentAt = this.sched.now();
+    this.transmitRaw({ t: 'ping' });
+    this.sched.clearTimeout(this.pongTimer);
+    this.pongTimer = this.sched.setTimeout(() => {
+      this.pongTimer = null;
+      if (this.socket === s) this.drop(s);
+    }, this.opts.pongTimeoutMs);
+  }
+
+  private onPong(): void {
+    if (this.pingSentAt === null) return; // unsolicited pong
+    const rtt = Math.max(0, this.sched.now() - this.pingSentAt);
+    this.pingSentAt = null;
+    this.sched.clearTimeout(this.pongTimer);
+    this.pongTimer = null;
+    this.attempt = 0; // the connection proved healthy; the next outage starts at the short delay
+    // lichess: plain mean of the first 4 samples, then an exponential average (mix 0.1).
+    this.rttSamples++;
+    this.rttAvg = this.rttSamples <= 4 ? this.rttAvg + (rtt - this.rttAvg) / this.rttSamples : this.rttAvg * 0.9 + rtt * 0.1;
+    for (const fn of this.listeners.lag) fn(this.lagMs);
+    this.sched.clearTimeout(this.pingTimer);
+    this.pingTimer = this.sched.setTimeout(() => {
+      this.pingTimer = null;
+      this.ping();
+    }, this.opts.pingIntervalMs);
+  }
+
+  // --- receiving -------------------------------------------------------------------------
+
+  private onFrame(s: SocketLike, data: unknown): void {
+    if (this.socket !== s) return;
+    const text = frameText(data);
+    const env = text === null ? null : parseEnvelope(text);
+    if (!env) return; // not ours to interpret; the server never sends this
+    switch (env.t) {
+      case 'pong':
+        this.onPong();
+        return;
+      case 'ack':
+        this.onAck(env.d);
+        return;
+      case 'error':
+        this.onError(env);
+        return;
+    }
+    if (VERSIONED_EVENTS.has(env.t)) {
+      this.onVersioned(env);
+      return;
+    }
+    if (STATE_EVENTS.has(env.t)) {
+      this.onState(env);
+      return;
+    }
+    this.emit(env);
+  }
+
+  private onAck(d: unknown): void {
+    if (typeof d !== 'number') return;
+    const p = this.pending.get(d);
+    if (!p) return; // duplicate ack of a retransmission: already done
+    this.sched.clearTimeout(p.timer);
+    this.pending.delete(d);
+    p.resolve({ ok: true });
+  }
+
+  private onError(env: Envelope): void {
+    const err = parseError(env.d);
+    if (err.ref !== null) {
+      const p = this.pending.get(err.ref);
+      // `unavailable`: not applied, a dependency is down. Keep it; the resend timer retries.
+      if (p && err.code !== 'unavailable') {
+        this.sched.clearTimeout(p.timer);
+        this.pending.delete(err.ref);
+        p.resolve({ ok: false, error: err });
+      }
+    }
+    for (const fn of this.listeners.error) fn(err);
+    this.emit(env);
+  }
+
+  private onVersioned(env: Envelope): void {
+    const game = gameOf(env);
+    const v = versionOf(env);
+    const w = game === undefined ? undefined : this.watched.get(game);
+    if (!w || v === undefined) {
+      this.emit(env); // not a game we track versions for
+      return;
+    }
+    if (v <= w.v) return; // already seen (replay overlap or duplicate)
+    if (v > w.v + 1) {
+      this.startResync(game!, w);
+      return;
+    }
+    w.v = v;
+    this.endResync(w);
+    this.emit(env);
+  }
+
+  private onState(env: Envelope): void {
+    const game = gameOf(env);
+    const v = versionOf(env);
+    if (game === undefined || v === undefined) {
+      this.emit(env);
+      return;
+    }
+    let w = this.watched.get(game);
+    if (!w) {
+      if (env.t !== 'gameStart') {
+        this.emit(env);
+        return;
+      }
+      // A game we play just started: track it from here and make sure we are subscribed.
+      w = { v, resyncing: false, resyncTimer: null };
+      this.watched.set(game, w);
+      this.transmitRaw({ t: 'watch', d: { game, v } });
+      this.emit(env);
+      return;
+    }
+    if (v < w.v) return; // older than what we already have
+    w.v = v;
+    this.endResync(w);
+    this.emit(env);
+  }
+
+  private startResync(game: string, w: Watched): void {
+    if (w.resyncing) return; // a replay is on its way; later events fill in behind it
+    w.resyncing = true;
+    this.transmitRaw({ t: 'watch', d: { game, v: w.v } });
+    w.resyncTimer = this.sched.setTimeout(() => {
+      w.resyncTimer = null;
+      if (!w.resyncing || this.watched.get(game) !== w) return;
+      void this.loadOverHttp(game, w);
+    }, this.opts.resyncTimeoutMs);
+  }
+
+  private endResync(w: Watched): void {
+    w.resyncing = false;
+    this.sched.clearTimeout(w.resyncTimer);
+    w.resyncTimer = null;
+  }
+
+  private async loadOverHttp(game: string, w: Watched): Promise<void> {
+    const load = this.opts.loadState;
+    if (!load) {
+      // No HTTP fallback: ask again over the socket; the server answers with events or a state.
+      w.resyncing = false;
+      this.startResync(game, w);
+      return;
+    }
+    let d: unknown;
+    try {
+      d = await load(game);
+    } catch {
+      d = undefined;
+    }
+    if (this.stopped || this.watched.get(game) !== w) return;
+    w.resyncing = false;
+    if (d === undefined) {
+      this.startResync(game, w);
+      return;
+    }
+    this.onState({ t: 'state', d });
+    // Re-subscribe from the loaded version so events after it are replayed, not lost.
+    this.transmitRaw({ t: 'watch', d: { game, v: w.v } });
+  }
+
+  private emit(env: Envelope): void {
+    for (const fn of this.listeners.message) fn(env);
+  }
+}
