@@ -38,6 +38,8 @@ export interface FullState {
   reason: string | null;
   drawOffer: Color | null;
   ratings?: { white?: RatingChange; black?: RatingChange } | null;
+  /** Backend addition to v1: whether the side to move's clock runs (absent from older servers). */
+  clockRunning?: boolean;
 }
 
 export interface MoveEvent {
@@ -174,6 +176,7 @@ export function parseFullState(x: unknown): FullState | null {
     reason: str(x.reason) ?? null,
     drawOffer: parseColor(x.drawOffer),
     ratings: parseRatings(x.ratings),
+    ...(typeof x.clockRunning === 'boolean' ? { clockRunning: x.clockRunning } : {}),
   };
 }
 

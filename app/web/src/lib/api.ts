@@ -1,0 +1,73 @@
+// Browser-side calls to the backend's HTTP API (same origin: the ALB in AWS, the Next server's
+// forwarder locally). Responses are untrusted JSON; callers parse what they use.
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let msg = `${res.status} ${res.statusText}`.trim();
+  let code: string | undefined;
+  try {
+    const body = (await res.json()) as { error?: unknown; msg?: unknown; message?: unknown; code?: unknown };
+    const text = [body.msg, body.message, body.error].find((x) => typeof x === 'string');
+    if (typeof text === 'string' && text) msg = text;
+    if (typeof body.code === 'string') code = body.code;
+    else if (typeof body.error === 'string') code = body.error;
+  } catch {
+    // not JSON
+  }
+  return new ApiError(res.status, msg, code);
+}
+
+export async function apiJson<T = unknown>(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string | null; signal?: AbortSignal } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (init.token) headers.Authorization = `Bearer ${init.token}`;
+  const res = await fetch(path, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    cache: 'no-store',
+    signal: init.signal,
+  });
+  if (!res.ok) throw await errorFrom(res);
+  return (await res.json()) as T;
+}
+
+export interface SessionResponse {
+  token: string;
+  player: { name: string; guest?: boolean };
+  expiresAt?: string;
+}
+
+export function parseSessionResponse(x: unknown): SessionResponse {
+  const o = x as Partial<SessionResponse> | null;
+  if (!o || typeof o.token !== 'string' || !o.player || typeof o.player.name !== 'string') {
+    throw new ApiError(502, 'unexpected answer from /api/sessions');
+  }
+  return o as SessionResponse;
+}
+
+export interface ClientConfig {
+  wsUrl: string;
+  transport: 'direct' | 'apigw';
+}
+
+export async function fetchConfig(signal?: AbortSignal): Promise<ClientConfig> {
+  const c = await apiJson<Partial<ClientConfig>>('/api/config', { signal });
+  if (typeof c.wsUrl !== 'string' || (c.transport !== 'direct' && c.transport !== 'apigw')) {
+    throw new ApiError(500, 'bad /api/config answer');
+  }
+  return { wsUrl: c.wsUrl, transport: c.transport };
+}
