@@ -1,0 +1,68 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+
+	"github.com/corentings/chess/v2"
+)
+
+// repKeyLen is the length of a repetition key: 12 bytes of SHA-256 in
+// unpadded base64url. 96 bits make an accidental collision among the at most
+// ~150 keys of one game negligible, and keep State small (~19 bytes a key in
+// JSON instead of ~60 for the position text).
+const repKeyLen = 16
+
+// repKey identifies a position for the repetition rules (FIDE 9.2.3): same
+// placement, same side to move, same castling rights, and the same e.p.
+// possibility. The e.p. square counts only when an e.p. capture is legal,
+// unlike the library's samePosition (defect 3), which compares the square
+// set after every double step. The clocks are not part of it.
+//
+// It may fill pos's move cache, so pos must belong to the caller.
+func repKey(pos *chess.Position) string {
+	ep := "-"
+	if sq := pos.EnPassantSquare(); sq != chess.NoSquare && epCaptureLegal(pos) {
+		ep = sq.String()
+	}
+	text := pos.Board().String() + " " + pos.Turn().String() + " " + pos.CastleRights().String() + " " + ep
+	sum := sha256.Sum256([]byte(text))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// epCaptureLegal reports whether the side to move has a legal e.p. capture.
+// ValidMoves only returns moves that do not leave the king in check, so a
+// pinned capturer (Sedlak's "illegal ep" positions) does not count.
+func epCaptureLegal(pos *chess.Position) bool {
+	for _, m := range pos.ValidMoves() {
+		if m.HasTag(chess.EnPassant) {
+			return true
+		}
+	}
+	return false
+}
+
+// wellFormedKey checks the shape of a stored key.
+func wellFormedKey(k string) bool {
+	if len(k) != repKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// occurrences counts how often key appears in keys.
+func occurrences(keys []string, key string) int {
+	n := 0
+	for _, k := range keys {
+		if k == key {
+			n++
+		}
+	}
+	return n
+}
