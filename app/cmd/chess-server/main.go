@@ -1,0 +1,232 @@
+// Command chess-server is the chess backend: the direct WebSocket transport, the API Gateway
+// integration endpoints and the HTTP API, over PostgreSQL and Redis, or over process memory in
+// single-instance mode when neither is configured.
+//
+// Every flag can also be set through the environment variable named in its help text; flags
+// win. Secrets (the token key, database and Redis passwords) come only from the environment,
+// where ECS injects them from Secrets Manager.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/backend"
+	"chessplatform/app/internal/store"
+	"chessplatform/app/internal/store/memstore"
+)
+
+type config struct {
+	listen          string
+	logLevel        slog.Level
+	tokenKey        []byte
+	tokenKeysOld    [][]byte
+	tokenTTL        time.Duration
+	allowedOrigins  []string
+	shutdownTimeout time.Duration
+	devInsecureKey  bool
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "chess-server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr *os.File) error {
+	cfg, err := parseConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if cfg.devInsecureKey {
+		log.Warn("TOKEN_KEY is not set: using a random key for this process (sessions end at restart); set TOKEN_KEY in every real deployment")
+	}
+	signer, err := authn.NewSigner(cfg.tokenKey, cfg.tokenKeysOld...)
+	if err != nil {
+		return fmt.Errorf("TOKEN_KEY: %w", err)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	stores, err := openStores(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
+
+	be, err := backend.New(ctx, backend.Options{
+		Durable: stores.durable, Live: stores.live, DurableName: stores.durableName, LiveName: stores.liveName,
+		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL,
+	})
+	if err != nil {
+		return err
+	}
+	mux := be.Handler
+	httpSrv := &http.Server{
+		Addr:              cfg.listen,
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.ListenAndServe() }()
+	log.Info("chess-server listening", "addr", cfg.listen)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining connections", "timeout", cfg.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	// Stop accepting new requests first, then tell WebSocket clients to reconnect elsewhere.
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	if err := be.Shutdown(sctx); err != nil {
+		log.Warn("backend shutdown", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+type stores struct {
+	durable               store.Durable
+	live                  store.Live
+	durableName, liveName string
+	close                 func()
+}
+
+// openStores picks the storage: PostgreSQL and Redis when configured, memory otherwise.
+func openStores(_ context.Context, getenv func(string) string, log *slog.Logger) (stores, error) {
+	dsn, redisURL := getenv("DATABASE_URL"), getenv("REDIS_URL")
+	if dsn != "" || redisURL != "" {
+		return stores{}, errors.New("DATABASE_URL/REDIS_URL are set but this build has no PostgreSQL/Redis stores yet")
+	}
+	log.Info("single-instance mode: no DATABASE_URL or REDIS_URL; games and accounts live in memory and are lost at exit")
+	now := func() int64 { return time.Now().UnixMilli() }
+	return stores{
+		durable: memstore.NewDurable(), live: memstore.NewLive(now),
+		durableName: "memory-durable", liveName: "memory-live", close: func() {},
+	}, nil
+}
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	fs := flag.NewFlagSet("chess-server", flag.ContinueOnError)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	listen := fs.String("listen", env("LISTEN_ADDR", ":8080"), "listen address (env LISTEN_ADDR)")
+	level := fs.String("log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error (env LOG_LEVEL)")
+	ttlDefault, err := envDuration(getenv, "TOKEN_TTL", 24*time.Hour)
+	if err != nil {
+		return config{}, err
+	}
+	shutdownDefault, err := envDuration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second)
+	if err != nil {
+		return config{}, err
+	}
+	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
+	origins := fs.String("allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated extra browser origins (host patterns) allowed on /ws (env ALLOWED_ORIGINS)")
+	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long to drain connections on SIGTERM (env SHUTDOWN_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown}
+	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return config{}, fmt.Errorf("log level %q: must be debug, info, warn or error", *level)
+	}
+	if *ttl < time.Minute || *ttl > 30*24*time.Hour {
+		return config{}, fmt.Errorf("token TTL %s: must be between 1m and 720h", *ttl)
+	}
+	if *shutdown <= 0 {
+		return config{}, fmt.Errorf("shutdown timeout %s: must be positive", *shutdown)
+	}
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.allowedOrigins = append(cfg.allowedOrigins, o)
+		}
+	}
+	key, err := decodeKey(getenv("TOKEN_KEY"))
+	if err != nil {
+		return config{}, fmt.Errorf("TOKEN_KEY: %w", err)
+	}
+	if key == nil {
+		if getenv("CHESS_ENV") == "production" {
+			return config{}, errors.New("TOKEN_KEY is required when CHESS_ENV=production")
+		}
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // never fails (Go 1.24+)
+		cfg.devInsecureKey = true
+	}
+	cfg.tokenKey = key
+	for _, old := range strings.Split(getenv("TOKEN_KEYS_PREVIOUS"), ",") {
+		if old = strings.TrimSpace(old); old == "" {
+			continue
+		}
+		k, err := decodeKey(old)
+		if err != nil {
+			return config{}, fmt.Errorf("TOKEN_KEYS_PREVIOUS: %w", err)
+		}
+		cfg.tokenKeysOld = append(cfg.tokenKeysOld, k)
+	}
+	return cfg, nil
+}
+
+// decodeKey accepts a hex or base64 (standard or URL) encoded key of at least 32 bytes.
+func decodeKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	for _, dec := range []func(string) ([]byte, error){
+		hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
+	} {
+		if b, err := dec(s); err == nil {
+			if len(b) < 32 {
+				return nil, fmt.Errorf("decodes to %d bytes; at least 32 are required", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be hex or base64 encoded")
+}
+
+// envDuration reads a duration from the environment, def when unset.
+func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	s := getenv(key)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not a duration like 30s or 24h", key, s)
+	}
+	return d, nil
+}

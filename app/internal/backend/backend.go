@@ -1,0 +1,69 @@
+// Package backend wires the chess backend together (service, transports, HTTP API) so that the
+// binary and the end-to-end tests run exactly the same handler.
+package backend
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/httpapi"
+	"chessplatform/app/internal/server"
+	"chessplatform/app/internal/store"
+	"chessplatform/app/internal/transport/wsdirect"
+)
+
+// Options configure a Backend.
+type Options struct {
+	Durable        store.Durable
+	Live           store.Live
+	DurableName    string // for /readyz; "postgres"
+	LiveName       string // for /readyz; "redis"
+	Signer         *authn.Signer
+	Log            *slog.Logger
+	AllowedOrigins []string
+	TokenTTL       time.Duration
+	Server         server.Config
+	WS             wsdirect.Options
+	API            httpapi.Options
+}
+
+// Backend is a running chess backend.
+type Backend struct {
+	Handler http.Handler
+	Server  *server.Server
+	ws      *wsdirect.Handler
+}
+
+// New starts the service loops and builds the handler.
+func New(ctx context.Context, o Options) (*Backend, error) {
+	if o.Durable == nil || o.Live == nil || o.Signer == nil || o.Log == nil {
+		return nil, errors.New("backend: Durable, Live, Signer and Log are required")
+	}
+	srv, err := server.New(ctx, o.Durable, o.Live, o.Log, o.Server)
+	if err != nil {
+		return nil, err
+	}
+	o.WS.OriginPatterns = append(o.WS.OriginPatterns, o.AllowedOrigins...)
+	ws := wsdirect.New(srv, o.Signer, o.Log, o.WS)
+	apiOpts := o.API
+	if o.TokenTTL > 0 {
+		apiOpts.TokenTTL = o.TokenTTL
+	}
+	apiOpts.DurableName, apiOpts.LiveName = o.DurableName, o.LiveName
+	api := httpapi.New(srv, o.Signer, o.Log, apiOpts)
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", ws)
+	api.Register(mux)
+	return &Backend{Handler: mux, Server: srv, ws: ws}, nil
+}
+
+// Shutdown closes every WebSocket with a reconnect hint, stops the loops and waits for the
+// connection handlers, all bounded by ctx. Stop the HTTP server from accepting first.
+func (b *Backend) Shutdown(ctx context.Context) error {
+	err := b.Server.Shutdown(ctx, "server restarting; reconnect")
+	return errors.Join(err, b.ws.Wait(ctx))
+}

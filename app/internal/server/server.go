@@ -1,0 +1,254 @@
+// Package server is the chess service behind every transport: it authenticates nothing itself
+// (transports hand it verified claims), decodes client messages, applies them to games through
+// the stores, and fans events out to the sessions of this instance.
+//
+// Every game change follows one path (apply): read the live state, run the pure state machine,
+// commit durably with a version check, then cache and publish. Only then is the client acked.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/rating"
+	"chessplatform/app/internal/store"
+)
+
+// Config tunes a Server. Zero values take the defaults noted.
+type Config struct {
+	RateLimit     RateLimit     // per connection; DefaultRateLimit()
+	TickInterval  time.Duration // flag-fall and matchmaking timer; 50 ms
+	MatchInterval time.Duration // matchmaking pass; 250 ms
+	DeadlineLease time.Duration // how long a claimed due game is left to one instance; 2 s
+	SweepInterval time.Duration // unsubscribe idle topics; 5 s
+	Now           func() time.Time
+}
+
+// Server is the chess service of one instance. Safe for concurrent use.
+type Server struct {
+	durable store.Durable
+	live    store.Live
+	calc    rating.Calculator
+	log     *slog.Logger
+	cfg     Config
+	hub     *hub
+
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+
+	stop    context.CancelFunc
+	stopped chan struct{}
+}
+
+// New creates a server and starts its background loops (fan-out, timers, matchmaking). Call
+// Shutdown to stop them.
+func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.Logger, cfg Config) (*Server, error) {
+	if cfg.RateLimit == (RateLimit{}) {
+		cfg.RateLimit = DefaultRateLimit()
+	}
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = 50 * time.Millisecond
+	}
+	if cfg.MatchInterval <= 0 {
+		cfg.MatchInterval = 250 * time.Millisecond
+	}
+	if cfg.DeadlineLease <= 0 {
+		cfg.DeadlineLease = 2 * time.Second
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	sub, err := live.Subscribe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to live events: %w", err)
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Server{
+		durable: durable, live: live, calc: rating.Lichess(), log: log, cfg: cfg,
+		hub: newHub(sub, log), sessions: map[*Session]struct{}{}, stop: stop, stopped: make(chan struct{}),
+	}
+	var wg sync.WaitGroup
+	wg.Add(4)
+	go func() { defer wg.Done(); s.hub.run() }()
+	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
+	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
+	go func() { defer wg.Done(); s.every(bg, cfg.SweepInterval, s.hub.sweep) }()
+	go func() {
+		<-bg.Done()
+		_ = sub.Close()
+		wg.Wait()
+		close(s.stopped)
+	}()
+	return s, nil
+}
+
+func (s *Server) every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f(ctx)
+		}
+	}
+}
+
+func (s *Server) nowMs() int64 { return s.cfg.Now().UnixMilli() }
+
+// Durable and Live expose the stores to the HTTP API of the same process.
+func (s *Server) Durable() store.Durable { return s.durable }
+func (s *Server) Live() store.Live       { return s.live }
+
+// Open registers an authenticated connection.
+func (s *Server) Open(ctx context.Context, claims authn.Claims, conn Conn) (*Session, error) {
+	sess := newSession(claims, conn, s.cfg.RateLimit, s.cfg.Now())
+	if err := s.hub.join(ctx, store.PlayerTopic(claims.PlayerID), sess); err != nil {
+		return nil, fmt.Errorf("following player topic: %w", err)
+	}
+	s.mu.Lock()
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
+	cameOnline, err := s.live.Connected(ctx, claims.PlayerID)
+	if err != nil {
+		s.log.WarnContext(ctx, "recording presence", "player", claims.PlayerID, "err", err)
+	} else if cameOnline {
+		s.notifyOpponents(ctx, claims.PlayerID, protocol.TOpponentBack)
+	}
+	return sess, nil
+}
+
+// Close unregisters a connection; it is safe to call more than once.
+func (s *Server) Close(ctx context.Context, sess *Session) {
+	if !sess.markClosed() {
+		return
+	}
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+	s.hub.leave(store.PlayerTopic(sess.Player.PlayerID), sess)
+	for _, g := range sess.watchedGames() {
+		s.hub.leave(store.GameTopic(g), sess)
+	}
+	wentOffline, err := s.live.Disconnected(ctx, sess.Player.PlayerID)
+	if err != nil {
+		s.log.WarnContext(ctx, "recording presence", "player", sess.Player.PlayerID, "err", err)
+	} else if wentOffline {
+		s.notifyOpponents(ctx, sess.Player.PlayerID, protocol.TOpponentGone)
+	}
+}
+
+// notifyOpponents tells the other side of each running game of the player that the player
+// went away or came back.
+func (s *Server) notifyOpponents(ctx context.Context, playerID, t string) {
+	games, err := s.live.ActiveGamesOf(ctx, playerID)
+	if err != nil {
+		s.log.WarnContext(ctx, "listing active games", "player", playerID, "err", err)
+		return
+	}
+	for _, g := range games {
+		if err := s.live.Publish(ctx, store.GameTopic(g), protocol.MustEncode(t, 0, protocol.GameRef{Game: g})); err != nil {
+			s.log.WarnContext(ctx, "publishing presence", "game", g, "err", err)
+		}
+	}
+}
+
+// Shutdown stops the background loops and closes every session with reason, waiting at most
+// until ctx ends for the loops to finish.
+func (s *Server) Shutdown(ctx context.Context, reason string) error {
+	s.mu.Lock()
+	sessions := make([]*Session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.conn.Close(reason)
+		s.Close(ctx, sess)
+	}
+	s.stop()
+	select {
+	case <-s.stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("server shutdown: %w", ctx.Err())
+	}
+}
+
+// Sessions counts the open sessions of this instance.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Handle processes one client frame of a session. It never blocks on other clients.
+func (s *Server) Handle(ctx context.Context, sess *Session, frame []byte) {
+	sess.mu.Lock()
+	allowed, disconnect := sess.limiter.allow(s.cfg.Now())
+	sess.mu.Unlock()
+	if !allowed {
+		sess.send(protocol.ErrorFrame(protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down"), 0))
+		if disconnect {
+			sess.conn.Close("rate limit exceeded")
+		}
+		return
+	}
+	msg, perr := protocol.Decode(frame)
+	if perr != nil {
+		sess.send(protocol.ErrorFrame(perr, msg.Ack))
+		return
+	}
+	err := s.dispatch(ctx, sess, msg)
+	switch {
+	case err == nil || errors.Is(err, errDuplicate):
+		if msg.Ack > 0 {
+			sess.send(protocol.AckFrame(msg.Ack))
+		}
+	default:
+		perr := toProtocolError(err)
+		if perr.Code == protocol.CodeUnavailable {
+			s.log.WarnContext(ctx, "dependency failure", "type", msg.Type, "player", sess.Player.PlayerID, "err", err)
+		}
+		sess.send(protocol.ErrorFrame(perr, msg.Ack))
+	}
+}
+
+func (s *Server) dispatch(ctx context.Context, sess *Session, m protocol.ClientMessage) error {
+	p := sess.Player
+	switch m.Type {
+	case protocol.TPing:
+		sess.send(protocol.PongFrame())
+		return nil
+	case protocol.TSeek:
+		return s.seek(ctx, sess, m)
+	case protocol.TCancelSeek:
+		_, err := s.live.RemoveSeek(ctx, p.PlayerID)
+		return unavailable(err)
+	case protocol.TChallenge:
+		return s.challenge(ctx, sess, m)
+	case protocol.TAcceptChallenge:
+		return s.acceptChallenge(ctx, sess, m.ChallengeID)
+	case protocol.TDeclineChallenge:
+		return s.declineChallenge(ctx, sess, m.ChallengeID)
+	case protocol.TWatch:
+		return s.watch(ctx, sess, m.Game, m.V)
+	case protocol.TUnwatch:
+		if sess.unwatch(m.Game) {
+			s.hub.leave(store.GameTopic(m.Game), sess)
+		}
+		return nil
+	default:
+		return s.gameAction(ctx, p.PlayerID, m)
+	}
+}

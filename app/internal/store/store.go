@@ -1,0 +1,268 @@
+// Package store defines the storage the chess server needs, split the way it runs in AWS:
+//
+//   - Durable (PostgreSQL; memstore in single-instance mode): players, ratings, games and their
+//     moves. It is the source of truth: every game event is committed here, with a version check,
+//     before it is acknowledged or published.
+//   - Live (Redis; memstore in single-instance mode): the live state cache of running games with
+//     their recent events, flag deadlines, the matchmaking pool, challenges, presence and the
+//     pub/sub fan-out between server instances. Everything in Live can be rebuilt from Durable.
+//
+// Implementations must pass the contract tests in package storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"chessplatform/app/internal/game"
+	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/rating"
+)
+
+// Sentinel errors shared by every implementation.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrNameTaken = errors.New("name already taken")
+	// ErrConflict means a version check failed: someone else changed the record first.
+	ErrConflict = errors.New("version conflict")
+	// ErrUnavailable wraps failures of the backing service (network, server down).
+	ErrUnavailable = errors.New("storage unavailable")
+)
+
+// Player is a registered or guest player.
+type Player struct {
+	ID           string
+	Name         string
+	Guest        bool
+	PasswordHash string // empty for guests
+	CreatedAt    time.Time
+}
+
+// PlayerRating is a player's rating in one speed with its version for optimistic updates.
+type PlayerRating struct {
+	Speed   rating.Speed
+	Rating  rating.Rating
+	Version int64 // 0 when the player has no rating row yet (a new player)
+}
+
+// RatingWrite replaces one rating if its version is still PrevVersion.
+type RatingWrite struct {
+	PlayerID    string
+	Speed       rating.Speed
+	PrevVersion int64
+	New         rating.Rating
+}
+
+// Commit is one atomic durable change of a game: the new state, the move it adds (if any) and
+// the rating updates of a rated game end. It applies only if the stored version is PrevV, and
+// only if every rating still has its PrevVersion; otherwise nothing changes and ErrConflict is
+// returned.
+type Commit struct {
+	PrevV   int64
+	State   *game.State
+	Move    *game.MoveRecord
+	Ratings []RatingWrite
+}
+
+// GameSummary is one line of a player's game history.
+type GameSummary struct {
+	ID        string
+	White     game.PlayerRef
+	Black     game.PlayerRef
+	TC        string
+	Rated     bool
+	Speed     rating.Speed
+	Status    string
+	Result    string
+	Reason    string
+	Plies     int
+	CreatedAt time.Time
+	EndedAt   time.Time // zero while running
+	Ratings   *protocol.EndRatings
+}
+
+// Record counts a player's finished games.
+type Record struct {
+	Games, Wins, Draws, Losses int
+}
+
+// LeaderboardEntry is one ranked player.
+type LeaderboardEntry struct {
+	Name   string
+	Rating rating.Rating
+}
+
+// Durable is the source of truth. Safe for concurrent use.
+type Durable interface {
+	CreatePlayer(ctx context.Context, p Player) error // ErrNameTaken
+	PlayerByName(ctx context.Context, name string) (Player, error)
+	PlayerByID(ctx context.Context, id string) (Player, error)
+	// Ratings returns the player's rating rows (speeds without a row are absent).
+	Ratings(ctx context.Context, playerID string) (map[rating.Speed]PlayerRating, error)
+	// Record counts the player's ended, non-aborted games.
+	Record(ctx context.Context, playerID string) (Record, error)
+	// Leaderboard lists the best non-provisional, non-guest players of a speed.
+	Leaderboard(ctx context.Context, speed rating.Speed, limit int) ([]LeaderboardEntry, error)
+
+	// CreateGame stores a new game (state at version 0).
+	CreateGame(ctx context.Context, st *game.State) error
+	// CommitGame applies a Commit atomically (see Commit).
+	CommitGame(ctx context.Context, c Commit) error
+	// LoadGame returns the latest committed state.
+	LoadGame(ctx context.Context, id string) (*game.State, error)
+	// GameMoves returns the committed moves of a game in ply order.
+	GameMoves(ctx context.Context, id string) ([]game.MoveRecord, error)
+	// PlayerGames lists a player's games, newest first, created before `before` (zero: now).
+	PlayerGames(ctx context.Context, playerID string, before time.Time, limit int) ([]GameSummary, error)
+	// ActiveGames lists the ids of games that have not ended (for rebuilding Live).
+	ActiveGames(ctx context.Context) ([]string, error)
+
+	Ping(ctx context.Context) error
+}
+
+// Seek is one player waiting in the matchmaking pool.
+type Seek struct {
+	PlayerID string
+	Name     string
+	Rating   int
+	TC       string
+	Rated    bool
+	Since    int64 // Unix ms
+}
+
+// Challenge is a direct challenge waiting for its target.
+type Challenge struct {
+	ID      string
+	FromID  string
+	From    string
+	ToID    string
+	To      string
+	TC      string
+	Color   string
+	Rated   bool
+	Expires int64 // Unix ms
+}
+
+// Message is one message received from a Live topic.
+type Message struct {
+	Topic   string
+	Payload []byte
+}
+
+// Subscription receives messages of the topics it was told to follow. Add and Remove may be
+// called from any goroutine; Messages is closed after Close.
+type Subscription interface {
+	Add(ctx context.Context, topics ...string) error
+	Remove(ctx context.Context, topics ...string) error
+	Messages() <-chan Message
+	Close() error
+}
+
+// Topics of the fan-out.
+func GameTopic(gameID string) string     { return "g:" + gameID }
+func PlayerTopic(playerID string) string { return "p:" + playerID }
+
+// Live holds what is shared between server instances while games run. Safe for concurrent use.
+type Live interface {
+	// GetGame returns the cached state of a game; ErrNotFound when it is not cached.
+	GetGame(ctx context.Context, id string) (*game.State, error)
+	// PutGame caches st unless the cache already holds version st.V or newer, appends events
+	// to the game's recent history, arms (or clears) its deadline from st.Deadline(), and
+	// publishes each event's frame on GameTopic, all atomically and in order.
+	PutGame(ctx context.Context, st *game.State, events []game.Event) error
+	// DropGame forgets a cached game (its history too), e.g. after a version conflict.
+	DropGame(ctx context.Context, id string) error
+	// History returns the frames of events with version > afterV, oldest first; complete is
+	// false when some of them are no longer kept (the caller then sends the full state).
+	History(ctx context.Context, id string, afterV int64) (frames [][]byte, complete bool, err error)
+	// DueGames returns up to limit games whose deadline is <= now, and postpones each of them by
+	// leaseMs so that concurrent callers do not all handle the same game; a caller that dies
+	// leaves the game to come due again after the lease.
+	DueGames(ctx context.Context, now, leaseMs int64, limit int) ([]string, error)
+	// ArmDeadline sets a cached game's deadline (0 clears it), for a caller of DueGames that
+	// found nothing to do yet.
+	ArmDeadline(ctx context.Context, id string, at int64) error
+
+	// AddSeek puts a seek in its pool (replacing the player's previous seek in any pool).
+	AddSeek(ctx context.Context, s Seek) error
+	// RemoveSeek takes the player's seek out of every pool; false if there was none.
+	RemoveSeek(ctx context.Context, playerID string) (bool, error)
+	// MatchSeeks pairs waiting seeks of the same pool (tc + rated) whose rating gap is within
+	// both players' windows at now (see MatchWindow), removes the paired seeks and returns the
+	// pairs. Each seek is returned in at most one pair, by one caller.
+	MatchSeeks(ctx context.Context, now int64) ([][2]Seek, error)
+
+	PutChallenge(ctx context.Context, c Challenge) error
+	// TakeChallenge removes and returns a challenge; ErrNotFound if it is gone or expired.
+	TakeChallenge(ctx context.Context, id string) (Challenge, error)
+
+	// Connected and Disconnected count a player's open connections over every instance; they
+	// report whether the player just came online or went offline.
+	Connected(ctx context.Context, playerID string) (cameOnline bool, err error)
+	Disconnected(ctx context.Context, playerID string) (wentOffline bool, err error)
+	// ActiveGamesOf lists the running games a player plays; AddActive/RemoveActive maintain it.
+	ActiveGamesOf(ctx context.Context, playerID string) ([]string, error)
+	AddActive(ctx context.Context, gameID string, playerIDs ...string) error
+	RemoveActive(ctx context.Context, gameID string, playerIDs ...string) error
+
+	// Publish sends a payload to a topic's subscribers on every instance.
+	Publish(ctx context.Context, topic string, payload []byte) error
+	// Subscribe opens a subscription (initially to no topic).
+	Subscribe(ctx context.Context) (Subscription, error)
+
+	Ping(ctx context.Context) error
+}
+
+// MatchWindow is the rating gap a seek accepts after waiting waitedMs: 100 points at once,
+// widening by 50 per second waited up to 800 (then any opponent of the pool after 30 s).
+func MatchWindow(waitedMs int64) int {
+	if waitedMs >= 30_000 {
+		return 1 << 30
+	}
+	return min(100+int(waitedMs/1000)*50, 800)
+}
+
+// Summarize builds a history line from a game state.
+func Summarize(st *game.State) GameSummary {
+	s := GameSummary{
+		ID: st.ID, White: st.White, Black: st.Black, TC: st.TC, Rated: st.Rated, Speed: st.Speed,
+		Status: st.Status, Result: st.Result, Reason: st.Reason, Plies: len(st.Moves),
+		CreatedAt: time.UnixMilli(st.CreatedAt).UTC(), Ratings: st.Ratings,
+	}
+	if st.EndedAt != 0 {
+		s.EndedAt = time.UnixMilli(st.EndedAt).UTC()
+	}
+	return s
+}
+
+// HistorySize is how many recent events per game Live keeps for replay (as lila-ws keeps 20).
+const HistorySize = 20
+
+// ChallengeTTL is how long a challenge waits for its target.
+const ChallengeTTL = 5 * time.Minute
+
+// PairPool pairs the seeks of one pool: sorted by rating, each seek is paired with its next
+// unpaired neighbour when their gap fits both players' MatchWindow at now. Implementations of
+// Live.MatchSeeks share it so the pairing rule is the same everywhere.
+func PairPool(pool []Seek, now int64) [][2]Seek {
+	sort.Slice(pool, func(i, j int) bool {
+		if pool[i].Rating != pool[j].Rating {
+			return pool[i].Rating < pool[j].Rating
+		}
+		return pool[i].Since < pool[j].Since
+	})
+	var pairs [][2]Seek
+	for i := 0; i+1 < len(pool); {
+		a, b := pool[i], pool[i+1]
+		gap := b.Rating - a.Rating
+		if gap <= MatchWindow(now-a.Since) && gap <= MatchWindow(now-b.Since) {
+			pairs = append(pairs, [2]Seek{a, b})
+			i += 2
+			continue
+		}
+		i++
+	}
+	return pairs
+}

@@ -1,0 +1,244 @@
+// Package wsdirect is the direct WebSocket transport (`GET /ws?token=`): one goroutine reads
+// each connection; writes go through a bounded per-connection queue drained by a goroutine that
+// exists only while there is something to write, so an idle connection costs one goroutine.
+package wsdirect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/server"
+)
+
+// Options tune the transport. Zero values take the defaults noted.
+type Options struct {
+	// OriginPatterns are the extra browser origins allowed to connect (host patterns as in
+	// websocket.AcceptOptions); same-origin is always allowed.
+	OriginPatterns []string
+	IdleTimeout    time.Duration // close a connection silent for this long; 60 s (clients ping every 2.5 s)
+	WriteTimeout   time.Duration // a single write; 10 s
+	SendQueue      int           // frames queued per connection before it counts as slow; 256
+	HardReadLimit  int64         // frames above this close the connection (1009); 64 KiB
+}
+
+// Handler serves the WebSocket endpoint.
+type Handler struct {
+	srv    *server.Server
+	signer *authn.Signer
+	log    *slog.Logger
+	opts   Options
+	now    func() time.Time
+
+	wg sync.WaitGroup
+}
+
+// New returns a handler.
+func New(srv *server.Server, signer *authn.Signer, log *slog.Logger, opts Options) *Handler {
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 60 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	if opts.SendQueue <= 0 {
+		opts.SendQueue = 256
+	}
+	if opts.HardReadLimit <= 0 {
+		opts.HardReadLimit = 64 << 10
+	}
+	return &Handler{srv: srv, signer: signer, log: log, opts: opts, now: time.Now}
+}
+
+// Wait blocks until every connection handler has returned (after server.Shutdown closed them).
+func (h *Handler) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	claims, err := h.signer.Verify(r.URL.Query().Get("token"), h.now())
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+			"code": string(protocol.CodeUnauthorized), "message": "missing, invalid or expired session token",
+		}})
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  h.opts.OriginPatterns,
+		CompressionMode: websocket.CompressionDisabled, // small frames; compression costs memory per connection
+	})
+	if err != nil {
+		h.log.DebugContext(r.Context(), "websocket upgrade failed", "err", err)
+		return
+	}
+	h.wg.Add(1)
+	defer h.wg.Done()
+	c.SetReadLimit(h.opts.HardReadLimit)
+	// The request context ends when the handler returns; the connection has its own life.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	conn := &conn{ws: c, cancel: cancel, queueMax: h.opts.SendQueue, writeTimeout: h.opts.WriteTimeout}
+	sess, err := h.srv.Open(ctx, claims, conn)
+	if err != nil {
+		h.log.WarnContext(ctx, "opening session", "player", claims.PlayerID, "err", err)
+		c.Close(websocket.StatusTryAgainLater, "service unavailable")
+		return
+	}
+	defer h.srv.Close(context.WithoutCancel(ctx), sess)
+	h.readLoop(ctx, c, conn, sess)
+}
+
+func (h *Handler) readLoop(ctx context.Context, c *websocket.Conn, conn *conn, sess *server.Session) {
+	buf := make([]byte, protocol.MaxFrame+1)
+	for {
+		frame, oversized, err := h.readFrame(ctx, c, buf)
+		if err != nil {
+			conn.closeWith(websocket.StatusNormalClosure, "")
+			if status := websocket.CloseStatus(err); status == -1 && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+				h.log.DebugContext(ctx, "connection read ended", "player", sess.Player.PlayerID, "err", err)
+			}
+			return
+		}
+		if oversized {
+			conn.Send(protocol.ErrorFrame(protocol.Errorf(protocol.CodeBadRequest, "frame exceeds %d bytes", protocol.MaxFrame), 0))
+			continue
+		}
+		h.srv.Handle(ctx, sess, frame)
+	}
+}
+
+// readFrame reads one message into buf; a message longer than MaxFrame is drained and reported
+// as oversized (the connection stays open, as the protocol says).
+func (h *Handler) readFrame(ctx context.Context, c *websocket.Conn, buf []byte) ([]byte, bool, error) {
+	rctx, cancel := context.WithTimeout(ctx, h.opts.IdleTimeout)
+	defer cancel()
+	_, r, err := c.Reader(rctx)
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		// A frame shorter than the buffer: return a copy, since the server may keep it.
+		return append([]byte(nil), buf[:n]...), false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	// The buffer is full: the frame is longer than MaxFrame. Drain the rest.
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return nil, false, err
+	}
+	return nil, true, nil
+}
+
+// conn implements server.Conn over a websocket.Conn.
+type conn struct {
+	ws           *websocket.Conn
+	cancel       context.CancelFunc
+	queueMax     int
+	writeTimeout time.Duration
+
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool
+	closed  bool
+}
+
+// Send implements server.Conn: it never blocks. A client that lets queueMax frames pile up is
+// too slow to follow a game and is disconnected, so it cannot hold memory or delay others.
+func (c *conn) Send(frame []byte) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.queueMax {
+		c.mu.Unlock()
+		c.closeWith(websocket.StatusPolicyViolation, "too slow to receive; reconnect")
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		go c.drain()
+	}
+	return true
+}
+
+func (c *conn) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		for _, f := range batch {
+			ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout)
+			err := c.ws.Write(ctx, websocket.MessageText, f)
+			cancel()
+			if err != nil {
+				c.closeWith(websocket.StatusGoingAway, "write failed")
+				c.mu.Lock()
+				c.writing = false
+				c.queue = nil
+				c.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+// Close implements server.Conn: pending frames are flushed first (bounded by the write
+// timeout), then the connection closes with status 1001 so clients reconnect elsewhere.
+func (c *conn) Close(reason string) {
+	deadline := time.Now().Add(c.writeTimeout)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		idle := !c.writing || c.closed
+		c.mu.Unlock()
+		if idle {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.closeWith(websocket.StatusGoingAway, reason)
+}
+
+func (c *conn) closeWith(status websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	go func() {
+		_ = c.ws.Close(status, reason)
+		c.cancel()
+	}()
+}
