@@ -104,6 +104,25 @@ func New(id string, white, black PlayerRef, tc protocol.TimeControl, rated bool,
 	}
 }
 
+// NewFromPosition creates a casual game from a position with white to move (a "from
+// position" game, as lichess offers; never rated).
+func NewFromPosition(id string, white, black PlayerRef, tc protocol.TimeControl, fen string, now int64) (*State, error) {
+	rs, err := rules.StateFromFEN(fen)
+	if err != nil {
+		return nil, err
+	}
+	b, err := rules.Load(rs)
+	if err != nil {
+		return nil, err
+	}
+	if b.Turn() != rules.White {
+		return nil, fmt.Errorf("start position must have white to move")
+	}
+	st := New(id, white, black, tc, false, now)
+	st.Rules = rs
+	return st, nil
+}
+
 // Clone returns a deep copy, so an operation can be tried without touching the original.
 func (s *State) Clone() *State {
 	c := *s

@@ -49,7 +49,7 @@ func (s *Server) matchmake(ctx context.Context) {
 			s.log.ErrorContext(ctx, "pool holds a bad time control", "tc", a.TC, "err", err)
 			continue
 		}
-		if _, err := s.startGame(ctx, a.PlayerID, b.PlayerID, tc, a.Rated); err != nil {
+		if _, err := s.startGame(ctx, a.PlayerID, b.PlayerID, tc, a.Rated, ""); err != nil {
 			s.log.WarnContext(ctx, "starting paired game", "white", a.PlayerID, "black", b.PlayerID, "err", err)
 			// Put both back so they are paired again rather than left waiting for nothing.
 			for _, sk := range []store.Seek{a, b} {
@@ -61,8 +61,14 @@ func (s *Server) matchmake(ctx context.Context) {
 	}
 }
 
+// StartGame creates a game between two players and tells both. A non-empty startFEN starts a
+// casual game from that position (white to move).
+func (s *Server) StartGame(ctx context.Context, whiteID, blackID string, tc protocol.TimeControl, rated bool, startFEN string) (*game.State, error) {
+	return s.startGame(ctx, whiteID, blackID, tc, rated, startFEN)
+}
+
 // startGame creates a game, stores it and tells both players.
-func (s *Server) startGame(ctx context.Context, whiteID, blackID string, tc protocol.TimeControl, rated bool) (*game.State, error) {
+func (s *Server) startGame(ctx context.Context, whiteID, blackID string, tc protocol.TimeControl, rated bool, startFEN string) (*game.State, error) {
 	speed := rating.SpeedOf(tc.Minutes*60, tc.Increment)
 	white, err := s.playerRef(ctx, whiteID, speed)
 	if err != nil {
@@ -76,6 +82,11 @@ func (s *Server) startGame(ctx context.Context, whiteID, blackID string, tc prot
 		rated = false
 	}
 	st := game.New(newGameID(), white, black, tc, rated, s.nowMs())
+	if startFEN != "" {
+		if st, err = game.NewFromPosition(st.ID, white, black, tc, startFEN, s.nowMs()); err != nil {
+			return nil, fmt.Errorf("start position: %w", err)
+		}
+	}
 	if err := s.durable.CreateGame(ctx, st); err != nil {
 		return nil, fmt.Errorf("creating game: %w: %w", store.ErrUnavailable, err)
 	}
@@ -170,7 +181,7 @@ func (s *Server) acceptChallenge(ctx context.Context, sess *Session, id string) 
 			white, black = black, white
 		}
 	}
-	_, err = s.startGame(ctx, white, black, tc, c.Rated)
+	_, err = s.startGame(ctx, white, black, tc, c.Rated, "")
 	return err
 }
 
