@@ -11,8 +11,8 @@
 //   - modules/rating/src/main/Glicko.scala: new player 1500/500/0.09, 0.21436 rating
 //     periods per day, RD in [45, 500], volatility ≤ 0.1, rating ≥ 400, ±700 per game,
 //     liveDeviation (previewed RD clamped to [45, 500]);
-//   - modules/rating/src/main/PerfExt.scala: addOrReset (±700 clamp, sanity check, cap),
-//     toGlickoPlayer (inputs capped);
+//   - object PerfExt in modules/rating/src/main (Perf.scala): addOrReset (±700 clamp,
+//     sanity check, cap), toGlickoPlayer (inputs capped), RD stored relative to `latest`;
 //   - modules/round/src/main/PerfsUpdater.scala: one game is one rating period, computed
 //     with skipDeviationIncrease = true (no step-6 growth inside the game; RD growth comes
 //     from the live deviation since the last rated game).
