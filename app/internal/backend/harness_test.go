@@ -39,6 +39,12 @@ type envOption func(*backend.Options)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
+	return newEnvSndBuf(t, 0, opts...)
+}
+
+// newEnvSndBuf is newEnv with SO_SNDBUF set on the server's accepted connections (0: default).
+func newEnvSndBuf(t *testing.T, sndbuf int, opts ...envOption) *env {
+	t.Helper()
 	clock := &fakeClock{}
 	clock.ms.Store(time.Now().UnixMilli())
 	signer, err := authn.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
@@ -56,7 +62,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	be, err := backend.New(ctx, o)
 	require.NoError(t, err)
-	ts := httptest.NewServer(be.Handler)
+	ts := httptest.NewUnstartedServer(be.Handler)
+	if sndbuf > 0 {
+		ts.Listener = &sndBufListener{Listener: ts.Listener, size: sndbuf}
+	}
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Config.SetKeepAlivesEnabled(false)
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -100,6 +110,11 @@ func (e *env) connect(s wsclient.Session) *player {
 	c, err := wsclient.Dial(ctxT(e.t), e.url, s.Token)
 	require.NoError(e.t, err)
 	e.t.Cleanup(c.CloseNow)
+	// A ping round trip proves the session is registered, so nothing published from now on
+	// (e.g. a gameStart) can be missed.
+	require.NoError(e.t, c.Send(ctxT(e.t), "ping", nil))
+	_, err = c.WaitType(ctxT(e.t), "pong")
+	require.NoError(e.t, err)
 	return &player{sess: s, c: c}
 }
 

@@ -172,7 +172,7 @@ func (c *conn) Send(frame []byte) bool {
 	}
 	if len(c.queue) >= c.queueMax {
 		c.mu.Unlock()
-		c.closeWith(websocket.StatusPolicyViolation, "too slow to receive; reconnect")
+		c.abort() // a client that does not read would not read a close frame either
 		return false
 	}
 	c.queue = append(c.queue, frame)
@@ -202,7 +202,7 @@ func (c *conn) drain() {
 			err := c.ws.Write(ctx, websocket.MessageText, f)
 			cancel()
 			if err != nil {
-				c.closeWith(websocket.StatusGoingAway, "write failed")
+				c.abort()
 				c.mu.Lock()
 				c.writing = false
 				c.queue = nil
@@ -227,6 +227,15 @@ func (c *conn) Close(reason string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	c.closeWith(websocket.StatusGoingAway, reason)
+}
+
+// abort drops the connection at once, without a close handshake.
+func (c *conn) abort() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	_ = c.ws.CloseNow()
+	c.cancel()
 }
 
 func (c *conn) closeWith(status websocket.StatusCode, reason string) {
