@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/corentings/chess/v2"
 )
@@ -55,33 +53,30 @@ type Move struct {
 // goroutines: the library's Position writes its legal-move cache into itself
 // on every query (defect 6). Load a Board per goroutine from a State instead.
 type Board struct {
-	pos     *chess.Position
-	fen     string
-	rep     []string // repetition keys, current position last
-	fullMvs int
+	pos *chess.Position
+	cur fenPos   // pos as squares and counters (the library hides the fullmove number)
+	fen string   // canonical FEN of pos
+	rep []string // repetition keys, current position last
 }
 
-// Load parses the state into a Board. The FEN is parsed under the package FEN
-// lock and validated; RepKeys must end with the key of the FEN position and
-// hold at most halfmove clock + 1 keys. Empty RepKeys start a fresh history.
+// Load parses the state into a Board. The FEN is validated; RepKeys must end
+// with the key of the FEN position and hold at most halfmove clock + 1 keys.
+// Empty RepKeys start a fresh history.
 func Load(s State) (*Board, error) {
 	if len(s.RepKeys) > maxRepKeys {
 		return nil, fmt.Errorf("%w: %d repetition keys", ErrBadState, len(s.RepKeys))
 	}
-	pos, err := parseFEN(s.FEN)
+	p, pos, err := parseFEN(s.FEN)
 	if err != nil {
 		return nil, err
 	}
-	b := &Board{pos: pos, fen: pos.String()}
-	if b.fullMvs, err = fullMoves(b.fen); err != nil {
-		return nil, err
-	}
-	key := repKey(pos)
+	b := &Board{pos: pos, cur: p, fen: p.String()}
+	key := repKey(pos, &p)
 	switch n := len(s.RepKeys); {
 	case n == 0:
 		b.rep = []string{key}
-	case n > pos.HalfMoveClock()+1:
-		return nil, fmt.Errorf("%w: %d repetition keys but halfmove clock %d", ErrBadState, n, pos.HalfMoveClock())
+	case n > p.half+1:
+		return nil, fmt.Errorf("%w: %d repetition keys but halfmove clock %d", ErrBadState, n, p.half)
 	case s.RepKeys[n-1] != key:
 		return nil, fmt.Errorf("%w: last repetition key does not match the FEN", ErrBadState)
 	default:
@@ -97,15 +92,6 @@ func Load(s State) (*Board, error) {
 	return b, nil
 }
 
-// fullMoves reads the last FEN field.
-func fullMoves(fen string) (int, error) {
-	n, err := strconv.Atoi(fen[strings.LastIndexByte(fen, ' ')+1:])
-	if err != nil {
-		return 0, fmt.Errorf("%w: fullmove number: %w", ErrBadFEN, err)
-	}
-	return n, nil
-}
-
 // State returns a copy of the board's state.
 func (b *Board) State() State {
 	return State{FEN: b.fen, RepKeys: slices.Clone(b.rep)}
@@ -117,8 +103,8 @@ func (b *Board) Turn() Color { return colorOf(b.pos.Turn()) }
 // Ply returns the half-moves played so far, from the FEN counters
 // (0 in the initial position, 1 after 1.e4).
 func (b *Board) Ply() int {
-	p := (b.fullMvs - 1) * 2
-	if b.Turn() == Black {
+	p := (b.cur.full - 1) * 2
+	if b.cur.turn == Black {
 		p++
 	}
 	return p
@@ -144,14 +130,13 @@ func (b *Board) ending(status chess.Method) Ending {
 	case chess.Stalemate:
 		return Ending{Result: resultDraw, Reason: reasonStale}
 	}
-	sq := squaresOf(b.pos.Board())
-	if m := materialOf(&sq); m.insufficient() {
+	if m := materialOf(&b.cur.sq); m.insufficient() {
 		return Ending{Result: resultDraw, Reason: reasonInsuff}
 	}
 	if occurrences(b.rep, b.rep[len(b.rep)-1]) >= fivefold {
 		return Ending{Result: resultDraw, Reason: reasonFive}
 	}
-	if b.pos.HalfMoveClock() >= seventyFive {
+	if b.cur.half >= seventyFive {
 		return Ending{Result: resultDraw, Reason: reasonSeven}
 	}
 	return Ending{}
@@ -168,7 +153,7 @@ func (b *Board) ClaimableDraw() (reason string, ok bool) {
 	if occurrences(b.rep, b.rep[len(b.rep)-1]) >= threefold {
 		return "threefold", true
 	}
-	if b.pos.HalfMoveClock() >= fiftyMoves {
+	if b.cur.half >= fiftyMoves {
 		return "fifty", true
 	}
 	return "", false
@@ -179,8 +164,7 @@ func (b *Board) ClaimableDraw() (reason string, ok bool) {
 // When a side flags and its opponent has no mating material the game is a
 // draw.
 func (b *Board) HasMatingMaterial(c Color) bool {
-	sq := squaresOf(b.pos.Board())
-	m := materialOf(&sq)
+	m := materialOf(&b.cur.sq)
 	return m.hasMatingMaterial(c)
 }
 
@@ -229,28 +213,27 @@ func (b *Board) Play(uci string) (Move, error) {
 	next := applyMove(prev, m)
 	san := chess.AlgebraicNotation{}.Encode(prev, m) // pre-move position (defect 5)
 
+	full := b.cur.full
+	if b.cur.turn == Black {
+		full++
+	}
+	cur := fenPosOf(next, full)
+
 	// An irreversible move empties the repetition history: no earlier position
 	// can recur after a capture, a pawn move or a change of castling rights.
-	irreversible := next.HalfMoveClock() == 0 || next.CastleRights() != prev.CastleRights()
-	key := repKey(next)
+	key := repKey(next, &cur)
 	rep := b.rep
-	if irreversible {
+	if cur.half == 0 || cur.castling != b.cur.castling {
 		rep = []string{key}
 	} else {
 		rep = append(rep, key)
 	}
-
-	fen := next.String()
-	full, err := fullMoves(fen)
-	if err != nil { // cannot happen: the library writes the counter
-		return Move{}, err
-	}
-	b.pos, b.fen, b.rep, b.fullMvs = next, fen, rep, full
+	b.pos, b.cur, b.fen, b.rep = next, cur, cur.String(), rep
 
 	return Move{
 		UCI:    uci,
 		SAN:    san,
-		FEN:    fen,
+		FEN:    b.fen,
 		Check:  m.HasTag(chess.Check),
 		Ending: b.ending(next.Status()),
 	}, nil

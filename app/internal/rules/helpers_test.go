@@ -53,9 +53,9 @@ func rawPosition(t testing.TB, fen string) *chess.Position {
 
 // randomGame plays a reproducible game of exactly plies half-moves from the
 // start position, choosing among legal moves with a PCG seeded by seed and
-// never a move that ends the game. To keep the game alive it prefers
-// irreversible moves (pawn moves, captures) once the halfmove clock passes
-// 80, which keeps the seventy-five-move rule away. It returns the moves and
+// never a move that ends the game. It avoids captures where it can, so the
+// position stays about as rich as in the opening, and prefers pawn moves once
+// the halfmove clock passes 80, which keeps the seventy-five-move rule away. It returns the moves and
 // the state before each move plus the final one (len(states) == plies+1).
 func randomGame(seed uint64, plies int) ([]string, []State, error) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -82,8 +82,10 @@ func randomGame(seed uint64, plies int) ([]string, []State, error) {
 				if m.Ending.Over() || len(c.LegalMoves()) == 0 {
 					continue
 				}
-				// First pass under a long quiet stretch: irreversible moves only.
-				if pass == 0 && b.pos.HalfMoveClock() > 80 && c.pos.HalfMoveClock() != 0 {
+				// First pass: keep material on the board (no captures), and
+				// after a long quiet stretch move a pawn, so neither
+				// insufficient material nor the 75-move rule ends the game.
+				if pass == 0 && (pieces(c) < pieces(b) || b.pos.HalfMoveClock() > 80 && c.pos.HalfMoveClock() != 0) {
 					continue
 				}
 				chosen, next = u, c
@@ -98,6 +100,16 @@ func randomGame(seed uint64, plies int) ([]string, []State, error) {
 		states = append(states, b.State())
 	}
 	return ucis, states, nil
+}
+
+func pieces(b *Board) int {
+	n := 0
+	for _, p := range squaresOf(b.pos.Board()) {
+		if p != chess.NoPiece {
+			n++
+		}
+	}
+	return n
 }
 
 // mustRandomGame is randomGame for tests and benchmarks.

@@ -89,7 +89,7 @@ func TestPerft(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			pos, err := parseFEN(c.fen)
+			_, pos, err := parseFEN(c.fen)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -105,7 +105,7 @@ func PGN(tags []Tag, ucis []string) (string, error) {
 		writeTag(&sb, k, byKey[k])
 	}
 	sb.WriteByte('\n')
-	writeWrapped(&sb, append(strings.Fields(movetext), result))
+	writeWrapped(&sb, append(moveUnits(movetext), result))
 	return sb.String(), nil
 }
 
@@ -156,6 +156,22 @@ func writeTag(sb *strings.Builder, k, v string) {
 	v = strings.ReplaceAll(v, `\`, `\\`)
 	v = strings.ReplaceAll(v, `"`, `\"`)
 	fmt.Fprintf(sb, "[%s \"%s\"]\n", k, v)
+}
+
+// moveUnits splits movetext into tokens, keeping a move number with the move
+// after it ("12. Nf3", "12... Nf6") so a line break never separates them.
+func moveUnits(movetext string) []string {
+	f := strings.Fields(movetext)
+	out := make([]string, 0, len(f))
+	for i := 0; i < len(f); i++ {
+		if strings.HasSuffix(f[i], ".") && i+1 < len(f) {
+			out = append(out, f[i]+" "+f[i+1])
+			i++
+			continue
+		}
+		out = append(out, f[i])
+	}
+	return out
 }
 
 // writeWrapped joins tokens with spaces into lines of at most pgnLineWidth

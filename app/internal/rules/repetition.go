@@ -3,6 +3,7 @@ package rules
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 
 	"github.com/corentings/chess/v2"
 )
@@ -19,14 +20,23 @@ const repKeyLen = 16
 // unlike the library's samePosition (defect 3), which compares the square
 // set after every double step. The clocks are not part of it.
 //
-// It may fill pos's move cache, so pos must belong to the caller.
-func repKey(pos *chess.Position) string {
-	ep := "-"
-	if sq := pos.EnPassantSquare(); sq != chess.NoSquare && epCaptureLegal(pos) {
-		ep = sq.String()
+// p must describe pos. It may fill pos's move cache, so pos must belong to
+// the caller.
+func repKey(pos *chess.Position, p *fenPos) string {
+	var b strings.Builder
+	b.Grow(80)
+	writePlacement(&b, &p.sq)
+	b.WriteByte(' ')
+	b.WriteString(p.turnString())
+	b.WriteByte(' ')
+	b.WriteString(p.castling)
+	b.WriteByte(' ')
+	if p.ep != chess.NoSquare && epCaptureLegal(pos) {
+		b.WriteString(p.ep.String())
+	} else {
+		b.WriteByte('-')
 	}
-	text := pos.Board().String() + " " + pos.Turn().String() + " " + pos.CastleRights().String() + " " + ep
-	sum := sha256.Sum256([]byte(text))
+	sum := sha256.Sum256([]byte(b.String()))
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 

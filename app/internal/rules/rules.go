@@ -3,7 +3,6 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -104,98 +103,44 @@ func StartState() State {
 // The returned FEN is canonical (single spaces, castling rights as KQkq).
 // A four-field FEN (no clocks) is accepted as "0 1".
 func StateFromFEN(fen string) (State, error) {
-	pos, err := parseFEN(fen)
+	p, pos, err := parseFEN(fen)
 	if err != nil {
 		return State{}, err
 	}
-	return State{FEN: pos.String(), RepKeys: []string{repKey(pos)}}, nil
+	return State{FEN: p.String(), RepKeys: []string{repKey(pos, &p)}}, nil
 }
 
-// parseFEN parses and validates a FEN. It is the only way positions enter the
+// parseFEN parses and validates a FEN; the only way positions enter the
 // package.
-func parseFEN(fen string) (*chess.Position, error) {
-	if len(fen) > maxFENLen {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadFEN, maxFENLen)
-	}
-	f := strings.Fields(fen)
-	switch len(f) {
-	case 4:
-		f = append(f, "0", "1")
-	case 6:
-	default:
-		return nil, fmt.Errorf("%w: want 6 fields, got %d", ErrBadFEN, len(f))
-	}
-	cr, err := canonicalCastling(f[2])
+func parseFEN(fen string) (fenPos, *chess.Position, error) {
+	p, err := parseFENText(fen)
 	if err != nil {
-		return nil, err
+		return p, nil, err
 	}
-	f[2] = cr
-	// The library accepts "+3" or "007"; keep the counters plain decimal so the
-	// FEN we store is canonical.
-	counters := [2]struct {
-		name string
-		min  int
-	}{{"halfmove clock", 0}, {"fullmove number", 1}}
-	for i, c := range counters {
-		v := f[4+i]
-		n, err := strconv.Atoi(v)
-		if err != nil || n < c.min || n > 1_000_000 || strconv.Itoa(n) != v {
-			return nil, fmt.Errorf("%w: bad %s %q", ErrBadFEN, c.name, v)
-		}
+	if err := p.validate(); err != nil {
+		return p, nil, err
 	}
-	text := strings.Join(f, " ")
-
-	pos := new(chess.Position)
-	fenMu.Lock()
-	err = pos.UnmarshalText([]byte(text))
-	fenMu.Unlock()
+	pos, err := p.position()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadFEN, err)
+		return p, nil, err
 	}
-	if err := validatePosition(pos); err != nil {
-		return nil, err
-	}
-	return pos, nil
+	return p, pos, nil
 }
 
-// canonicalCastling accepts "-" or a duplicate-free subset of KQkq in any
-// order and returns it in KQkq order.
-func canonicalCastling(s string) (string, error) {
-	if s == "-" {
-		return s, nil
-	}
-	var have [4]bool
-	const order = "KQkq"
-	for i := 0; i < len(s); i++ {
-		j := strings.IndexByte(order, s[i])
-		if j < 0 || have[j] {
-			return "", fmt.Errorf("%w: bad castling field %q", ErrBadFEN, s)
-		}
-		have[j] = true
-	}
-	var b strings.Builder
-	for j := range order {
-		if have[j] {
-			b.WriteByte(order[j])
-		}
-	}
-	return b.String(), nil
-}
-
-// validatePosition rejects positions the library would accept but cannot play
+// validate rejects positions the library would accept but cannot play
 // correctly: missing or extra kings, pawns on the back ranks, the side not to
 // move in check, castling rights without king and rook at home (the library
-// would conjure a rook), and an e.p. square no double step can have produced.
-func validatePosition(pos *chess.Position) error {
-	sq := squaresOf(pos.Board())
+// would conjure a rook when castling), and an e.p. square no double step can
+// have produced.
+func (p *fenPos) validate() error {
 	var kings [2]int
-	for i, p := range sq {
-		if p == chess.NoPiece {
+	for i, pc := range p.sq {
+		if pc == chess.NoPiece {
 			continue
 		}
-		switch p.Type() {
+		switch pc.Type() {
 		case chess.King:
-			kings[colorOf(p.Color())]++
+			kings[colorOf(pc.Color())]++
 		case chess.Pawn:
 			if r := i / 8; r == 0 || r == 7 {
 				return fmt.Errorf("%w: pawn on %s", ErrBadFEN, chess.Square(i))
@@ -205,51 +150,38 @@ func validatePosition(pos *chess.Position) error {
 	if kings[White] != 1 || kings[Black] != 1 {
 		return fmt.Errorf("%w: need exactly one king per side", ErrBadFEN)
 	}
-	mover := colorOf(pos.Turn())
-	if attacked(&sq, kingSquare(&sq, mover.Other()), mover) {
+	if attacked(&p.sq, kingSquare(&p.sq, p.turn.Other()), p.turn) {
 		return fmt.Errorf("%w: the side not to move is in check", ErrBadFEN)
 	}
 
-	cr := pos.CastleRights()
 	home := []struct {
-		c            Color
-		side         chess.Side
+		letter       byte
 		king, rook   chess.Square
 		kingP, rookP chess.Piece
-		letter       string
 	}{
-		{White, chess.KingSide, chess.E1, chess.H1, chess.WhiteKing, chess.WhiteRook, "K"},
-		{White, chess.QueenSide, chess.E1, chess.A1, chess.WhiteKing, chess.WhiteRook, "Q"},
-		{Black, chess.KingSide, chess.E8, chess.H8, chess.BlackKing, chess.BlackRook, "k"},
-		{Black, chess.QueenSide, chess.E8, chess.A8, chess.BlackKing, chess.BlackRook, "q"},
+		{'K', chess.E1, chess.H1, chess.WhiteKing, chess.WhiteRook},
+		{'Q', chess.E1, chess.A1, chess.WhiteKing, chess.WhiteRook},
+		{'k', chess.E8, chess.H8, chess.BlackKing, chess.BlackRook},
+		{'q', chess.E8, chess.A8, chess.BlackKing, chess.BlackRook},
 	}
 	for _, h := range home {
-		if cr.CanCastle(h.c.lib(), h.side) && (sq[h.king] != h.kingP || sq[h.rook] != h.rookP) {
-			return fmt.Errorf("%w: castling right %s without king and rook at home", ErrBadFEN, h.letter)
+		if strings.IndexByte(p.castling, h.letter) >= 0 && (p.sq[h.king] != h.kingP || p.sq[h.rook] != h.rookP) {
+			return fmt.Errorf("%w: castling right %c without king and rook at home", ErrBadFEN, h.letter)
 		}
 	}
 
-	if ep := pos.EnPassantSquare(); ep != chess.NoSquare {
-		// White to move: black just played x7-x5, so ep is on rank 6, a black
-		// pawn stands on rank 5 below it, and ep and the rank-7 square are empty.
+	if ep := p.ep; ep != chess.NoSquare {
+		// White to move: Black just played x7-x5, so ep is on rank 6, a black
+		// pawn stands below it on rank 5, and ep and the rank-7 square are empty.
 		pawn, pawnSq, from, wantRank := chess.BlackPawn, ep-8, ep+8, chess.Rank6
-		if mover == Black {
+		if p.turn == Black {
 			pawn, pawnSq, from, wantRank = chess.WhitePawn, ep+8, ep-8, chess.Rank3
 		}
-		if ep.Rank() != wantRank || sq[pawnSq] != pawn || sq[ep] != chess.NoPiece || sq[from] != chess.NoPiece {
+		if ep.Rank() != wantRank || p.sq[pawnSq] != pawn || p.sq[ep] != chess.NoPiece || p.sq[from] != chess.NoPiece {
 			return fmt.Errorf("%w: impossible en passant square %s", ErrBadFEN, ep)
 		}
 	}
 	return nil
-}
-
-// squaresOf copies the board into an array indexed by chess.Square (a1 = 0).
-func squaresOf(b *chess.Board) [64]chess.Piece {
-	var sq [64]chess.Piece
-	for i := range sq {
-		sq[i] = b.Piece(chess.Square(i))
-	}
-	return sq
 }
 
 func kingSquare(sq *[64]chess.Piece, c Color) int {
