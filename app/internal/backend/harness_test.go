@@ -195,6 +195,7 @@ func (e *env) play(white, black *player, game string, firstPly int, ucis ...stri
 		if (firstPly+i)%2 == 0 {
 			p = black
 		}
+		require.NotNil(e.t, p, "no client for ply %d", firstPly+i)
 		code := e.act(p, "move", map[string]any{"game": game, "u": u, "ply": firstPly + i})
 		require.Empty(e.t, code, "move %d %s", firstPly+i, u)
 	}
