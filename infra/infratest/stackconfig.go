@@ -2,12 +2,10 @@ package infratest
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/require"
@@ -50,7 +48,7 @@ func stackConfig(root string, p *workspace.Project, stack string) (map[string]st
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("stack file: %w", err)
 	}
-	ps, err := workspace.LoadProjectStack(diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{}), p, path)
+	ps, err := workspace.LoadProjectStack(nil, p, path) // nil sink: no warnings printed
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
