@@ -9,6 +9,8 @@ const nextConfig: NextConfig = {
   output: 'standalone',
   assetPrefix,
   poweredByHeader: false,
+  // Test fixtures are not part of the server (the report routes read REPORTS_DIR at runtime).
+  outputFileTracingExcludes: { '/*': ['src/test/**'] },
   reactStrictMode: true,
   // The proxy builds the CSP at runtime and needs to know the asset origin of this build.
   env: { NEXT_PUBLIC_ASSET_PREFIX: assetPrefix ?? '' },

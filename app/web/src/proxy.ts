@@ -13,6 +13,9 @@ export function proxy(request: NextRequest): NextResponse {
     // Inlined at build time from next.config (env), matching the build's assetPrefix.
     assetOrigin: assetOriginOf(process.env.NEXT_PUBLIC_ASSET_PREFIX),
     dev: process.env.NODE_ENV === 'development',
+    https:
+      request.nextUrl.protocol === 'https:' ||
+      request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https',
   });
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set('x-nonce', nonce);

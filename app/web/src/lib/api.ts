@@ -12,15 +12,24 @@ export class ApiError extends Error {
   }
 }
 
-async function errorFrom(res: Response): Promise<ApiError> {
+/**
+ * The backend answers errors as {"error":{"code","message"}}; the web's own routes as
+ * {"error":"text","detail":"..."}. Both become an ApiError with a readable message.
+ */
+export async function errorFrom(res: Response): Promise<ApiError> {
   let msg = `${res.status} ${res.statusText}`.trim();
   let code: string | undefined;
   try {
-    const body = (await res.json()) as { error?: unknown; msg?: unknown; message?: unknown; code?: unknown };
-    const text = [body.msg, body.message, body.error].find((x) => typeof x === 'string');
-    if (typeof text === 'string' && text) msg = text;
-    if (typeof body.code === 'string') code = body.code;
-    else if (typeof body.error === 'string') code = body.error;
+    const body = (await res.json()) as { error?: unknown; detail?: unknown };
+    const e = body.error;
+    if (typeof e === 'object' && e !== null) {
+      const o = e as { code?: unknown; message?: unknown };
+      if (typeof o.message === 'string' && o.message) msg = o.message;
+      if (typeof o.code === 'string') code = o.code;
+    } else if (typeof e === 'string') {
+      msg = typeof body.detail === 'string' && body.detail ? `${e}: ${body.detail}` : e;
+      code = e;
+    }
   } catch {
     // not JSON
   }

@@ -16,6 +16,9 @@ export interface Session {
 }
 
 const KEY = 'chess.session.v1';
+const listeners = new Set<() => void>();
+let cachedRaw: string | null | undefined;
+let cachedSession: Session | null = null;
 
 function storage(): Storage | null {
   try {
@@ -25,27 +28,42 @@ function storage(): Storage | null {
   }
 }
 
-export function loadSession(now: number = Date.now()): Session | null {
-  const raw = storage()?.getItem(KEY);
+function parse(raw: string | null, now: number): Session | null {
   if (!raw) return null;
   try {
     const s = JSON.parse(raw) as Partial<Session>;
     if (typeof s.token !== 'string' || typeof s.name !== 'string') return null;
     const expiresAt = typeof s.expiresAt === 'string' ? s.expiresAt : null;
-    if (expiresAt && Date.parse(expiresAt) <= now) {
-      clearSession();
-      return null;
-    }
+    if (expiresAt && Date.parse(expiresAt) <= now) return null;
     return { token: s.token, name: s.name, guest: s.guest === true, expiresAt };
   } catch {
     return null;
   }
 }
 
+/** The current session (stable object identity while unchanged, for useSyncExternalStore). */
+export function loadSession(now: number = Date.now()): Session | null {
+  const raw = storage()?.getItem(KEY) ?? null;
+  if (raw !== cachedRaw) {
+    cachedRaw = raw;
+    cachedSession = parse(raw, now);
+  } else if (cachedSession?.expiresAt && Date.parse(cachedSession.expiresAt) <= now) {
+    cachedSession = null;
+  }
+  return cachedSession;
+}
+
 export function saveSession(s: Session): void {
   storage()?.setItem(KEY, JSON.stringify(s));
+  for (const fn of listeners) fn();
 }
 
 export function clearSession(): void {
   storage()?.removeItem(KEY);
+  for (const fn of listeners) fn();
+}
+
+export function subscribeSession(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
 }

@@ -447,6 +447,25 @@ describe('RealtimeClient', () => {
     ]);
   });
 
+  it('watch with reset moves the known version back to a freshly loaded state', async () => {
+    const c = makeClient();
+    const got = collect(c);
+    c.connect();
+    const conn = await connected(c, 0);
+    c.watch('g1');
+    conn.send(moveEvent('g1', 1, 1));
+    conn.send(moveEvent('g1', 2, 2, 'e7e5'));
+    await nextMessage(c, (e) => e.v === 2);
+    c.watch('g1', 0); // no reset: keeps v=2
+    await conn.next((f) => f.t === 'watch' && (f.d as { v: number }).v === 2);
+    c.watch('g1', 1, true);
+    await conn.next((f) => f.t === 'watch' && (f.d as { v: number }).v === 1);
+    expect(c.versionOf('g1')).toBe(1);
+    conn.send(moveEvent('g1', 2, 2, 'e7e5')); // replayed after v=1: delivered again
+    await nextMessage(c, (e) => e.v === 2);
+    expect(got.map((e) => e.v)).toEqual([1, 2, 2]);
+  });
+
   it('tracks a game from gameStart and subscribes to it', async () => {
     const c = makeClient();
     c.connect();

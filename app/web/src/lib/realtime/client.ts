@@ -277,12 +277,19 @@ export class RealtimeClient {
     return this.send('move', { game, u: uci, ply, l: this.lagMs });
   }
 
-  /** Subscribes to a game; re-sent with the last seen version after every reconnect. */
-  watch(game: string, sinceV = 0): void {
+  /**
+   * Subscribes to a game; re-sent with the last seen version after every reconnect. For a game
+   * already watched the known version is kept, unless `reset` (the caller just loaded the full
+   * state at `sinceV`, e.g. over HTTP, and wants every event after it).
+   */
+  watch(game: string, sinceV = 0, reset = false): void {
     let w = this.watched.get(game);
     if (!w) {
       w = { v: sinceV, resyncing: false, resyncTimer: null };
       this.watched.set(game, w);
+    } else if (reset) {
+      w.v = sinceV;
+      this.endResync(w);
     }
     this.transmitRaw({ t: 'watch', d: { game, v: w.v } });
   }

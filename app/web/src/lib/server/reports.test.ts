@@ -85,7 +85,7 @@ describe.each(handlers)('/api/%s', (name, GET) => {
 describe('reportsDir', () => {
   it('defaults to the shared volume path', () => {
     expect(reportsDir({} as NodeJS.ProcessEnv)).toBe(DEFAULT_REPORTS_DIR);
-    expect(reportsDir({ REPORTS_DIR: ' ' } as NodeJS.ProcessEnv)).toBe(DEFAULT_REPORTS_DIR);
-    expect(reportsDir({ REPORTS_DIR: '/x' } as NodeJS.ProcessEnv)).toBe('/x');
+    expect(reportsDir({ REPORTS_DIR: ' ' } as unknown as NodeJS.ProcessEnv)).toBe(DEFAULT_REPORTS_DIR);
+    expect(reportsDir({ REPORTS_DIR: '/x' } as unknown as NodeJS.ProcessEnv)).toBe('/x');
   });
 });

@@ -67,15 +67,22 @@ describe('contentSecurityPolicy', () => {
       wsOrigin: 'wss://abc.execute-api.eu-west-1.amazonaws.com',
       assetOrigin: 'https://d1.cloudfront.net',
       dev: false,
+      https: true,
     });
     expect(csp).toContain("connect-src 'self' wss://abc.execute-api.eu-west-1.amazonaws.com");
     expect(csp).toContain("script-src 'self' 'nonce-n0nce' 'strict-dynamic' https://d1.cloudfront.net");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("object-src 'none'");
     expect(csp).not.toContain('unsafe-eval');
+    expect(csp).toContain('upgrade-insecure-requests');
+  });
+  it('does not upgrade requests on plain-http runs (local ws:// must keep working)', () => {
+    const csp = contentSecurityPolicy({ nonce: 'x', wsOrigin: 'ws://127.0.0.1:8080', assetOrigin: null, dev: false, https: false });
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(csp).toContain("connect-src 'self' ws://127.0.0.1:8080");
   });
   it('allows eval only in development', () => {
-    expect(contentSecurityPolicy({ nonce: 'x', wsOrigin: null, assetOrigin: null, dev: true })).toContain(
+    expect(contentSecurityPolicy({ nonce: 'x', wsOrigin: null, assetOrigin: null, dev: true, https: false })).toContain(
       "'unsafe-eval'",
     );
   });

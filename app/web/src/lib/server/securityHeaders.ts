@@ -20,9 +20,11 @@ export interface CspInput {
   /** Origin of the static asset CDN (assetPrefix), if any. */
   assetOrigin: string | null;
   dev: boolean;
+  /** The page was requested over HTTPS (directly or via the ALB/CloudFront). */
+  https: boolean;
 }
 
-export function contentSecurityPolicy({ nonce, wsOrigin, assetOrigin, dev }: CspInput): string {
+export function contentSecurityPolicy({ nonce, wsOrigin, assetOrigin, dev, https }: CspInput): string {
   const asset = assetOrigin ? ` ${assetOrigin}` : '';
   const connect = ["'self'", wsOrigin, dev ? 'ws:' : null].filter(Boolean).join(' ');
   return [
@@ -38,7 +40,8 @@ export function contentSecurityPolicy({ nonce, wsOrigin, assetOrigin, dev }: Csp
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-    ...(dev ? [] : ['upgrade-insecure-requests']),
+    // Only behind TLS: on plain-http local runs it would turn ws:// into wss:// and break them.
+    ...(https ? ['upgrade-insecure-requests'] : []),
   ].join('; ');
 }
 

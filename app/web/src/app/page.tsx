@@ -1,0 +1,5 @@
+import { Lobby } from '@/components/Lobby';
+
+export default function HomePage() {
+  return <Lobby />;
+}

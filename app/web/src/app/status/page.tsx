@@ -1,0 +1,223 @@
+import type { Metadata } from 'next';
+import { type ReactNode } from 'react';
+import { type ReportRead, readReport, reportsDir } from '@/lib/server/reports';
+import { type Level, dash, healthView, percent, servicesView } from '@/lib/reportView';
+
+export const metadata: Metadata = { title: 'Status' };
+// Read the reports on every request, like /api/health and /api/services.
+export const dynamic = 'force-dynamic';
+
+const LEVEL_CLASS: Record<Level, string> = {
+  ok: 'status-ok',
+  degraded: 'status-degraded',
+  down: 'status-down',
+  unknown: 'muted',
+};
+
+function Missing({ what, r }: { what: string; r: ReportRead }) {
+  if (r.kind === 'missing') {
+    return (
+      <p className="notice" data-testid={`${what}-missing`}>
+        No report yet. The {what === 'health' ? 'health-check' : 'service-listing'} utility has not written one.
+      </p>
+    );
+  }
+  if (r.kind === 'invalid') {
+    return (
+      <p className="alert" role="alert" data-testid={`${what}-invalid`}>
+        The report cannot be read: {r.message}
+      </p>
+    );
+  }
+  return null;
+}
+
+function time(s: string | null): ReactNode {
+  return s ? <time dateTime={s}>{s}</time> : '–';
+}
+
+function Health({ r }: { r: ReportRead }) {
+  if (r.kind !== 'ok') return <Missing what="health" r={r} />;
+  const v = healthView(r.data);
+  return (
+    <>
+      <p data-testid="health-overall">
+        Overall: <strong className={LEVEL_CLASS[v.status]}>{v.status}</strong> · threshold {percent(v.threshold)} of
+        answers 200 · window {dash(v.window)} checks · generated {time(v.generatedAt)}
+      </p>
+      {v.targets.length === 0 ? (
+        <p className="muted">The report lists no URLs.</p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="health-table">
+            <caption className="sr-only">Health per URL</caption>
+            <thead>
+              <tr>
+                <th scope="col">URL</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">Checks</th>
+                <th scope="col" className="num">200s</th>
+                <th scope="col" className="num">200 ratio</th>
+                <th scope="col" className="num">p50</th>
+                <th scope="col" className="num">p95</th>
+                <th scope="col" className="num">Last</th>
+                <th scope="col">Last checked</th>
+                <th scope="col">Last failure</th>
+              </tr>
+            </thead>
+            <tbody>
+              {v.targets.map((t) => (
+                <tr key={t.url}>
+                  <th scope="row">{t.url}</th>
+                  <td className={LEVEL_CLASS[t.status]}>{t.status}</td>
+                  <td className="num">{dash(t.checks)}</td>
+                  <td className="num">{dash(t.ok200)}</td>
+                  <td className="num">{percent(t.ratio200)}</td>
+                  <td className="num">{t.p50Ms === null ? '–' : `${t.p50Ms} ms`}</td>
+                  <td className="num">{t.p95Ms === null ? '–' : `${t.p95Ms} ms`}</td>
+                  <td className="num">{dash(t.lastStatus)}</td>
+                  <td>{time(t.lastCheckedAt)}</td>
+                  <td>
+                    {t.lastFailure ? (
+                      <>
+                        {time(t.lastFailure.at)} {dash(t.lastFailure.status)} {t.lastFailure.reason ?? ''}
+                        {t.lastFailure.detail ? ` (${t.lastFailure.detail})` : ''}
+                      </>
+                    ) : (
+                      'none'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function Summary({ value }: { value: unknown }) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.every(([, v]) => v === null || typeof v !== 'object')) {
+      return (
+        <dl className="row">
+          {entries.map(([k, v]) => (
+            <div key={k}>
+              <dt className="muted">{k}</dt>
+              <dd>{String(v)}</dd>
+            </div>
+          ))}
+        </dl>
+      );
+    }
+  }
+  return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
+}
+
+function Services({ r }: { r: ReportRead }) {
+  if (r.kind !== 'ok') return <Missing what="services" r={r} />;
+  const v = servicesView(r.data);
+  return (
+    <>
+      <p data-testid="services-overview">
+        {v.resources.length} resources · project {dash(v.project)} · stack {dash(v.stack)} · region {dash(v.region)} ·
+        generated {time(v.generatedAt)}
+      </p>
+      {v.errors.length > 0 && (
+        <div className="alert" data-testid="services-errors">
+          <h3>Errors while listing</h3>
+          <ul>
+            {v.errors.map((e, i) => (
+              <li key={i}>
+                <strong>{e.service}</strong>: {e.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <h3>Per service</h3>
+      {v.summaries.length === 0 && v.counts.length === 0 ? (
+        <p className="muted">No services listed.</p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="services-summaries">
+            <thead>
+              <tr>
+                <th scope="col">Service</th>
+                <th scope="col" className="num">Resources</th>
+                <th scope="col">Summary</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...new Set([...v.counts.map(([s]) => s), ...v.summaries.map(([s]) => s)])].sort().map((s) => (
+                <tr key={s}>
+                  <th scope="row">{s}</th>
+                  <td className="num">{v.counts.find(([x]) => x === s)?.[1] ?? 0}</td>
+                  <td>
+                    {v.summaries.some(([x]) => x === s) ? (
+                      <Summary value={v.summaries.find(([x]) => x === s)![1]} />
+                    ) : (
+                      '–'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {v.resources.length > 0 && (
+        <details>
+          <summary>All {v.resources.length} resources</summary>
+          <div className="table-wrap">
+            <table data-testid="services-resources">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">ARN</th>
+                </tr>
+              </thead>
+              <tbody>
+                {v.resources.map((x) => (
+                  <tr key={x.arn || `${x.service}/${x.name}`}>
+                    <td>{x.service}</td>
+                    <td>{x.resourceType}</td>
+                    <td>{x.name}</td>
+                    <td>
+                      <code>{x.arn}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+      )}
+    </>
+  );
+}
+
+export default async function StatusPage() {
+  const dir = reportsDir();
+  const [health, services] = await Promise.all([readReport('health', dir), readReport('services', dir)]);
+  return (
+    <>
+      <h1>Platform status</h1>
+      <section className="card" aria-labelledby="health-heading" data-testid="health-report" data-kind={health.kind}>
+        <h2 id="health-heading">Health checks</h2>
+        <Health r={health} />
+      </section>
+      <section className="card" aria-labelledby="services-heading" data-testid="services-report" data-kind={services.kind}>
+        <h2 id="services-heading">Services</h2>
+        <Services r={services} />
+      </section>
+      <p className="muted">
+        Raw reports: <a href="/api/health">/api/health</a> · <a href="/api/services">/api/services</a>
+      </p>
+    </>
+  );
+}

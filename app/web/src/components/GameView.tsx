@@ -1,0 +1,441 @@
+'use client';
+
+// The live game page for players and spectators. The state comes from the server: a full state
+// over HTTP first (a reload restores position and clocks), then the game's events over the
+// shared real-time connection, watched from the loaded version. A move the player makes is
+// shown at once and sent with an ack id; the server's `move` event confirms it.
+import Link from 'next/link';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Chess } from 'chess.js';
+import { ApiError, apiJson } from '@/lib/api';
+import {
+  type GameModel,
+  applyDrawDeclined,
+  applyDrawOffered,
+  applyEnd,
+  applyMove,
+  canAbort,
+  claimableDraw,
+  fromState,
+  ratingDelta,
+  resultText,
+  seatOf,
+  spokenMove,
+  uciParts,
+} from '@/lib/game/model';
+import {
+  type Color,
+  type Envelope,
+  type PlayerRef,
+  gameOf,
+  parseEndEvent,
+  parseFullState,
+  parseMoveEvent,
+} from '@/lib/realtime/protocol';
+import { useApp } from './AppProvider';
+import { Board, kingSquare } from './Board';
+import { ClockView, monoNow } from './ClockView';
+import { MoveList } from './MoveList';
+
+interface Pending {
+  uci: string;
+  ply: number;
+}
+
+const other = (c: Color): Color => (c === 'white' ? 'black' : 'white');
+
+export function GameView({ id }: { id: string }) {
+  const { session, client, status, lagMs, loginAsGuest } = useApp();
+  const [model, setModel] = useState<GameModel | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  const [confirmResign, setConfirmResign] = useState(false);
+  const modelRef = useRef<GameModel | null>(null);
+  const lagRef = useRef(lagMs);
+  useEffect(() => {
+    lagRef.current = lagMs;
+  }, [lagMs]);
+
+  // Spectators need a connection too; without a session they watch as a fresh guest.
+  const [guestError, setGuestError] = useState<string | null>(null);
+  useEffect(() => {
+    if (session !== null) return;
+    loginAsGuest().catch((err: unknown) => setGuestError(err instanceof Error ? err.message : String(err)));
+  }, [session, loginAsGuest]);
+
+  const commit = useCallback((m: GameModel | null) => {
+    modelRef.current = m;
+    setModel(m);
+  }, []);
+
+  const load = useCallback(async () => {
+    const d = await apiJson(`/api/games/${encodeURIComponent(id)}`, { token: session?.token });
+    const s = parseFullState(d);
+    if (!s) throw new Error('unexpected game state from the server');
+    const m = fromState(s, monoNow(), lagRef.current);
+    commit(m);
+    setLoadError(null);
+    return m;
+  }, [id, session?.token, commit]);
+
+  const onEvent = useCallback(
+    (env: Envelope): 'resync' | void => {
+      const now = monoNow();
+      if (env.t === 'state' || env.t === 'gameStart') {
+        const s = parseFullState(env.d);
+        if (s) commit(fromState(s, now, lagRef.current));
+        return;
+      }
+      const m = modelRef.current;
+      if (!m) return; // the HTTP load in flight will cover it (watch restarts from its v)
+      if (env.v !== undefined && env.v <= m.v) return;
+      switch (env.t) {
+        case 'move': {
+          const ev = parseMoveEvent(env.d);
+          if (!ev) return;
+          const next = applyMove(m, ev, env.v, now, lagRef.current);
+          if (!next) return 'resync';
+          if (next !== m) {
+            commit(next);
+            setAnnouncement(spokenMove(ev.ply, next.sans[ev.ply - 1] ?? ev.san));
+          }
+          return;
+        }
+        case 'end': {
+          const ev = parseEndEvent(env.d);
+          if (!ev) return;
+          const next = applyEnd(m, ev, env.v, now);
+          commit(next);
+          setConfirmResign(false);
+          setAnnouncement(resultAnnouncement(next));
+          return;
+        }
+        case 'drawOffered': {
+          const by = (env.d as { by?: unknown }).by;
+          if (by !== 'white' && by !== 'black') return;
+          commit(applyDrawOffered(m, by, env.v));
+          setAnnouncement(`${by === 'white' ? 'White' : 'Black'} offers a draw.`);
+          return;
+        }
+        case 'drawDeclined':
+          commit(applyDrawDeclined(m, env.v));
+          setAnnouncement('Draw offer declined.');
+          return;
+        case 'opponentGone':
+        case 'opponentBack':
+          commit({ ...m, opponentGone: env.t === 'opponentGone' });
+          setAnnouncement(env.t === 'opponentGone' ? 'Your opponent disconnected.' : 'Your opponent is back.');
+          return;
+      }
+    },
+    [commit],
+  );
+
+  // Load the full state, then follow the game's events from that version on.
+  useEffect(() => {
+    if (!client) return;
+    let cancelled = false;
+    const resync = () => {
+      load().then(
+        (m) => !cancelled && client.watch(id, m.v, true),
+        (err: unknown) => {
+          if (cancelled) return;
+          setLoadError(err instanceof ApiError && err.status === 404 ? 'No such game.' : String(err));
+          client.watch(id, modelRef.current?.v ?? 0); // the server sends a state if it has one
+        },
+      );
+    };
+    const off = client.on('message', (env) => {
+      if (gameOf(env) !== id) return;
+      if (onEvent(env) === 'resync') resync();
+    });
+    resync();
+    return () => {
+      cancelled = true;
+      off();
+      client.unwatch(id);
+    };
+  }, [client, id, load, onEvent]);
+
+  const seat = model ? seatOf(model, session?.name) : null;
+  const orientation: Color = seat ?? 'white';
+  const pendingActive = !!(pending && model && model.moves.length < pending.ply);
+
+  const shown = useMemo(() => {
+    if (!model) return null;
+    const c = new Chess(model.fen);
+    let last: { from: string; to: string } | null = null;
+    const lastUci = pendingActive ? pending!.uci : model.moves[model.moves.length - 1];
+    if (pendingActive) {
+      try {
+        c.move(uciParts(pending!.uci)!);
+      } catch {
+        // cannot happen: validated before sending; show the server position
+      }
+    }
+    if (lastUci) {
+      const p = uciParts(lastUci);
+      if (p) last = { from: p.from, to: p.to };
+    }
+    return { fen: c.fen(), last, check: c.inCheck() ? kingSquare(c, c.turn()) : null };
+  }, [model, pending, pendingActive]);
+
+  const onMove = useCallback(
+    (uci: string) => {
+      const m = modelRef.current;
+      if (!m || !client || m.status !== 'started' || seat !== m.turn) return;
+      const ply = m.moves.length + 1;
+      setPending({ uci, ply });
+      setNotice(null);
+      void client.move(id, uci, ply).then((r) => {
+        if (r.ok) return;
+        setPending((p) => (p && p.ply === ply ? null : p));
+        setNotice(`Move not accepted: ${r.error?.msg || r.error?.code}`);
+        if (r.error?.code !== 'closed') void load().catch(() => undefined);
+      });
+    },
+    [client, id, seat, load],
+  );
+
+  const act = useCallback(
+    (t: string) => {
+      if (!client) return;
+      void client.send(t, { game: id }).then((r) => {
+        if (!r.ok && r.error) setNotice(`${r.error.msg || r.error.code}`);
+      });
+    },
+    [client, id],
+  );
+
+  const onOpponentZero = useCallback(() => act('flag'), [act]);
+
+  if (guestError) {
+    return (
+      <p className="alert" role="alert">
+        Cannot start a guest session to watch: {guestError}
+      </p>
+    );
+  }
+  if (!model || !shown) {
+    return (
+      <>
+        <h1>Game {id}</h1>
+        {loadError ? (
+          <p className="alert" role="alert" data-testid="game-error">
+            {loadError}
+          </p>
+        ) : (
+          <p className="muted" role="status">
+            Loading the game…
+          </p>
+        )}
+        <div className="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announcer" />
+      </>
+    );
+  }
+
+  const started = model.status === 'started';
+  const movable = started && seat !== null && !pendingActive && model.turn === seat ? seat : null;
+  const top = other(orientation);
+  const opponentOffer = seat !== null && model.drawOffer === other(seat);
+  const myOffer = seat !== null && model.drawOffer === seat;
+
+  return (
+    <>
+      <h1 className="sr-only">
+        {model.white.name} vs {model.black.name}
+      </h1>
+      <div className="game-layout" data-testid="game" data-status={model.status} data-seat={seat ?? 'spectator'}>
+        <div>
+          <PlayerBar player={model[top]} color={top} model={model} onZero={seat === orientation ? onOpponentZero : undefined} />
+          <Board
+            fen={shown.fen}
+            orientation={orientation}
+            movable={movable}
+            lastMove={shown.last}
+            checkSquare={shown.check}
+            onMove={onMove}
+            label={`Chess board, ${seat ? `you play ${seat}` : 'spectating'}, ${model.turn} to move`}
+          />
+          <PlayerBar player={model[orientation]} color={orientation} model={model} />
+        </div>
+        <div>
+          {model.status === 'ended' && <ResultBanner model={model} />}
+          <section className="card" aria-label="Game">
+            <p className="row">
+              <span>
+                {model.tc} · {model.rated ? 'Rated' : 'Casual'}
+              </span>
+              {seat ? (
+                <span className="badge badge-muted" data-testid="seat">
+                  You play {seat}
+                </span>
+              ) : (
+                <span className="badge badge-muted" data-testid="seat">
+                  Spectating
+                </span>
+              )}
+              {status !== 'open' && (
+                <span className="badge badge-warn" role="status" data-testid="reconnecting">
+                  {status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}
+                </span>
+              )}
+            </p>
+            {model.opponentGone && started && (
+              <p className="notice" role="status" data-testid="opponent-gone">
+                Your opponent disconnected. They can come back while their clock runs.
+              </p>
+            )}
+            {started && (
+              <p className="muted" data-testid="turn">
+                {pendingActive ? 'Sending your move…' : `${model.turn === 'white' ? 'White' : 'Black'} to move`}
+              </p>
+            )}
+            <MoveList sans={model.sans} />
+            {seat && started && (
+              <div className="controls" role="group" aria-label="Game actions">
+                {canAbort(model) && (
+                  <button type="button" className="secondary" onClick={() => act('abort')} data-testid="abort">
+                    Abort
+                  </button>
+                )}
+                {opponentOffer ? (
+                  <>
+                    <span role="status" data-testid="draw-offered">
+                      Your opponent offers a draw.
+                    </span>
+                    <button type="button" onClick={() => act('drawAccept')} data-testid="draw-accept">
+                      Accept draw
+                    </button>
+                    <button type="button" className="secondary" onClick={() => act('drawDecline')} data-testid="draw-decline">
+                      Decline draw
+                    </button>
+                  </>
+                ) : (
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => act('drawOffer')}
+                    disabled={myOffer}
+                    data-testid="draw-offer"
+                  >
+                    {myOffer ? 'Draw offered' : 'Offer draw'}
+                  </button>
+                )}
+                {claimableDraw(model) && (
+                  <button type="button" className="secondary" onClick={() => act('drawClaim')} data-testid="draw-claim">
+                    Claim draw
+                  </button>
+                )}
+                {confirmResign ? (
+                  <>
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => {
+                        setConfirmResign(false);
+                        act('resign');
+                      }}
+                      data-testid="resign-confirm"
+                    >
+                      Confirm resign
+                    </button>
+                    <button type="button" className="secondary" onClick={() => setConfirmResign(false)}>
+                      Keep playing
+                    </button>
+                  </>
+                ) : (
+                  <button type="button" className="secondary" onClick={() => setConfirmResign(true)} data-testid="resign">
+                    Resign
+                  </button>
+                )}
+              </div>
+            )}
+            {!started && (
+              <p>
+                <Link href={`/replay/${encodeURIComponent(model.id)}`}>Replay and PGN</Link>
+              </p>
+            )}
+            {notice && (
+              <p className="alert" role="alert" data-testid="game-notice">
+                {notice}
+              </p>
+            )}
+          </section>
+        </div>
+      </div>
+      <div className="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announcer">
+        {announcement}
+      </div>
+    </>
+  );
+}
+
+function resultAnnouncement(m: GameModel): string {
+  const parts = [resultText(m.result, m.reason)];
+  const w = ratingDelta(m.ratings?.white);
+  const b = ratingDelta(m.ratings?.black);
+  if (w) parts.push(`${m.white.name} now ${w}.`);
+  if (b) parts.push(`${m.black.name} now ${b}.`);
+  return parts.join(' ');
+}
+
+function PlayerBar({
+  player,
+  color,
+  model,
+  onZero,
+}: {
+  player: PlayerRef;
+  color: Color;
+  model: GameModel;
+  onZero?: () => void;
+}) {
+  return (
+    <div className="player-bar" data-testid={`player-${color}`}>
+      <span>
+        <span aria-hidden="true">{color === 'white' ? '○ ' : '● '}</span>
+        <Link className="player-name" href={`/player/${encodeURIComponent(player.name)}`}>
+          {player.name}
+        </Link>{' '}
+        {player.rating !== undefined && (
+          <span className="muted">
+            ({Math.round(player.rating)}
+            {player.provisional ? '?' : ''})
+          </span>
+        )}
+        <span className="sr-only">, plays {color}</span>
+      </span>
+      <ClockView clock={model.clock} color={color} onZero={onZero} />
+    </div>
+  );
+}
+
+function ResultBanner({ model }: { model: GameModel }) {
+  const w = ratingDelta(model.ratings?.white);
+  const b = ratingDelta(model.ratings?.black);
+  return (
+    <section className="result-banner" aria-labelledby="result-heading" data-testid="result-banner" data-result={model.result ?? ''}>
+      <h2 id="result-heading">
+        <strong>{model.result === '1/2-1/2' ? '½–½' : model.result}</strong>{' '}
+        <span data-testid="result-text">{resultText(model.result, model.reason)}</span>
+      </h2>
+      {(w || b) && (
+        <ul data-testid="rating-change">
+          {w && (
+            <li>
+              {model.white.name}: {w}
+            </li>
+          )}
+          {b && (
+            <li>
+              {model.black.name}: {b}
+            </li>
+          )}
+        </ul>
+      )}
+    </section>
+  );
+}

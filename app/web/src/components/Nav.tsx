@@ -1,0 +1,50 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import { useApp } from './AppProvider';
+import { ConnectionBadge } from './ConnectionBadge';
+
+const LINKS = [
+  { href: '/', label: 'Play' },
+  { href: '/leaderboard', label: 'Leaderboard' },
+  { href: '/status', label: 'Status' },
+];
+
+export function Nav() {
+  const pathname = usePathname();
+  const { session, logout } = useApp();
+  return (
+    <header className="site-header">
+      <nav aria-label="Main">
+        <Link href="/" className="brand">
+          ♞ Chess
+        </Link>
+        <ul>
+          {LINKS.map((l) => (
+            <li key={l.href}>
+              <Link href={l.href} aria-current={pathname === l.href ? 'page' : undefined}>
+                {l.label}
+              </Link>
+            </li>
+          ))}
+          {session && (
+            <li>
+              <Link href={`/player/${encodeURIComponent(session.name)}`} data-testid="nav-profile">
+                {session.name}
+              </Link>
+            </li>
+          )}
+        </ul>
+      </nav>
+      <div className="header-right">
+        <ConnectionBadge />
+        {session && (
+          <button type="button" className="link-button" onClick={logout} data-testid="logout">
+            Log out
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}

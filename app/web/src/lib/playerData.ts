@@ -1,0 +1,154 @@
+// Parsers for the backend's player, history and leaderboard answers (app/internal/httpapi).
+// Untrusted JSON in, typed values out; malformed entries are dropped, not guessed.
+import type { PlayerRef, RatingChange } from './realtime/protocol';
+
+export const SPEEDS = ['bullet', 'blitz', 'rapid', 'classical'] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+export interface SpeedRating {
+  rating: number;
+  rd: number | null;
+  provisional: boolean;
+  games: number;
+}
+
+export interface Profile {
+  name: string;
+  guest: boolean;
+  createdAt: string | null;
+  ratings: Partial<Record<Speed, SpeedRating>>;
+  games: number;
+  wins: number;
+  draws: number;
+  losses: number;
+}
+
+export interface GameSummary {
+  id: string;
+  white: PlayerRef;
+  black: PlayerRef;
+  tc: string;
+  rated: boolean;
+  speed: string | null;
+  status: string;
+  result: string | null;
+  reason: string | null;
+  plies: number;
+  createdAt: string;
+  endedAt: string | null;
+  ratings: { white?: RatingChange; black?: RatingChange } | null;
+}
+
+export interface GamesPage {
+  games: GameSummary[];
+  /** Cursor for the next (older) page: pass as `before`; null on the last page. */
+  next: string | null;
+}
+
+export interface LeaderEntry {
+  rank: number;
+  name: string;
+  rating: number;
+  rd: number | null;
+  games: number;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const num = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x : d);
+const optNum = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const optStr = (x: unknown) => (typeof x === 'string' ? x : null);
+
+export function parseProfile(x: unknown): Profile | null {
+  if (!isObj(x) || typeof x.name !== 'string') return null;
+  const ratings: Profile['ratings'] = {};
+  if (isObj(x.ratings)) {
+    for (const s of SPEEDS) {
+      const r = x.ratings[s];
+      if (isObj(r) && typeof r.rating === 'number') {
+        ratings[s] = { rating: r.rating, rd: optNum(r.rd), provisional: r.provisional === true, games: num(r.games) };
+      }
+    }
+  }
+  return {
+    name: x.name,
+    guest: x.guest === true,
+    createdAt: optStr(x.createdAt),
+    ratings,
+    games: num(x.games),
+    wins: num(x.wins),
+    draws: num(x.draws),
+    losses: num(x.losses),
+  };
+}
+
+function parsePlayer(x: unknown): PlayerRef | null {
+  if (!isObj(x) || typeof x.name !== 'string') return null;
+  return {
+    name: x.name,
+    ...(typeof x.rating === 'number' ? { rating: x.rating } : {}),
+    ...(x.provisional === true ? { provisional: true } : {}),
+  };
+}
+
+function parseChange(x: unknown): RatingChange | undefined {
+  return isObj(x) && typeof x.before === 'number' && typeof x.after === 'number'
+    ? { before: x.before, after: x.after }
+    : undefined;
+}
+
+export function parseGameSummary(x: unknown): GameSummary | null {
+  if (!isObj(x) || typeof x.id !== 'string') return null;
+  const white = parsePlayer(x.white);
+  const black = parsePlayer(x.black);
+  if (!white || !black) return null;
+  let ratings: GameSummary['ratings'] = null;
+  if (isObj(x.ratings)) {
+    const w = parseChange(x.ratings.white);
+    const b = parseChange(x.ratings.black);
+    if (w || b) ratings = { ...(w ? { white: w } : {}), ...(b ? { black: b } : {}) };
+  }
+  return {
+    id: x.id,
+    white,
+    black,
+    tc: optStr(x.tc) ?? '',
+    rated: x.rated === true,
+    speed: optStr(x.speed),
+    status: optStr(x.status) ?? '',
+    result: optStr(x.result),
+    reason: optStr(x.reason),
+    plies: num(x.plies),
+    createdAt: optStr(x.createdAt) ?? '',
+    endedAt: optStr(x.endedAt),
+    ratings,
+  };
+}
+
+export function parseGamesPage(x: unknown): GamesPage {
+  if (!isObj(x) || !Array.isArray(x.games)) return { games: [], next: null };
+  return {
+    games: x.games.map(parseGameSummary).filter((g): g is GameSummary => g !== null),
+    next: optStr(x.next),
+  };
+}
+
+export function parseLeaderboard(x: unknown): LeaderEntry[] {
+  if (!isObj(x) || !Array.isArray(x.players)) return [];
+  const out: LeaderEntry[] = [];
+  x.players.forEach((p, i) => {
+    if (!isObj(p) || typeof p.name !== 'string' || typeof p.rating !== 'number') return;
+    out.push({ rank: num(p.rank, i + 1), name: p.name, rating: p.rating, rd: optNum(p.rd), games: num(p.games) });
+  });
+  return out;
+}
+
+/** The outcome of a game for one player: "win", "loss", "draw", or null (running, aborted). */
+export function outcomeFor(g: GameSummary, name: string): 'win' | 'loss' | 'draw' | null {
+  if (g.status !== 'ended' || g.reason === 'abort') return null;
+  if (g.result === '1/2-1/2') return 'draw';
+  const white = g.white.name === name;
+  if (g.result === '1-0') return white ? 'win' : 'loss';
+  if (g.result === '0-1') return white ? 'loss' : 'win';
+  return null;
+}
