@@ -294,3 +294,41 @@ func unavailable(err error) error {
 	}
 	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 }
+
+// checkEpoch rebuilds the live state of every running game from the durable store when Live
+// turns out to be empty (first start, or Redis restarted without its data), so flag deadlines
+// and the players' active games are armed again whichever instance notices first.
+func (s *Server) checkEpoch(ctx context.Context) {
+	fresh, err := s.live.EnsureEpoch(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "checking live epoch", "err", err)
+		return
+	}
+	if !fresh {
+		return
+	}
+	ids, err := s.durable.ActiveGames(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "listing running games to rebuild live state", "err", err)
+		return
+	}
+	rebuilt := 0
+	for _, id := range ids {
+		st, err := s.durable.LoadGame(ctx, id)
+		if err != nil {
+			s.log.WarnContext(ctx, "loading game for rebuild", "game", id, "err", err)
+			continue
+		}
+		if err := s.live.PutGame(ctx, st, nil); err != nil {
+			s.log.WarnContext(ctx, "rebuilding live game", "game", id, "err", err)
+			continue
+		}
+		if err := s.live.AddActive(ctx, id, st.White.ID, st.Black.ID); err != nil {
+			s.log.WarnContext(ctx, "rebuilding active games", "game", id, "err", err)
+		}
+		rebuilt++
+	}
+	if len(ids) > 0 {
+		s.log.InfoContext(ctx, "live state rebuilt from durable store", "games", rebuilt, "of", len(ids))
+	}
+}

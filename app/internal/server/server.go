@@ -27,6 +27,7 @@ type Config struct {
 	MatchInterval time.Duration // matchmaking pass; 250 ms
 	DeadlineLease time.Duration // how long a claimed due game is left to one instance; 2 s
 	SweepInterval time.Duration // unsubscribe idle topics; 5 s
+	EpochInterval time.Duration // check whether Live lost its data and rebuild it; 2 s
 	Now           func() time.Time
 }
 
@@ -64,6 +65,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Second
 	}
+	if cfg.EpochInterval <= 0 {
+		cfg.EpochInterval = 2 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -76,12 +80,14 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 		durable: durable, live: live, calc: rating.Lichess(), log: log, cfg: cfg,
 		hub: newHub(sub, log), sessions: map[*Session]struct{}{}, stop: stop, stopped: make(chan struct{}),
 	}
+	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); s.hub.run() }()
 	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.SweepInterval, s.hub.sweep) }()
+	go func() { defer wg.Done(); s.every(bg, cfg.EpochInterval, s.checkEpoch) }()
 	go func() {
 		<-bg.Done()
 		_ = sub.Close()

@@ -212,6 +212,11 @@ type Live interface {
 	// Subscribe opens a subscription (initially to no topic).
 	Subscribe(ctx context.Context) (Subscription, error)
 
+	// EnsureEpoch marks Live as initialised and reports whether this call did it: true means
+	// Live was empty (first start, or Redis lost its data) and the caller must rebuild the
+	// state of running games from Durable.
+	EnsureEpoch(ctx context.Context) (fresh bool, err error)
+
 	Ping(ctx context.Context) error
 }
 
@@ -265,4 +270,35 @@ func PairPool(pool []Seek, now int64) [][2]Seek {
 		i++
 	}
 	return pairs
+}
+
+// GatewayConn is an API Gateway WebSocket connection. Its owner is the server instance that
+// processes its messages and delivers its events (through the @connections API); any other
+// instance that receives a message for it forwards the message to the owner, or takes the
+// connection over when the owner is dead.
+type GatewayConn struct {
+	ID        string // API Gateway connection id
+	Owner     string // instance id
+	PlayerID  string
+	Name      string
+	Guest     bool
+	ExpiresAt int64 // Unix ms: the session token's expiry
+}
+
+// InstanceTopic is the topic on which an instance receives messages forwarded to it.
+func InstanceTopic(instanceID string) string { return "i:" + instanceID }
+
+// Gateway is the registry of API Gateway connections and live instances. Safe for concurrent use.
+type Gateway interface {
+	// PutConn registers (or replaces) a connection for ttl (API Gateway keeps one at most 2 h).
+	PutConn(ctx context.Context, c GatewayConn, ttl time.Duration) error
+	// GetConn returns a connection; ErrNotFound when unknown or expired.
+	GetConn(ctx context.Context, id string) (GatewayConn, error)
+	// ClaimConn makes newOwner the owner if the owner is still oldOwner; it reports success.
+	ClaimConn(ctx context.Context, id, oldOwner, newOwner string) (bool, error)
+	// DeleteConn forgets a connection (disconnect, or 410 Gone from @connections).
+	DeleteConn(ctx context.Context, id string) error
+	// Heartbeat marks an instance alive for ttl; InstanceAlive reports whether it still is.
+	Heartbeat(ctx context.Context, instanceID string, ttl time.Duration) error
+	InstanceAlive(ctx context.Context, instanceID string) (bool, error)
 }

@@ -21,6 +21,7 @@ type Live struct {
 	active     map[string]map[string]bool
 	broker     broker
 	now        func() int64
+	epoch      bool
 }
 
 type liveGame struct {
@@ -286,6 +287,15 @@ func (l *Live) Publish(_ context.Context, topic string, payload []byte) error {
 // Subscribe implements store.Live.
 func (l *Live) Subscribe(context.Context) (store.Subscription, error) {
 	return l.broker.subscribe(), nil
+}
+
+// EnsureEpoch implements store.Live.
+func (l *Live) EnsureEpoch(context.Context) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fresh := !l.epoch
+	l.epoch = true
+	return fresh, nil
 }
 
 // Ping implements store.Live.

@@ -25,3 +25,9 @@ func TestLiveContract(t *testing.T) {
 		return memstore.NewLive(c.ms.Load), c
 	})
 }
+
+func TestGatewayContract(t *testing.T) {
+	storetest.RunGateway(t, func(*testing.T) store.Gateway {
+		return memstore.NewGateway(func() int64 { return time.Now().UnixMilli() })
+	})
+}

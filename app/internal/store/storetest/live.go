@@ -272,6 +272,16 @@ func RunLive(t *testing.T, newStore func(t *testing.T) (store.Live, LiveClock)) 
 		assert.Equal(t, []string{"g_two2"}, games)
 	})
 
+	t.Run("epoch is created once", func(t *testing.T) {
+		l, _ := newStore(t)
+		fresh, err := l.EnsureEpoch(ctx(t))
+		require.NoError(t, err)
+		assert.True(t, fresh, "a new Live is fresh")
+		fresh, err = l.EnsureEpoch(ctx(t))
+		require.NoError(t, err)
+		assert.False(t, fresh)
+	})
+
 	t.Run("ping", func(t *testing.T) {
 		l, _ := newStore(t)
 		assert.NoError(t, l.Ping(ctx(t)))
