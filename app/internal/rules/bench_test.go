@@ -138,3 +138,17 @@ func TestBenchGameIsLong(t *testing.T) {
 	}
 	t.Logf("ply 250: %s, %d legal moves, %d repetition keys", b.FEN(), len(b.LegalMoves()), len(states[250].RepKeys))
 }
+
+// BenchmarkPGN builds the PGN of the fixed 251-ply game once (game end):
+// replay into a chess.Game, whose per-move cost grows with the game (defect
+// 4), so this is O(n²) but runs once per game, outside the move path.
+func BenchmarkPGN(b *testing.B) {
+	ucis, _ := mustRandomGame(b, benchSeed, benchPlies)
+	tags := []Tag{{"Event", "bench"}, {"White", "a"}, {"Black", "b"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PGN(tags, ucis); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

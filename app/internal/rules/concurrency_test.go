@@ -59,9 +59,9 @@ func TestConcurrentBoards(t *testing.T) {
 		"r4rk1/1pp1qppp/p1np1n2/2b1p1B1/2B1P1b1/P1NP1N2/1PP1QPPP/R4RK1 w - - 0 10",
 	}
 	const (
-		workers = 8
-		games   = 4
-		plies   = 60
+		workers = 6
+		games   = 2
+		plies   = 40
 	)
 	type result struct{ fen, pgn string }
 	expect := make(map[uint64]result)
@@ -93,6 +93,50 @@ func TestConcurrentBoards(t *testing.T) {
 					if err != nil || s.FEN != f {
 						errs <- fmt.Errorf("StateFromFEN(%q) = %q, %v", f, s.FEN, err)
 					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestConcurrentPGN builds PGNs from many goroutines at once, so the
+// library's FEN parser (chess.FEN and chess.NewGame inside PGN) runs
+// concurrently; fenMu must keep it from racing on its package-level rank
+// buffer. Every PGN must equal the one built sequentially.
+func TestConcurrentPGN(t *testing.T) {
+	games := []struct {
+		fen   string
+		moves []string
+	}{
+		{StartFEN, []string{"e2e4", "e7e5", "g1f3"}},
+		{"r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1", []string{"e1g1", "e8c8"}},
+		{"8/2p5/3p4/KP5r/1R3p1k/8/4P1P1/8 w - - 0 1", []string{"b4b1", "h4g3"}},
+		{"4k3/1P6/8/8/8/8/8/4K3 w - - 0 1", []string{"b7b8r", "e8e7"}},
+	}
+	want := make([]string, len(games))
+	for i, g := range games {
+		pgn, err := PGN([]Tag{{"FEN", g.fen}}, g.moves)
+		require.NoError(t, err)
+		want[i] = pgn
+	}
+	const workers, rounds = 8, 100
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				i := (w + r) % len(games)
+				got, err := PGN([]Tag{{"FEN", games[i].fen}}, games[i].moves)
+				if err != nil || got != want[i] {
+					errs <- fmt.Errorf("worker %d round %d game %d: %v\n%s", w, r, i, err, got)
+					return
 				}
 			}
 		}(w)

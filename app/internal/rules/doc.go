@@ -3,8 +3,12 @@
 // known defects (see docs: shared/reference/chess.md §2.3):
 //
 //  1. FEN parsing races on a package-level buffer inside the library, so every
-//     FEN parse (chess.FEN, chess.NewGame, Position.UnmarshalText, PGN parse)
-//     runs under one package-level mutex (fenMu).
+//     FEN parse by the library (chess.FEN, chess.NewGame, Position.UnmarshalText,
+//     PGN parse) runs under one package-level mutex (fenMu). The hot path does
+//     not parse with the library at all: Load reads the FEN itself and builds
+//     the Position with Position.UnmarshalBinary (codec.go), so concurrent
+//     games never wait on that lock; PGN and out-of-range counters still use
+//     the library parser, under the lock.
 //  2. The library's UCI decoder checks only the origin square ("b1q1" is
 //     played as b1a3), so every move is matched against
 //     ^[a-h][1-8][a-h][1-8][qrbn]?$ before anything else looks at it.

@@ -19,7 +19,7 @@ func FuzzPlay(f *testing.F) {
 			t.Fatal(err)
 		}
 		r := rand.New(rand.NewPCG(seed, 2))
-		for i := 0; i < int(plies%160); i++ {
+		for i := 0; i < int(plies%96); i++ {
 			legal := b.LegalMoves()
 			if len(legal) == 0 {
 				break

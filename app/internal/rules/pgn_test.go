@@ -108,7 +108,7 @@ func TestPGNBadInput(t *testing.T) {
 }
 
 func TestPGNLongGameWrapsAndMatchesPlay(t *testing.T) {
-	ucis, _ := mustRandomGame(t, 7, 200)
+	ucis, _ := mustRandomGame(t, 7, 150)
 	b := newGame(t)
 	sans := make([]string, 0, len(ucis))
 	for _, u := range ucis {

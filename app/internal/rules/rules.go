@@ -80,14 +80,14 @@ var (
 // StartFEN is the standard initial position.
 const StartFEN = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
 
-// maxFENLen bounds the input before it reaches the library; a legal FEN is
-// under 100 bytes.
+// maxFENLen bounds FEN input; a legal FEN is under 100 bytes.
 const maxFENLen = 128
 
 // fenMu serializes every FEN/PGN parse done by the library: v2.3.2 splits
 // ranks into a package-level buffer (rankBuffer in fen.go), which races and
 // corrupts positions under concurrent use (defect 1). It guards the library's
-// global, not data of this package.
+// global, not data of this package. Hold it around chess.FEN, chess.NewGame,
+// chess.PGN and Position.UnmarshalText, and nothing else.
 var fenMu sync.Mutex
 
 // StartState returns the state of a new standard game.

@@ -520,6 +520,11 @@ func TestHasMatingMaterialLichessVectors(t *testing.T) {
 }
 
 func TestBadUCI(t *testing.T) {
+	// Defect 2 in the pinned library: its decoder reads "b1q1" as b1a3.
+	m, err := chess.UCINotation{}.Decode(rawPosition(t, StartFEN), "b1q1")
+	require.NoError(t, err, "library rejects b1q1 now: defect 2 fixed upstream?")
+	assert.Equal(t, chess.A3, m.S2())
+
 	cases := []struct{ name, uci string }{
 		{"file q wraps to a3 in the library", "b1q1"},
 		{"rank 9", "e2e9"},
