@@ -66,8 +66,15 @@ type Control struct {
 type Prop struct {
 	Type string
 	Key  string
-	Bad  any // nil: only removal is tried
+	Bad  any // nil: only removal is tried; AbsentIsSecure(v): only v is tried
 }
+
+// absentIsSecure wraps the Bad value of a property whose secure state is its absence.
+type absentIsSecure struct{ v any }
+
+// AbsentIsSecure marks a property whose secure state is absence (e.g. a literal password):
+// Breakable only tries setting it to v.
+func AbsentIsSecure(v any) any { return absentIsSecure{v} }
 
 // Require runs each control as a subtest named by its ID, failing on any violation.
 func Require(t *testing.T, rec infratest.Recorded, cs []Control) {
@@ -86,13 +93,18 @@ func Breakable(t *testing.T, rec infratest.Set, cs []Control) {
 	for _, c := range cs {
 		for _, p := range c.Props {
 			require.NotEmpty(t, rec.ByType(p.Type), "%s: no %s recorded to break", c.ID, p.Type)
-			t.Run(c.ID+"/without "+p.Key, func(t *testing.T) {
-				require.Error(t, c.Check(rec.WithInput(p.Type, p.Key, nil)), "removing %s.%s must fail %s", p.Type, p.Key, c.ID)
-			})
+			bad, onlyBad := p.Bad.(absentIsSecure)
+			if onlyBad {
+				p.Bad = bad.v
+			} else {
+				t.Run(c.ID+"/without "+p.Key, func(t *testing.T) {
+					require.Error(t, c.Check(rec.WithInput(p.Type, p.Key, nil)), "removing %s.%s must fail %s", p.Type, p.Key, c.ID)
+				})
+			}
 			if p.Bad != nil {
-				bad := resource.NewPropertyValue(p.Bad)
+				v := resource.NewPropertyValue(p.Bad)
 				t.Run(fmt.Sprintf("%s/%s=%v", c.ID, p.Key, p.Bad), func(t *testing.T) {
-					require.Error(t, c.Check(rec.WithInput(p.Type, p.Key, &bad)), "setting %s.%s=%v must fail %s", p.Type, p.Key, p.Bad, c.ID)
+					require.Error(t, c.Check(rec.WithInput(p.Type, p.Key, &v)), "setting %s.%s=%v must fail %s", p.Type, p.Key, p.Bad, c.ID)
 				})
 			}
 		}

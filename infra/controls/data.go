@@ -186,7 +186,7 @@ func RDS() []Control {
 				}
 				return errors.Join(errs...)
 			}),
-			Props: []Prop{{TRDSInstance, "manageMasterUserPassword", false}, {TRDSInstance, "masterUserSecretKmsKeyId", nil}, {TRDSInstance, "password", "hunter2hunter2"}},
+			Props: []Prop{{TRDSInstance, "manageMasterUserPassword", false}, {TRDSInstance, "masterUserSecretKmsKeyId", nil}, {TRDSInstance, "password", AbsentIsSecure("hunter2hunter2")}},
 		},
 	}
 }
