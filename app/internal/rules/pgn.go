@@ -28,7 +28,8 @@ const (
 
 // PGN builds the PGN of a finished (or unfinished) game: the tags, then the
 // moves replayed from the start position (or from the "FEN" tag) into a
-// chess.Game, whose movetext gives the SAN. Tag order follows the export
+// chess.Game, whose movetext gives the SAN. The cost is linear in the number
+// of moves. Tag order follows the export
 // format: Event, Site, Date, Round, White, Black, Result (missing ones are
 // filled with "?"), then the others by name. A missing Result is taken from
 // the final position's automatic ending, else "*"; a Result that contradicts
@@ -109,11 +110,19 @@ func PGN(tags []Tag, ucis []string) (string, error) {
 	return sb.String(), nil
 }
 
-// replayMovetext replays the (already validated) moves into a chess.Game and
-// returns its movetext without the result token. Only the Game's creation
-// parses a FEN, so only that runs under fenMu; the replay itself touches no
-// library globals, and holding the lock for it would stall every Load in the
-// process for milliseconds.
+// replayMovetext puts the (already validated) moves into a chess.Game and
+// returns the Game's movetext without the result token.
+//
+// Only the Game's creation parses a FEN, so only that runs under fenMu; the
+// rest touches no library globals, and holding the lock for it would stall
+// every other PGN in the process.
+//
+// The moves are attached with Game.AddVariation rather than Game.Move: Move
+// re-counts repetitions over the whole game after every move (defect 4),
+// which made a 251-ply PGN cost ~250 ms; attaching decoded moves is linear.
+// Each move is decoded from its own pre-move position (fresh tags, so no
+// stale promotion checks), and Game.String encodes every SAN from the
+// parent's (pre-move) position.
 func replayMovetext(startFEN string, ucis []string) (string, error) {
 	fenMu.Lock()
 	opt, err := chess.FEN(startFEN)
@@ -125,10 +134,15 @@ func replayMovetext(startFEN string, ucis []string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: start position: %w", ErrBadPGN, err)
 	}
+	parent := g.GetRootMove()
+	pos := parent.Position()
 	for i, u := range ucis {
-		if err := g.PushNotationMove(u, chess.UCINotation{}, nil); err != nil {
-			return "", fmt.Errorf("%w: library rejected move %d %q: %w", ErrBadPGN, i+1, u, err)
+		m, err := chess.UCINotation{}.Decode(pos, u)
+		if err != nil || m.Position() == nil {
+			return "", fmt.Errorf("%w: library rejected move %d %q: %v", ErrBadPGN, i+1, u, err)
 		}
+		g.AddVariation(parent, m)
+		parent, pos = m, m.Position()
 	}
 	// Without tag pairs, Game.String is the movetext followed by the outcome.
 	text := strings.TrimSpace(g.String())
