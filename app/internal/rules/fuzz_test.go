@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/corentings/chess/v2"
 )
 
 // FuzzPlay plays arbitrary text as a move in a random reachable position
@@ -59,6 +61,52 @@ func FuzzPlay(f *testing.F) {
 		}
 		if b2.FEN() != b.FEN() || b2.Ending() != m.Ending {
 			t.Fatalf("reloaded board differs")
+		}
+	})
+}
+
+// FuzzStateFromFEN feeds arbitrary text to the package's own FEN parser.
+// It must never panic; an accepted FEN must be canonical (parsing its output
+// gives the same FEN), load as a Board, and describe the same position the
+// library's parser builds from it.
+func FuzzStateFromFEN(f *testing.F) {
+	for _, s := range []string{
+		StartFEN,
+		"r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1",
+		"8/8/1k6/2b5/2pP4/8/5K2/8 b - d3 0 1",
+		"4k3/8/8/8/8/8/8/4K2R w K -",
+		"  r3k2r/8/8/8/8/8/8/R3K2R   w  qkQK - 0 1 ",
+		"4k3/8/8/8/8/8/8/R3K3 b - - 0 70000",
+		"44/8/8/8/8/8/8/4K2k w - - 0 1",
+		"rnbqkbnr/pppppppp/9/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, fen string) {
+		s, err := StateFromFEN(fen)
+		if err != nil {
+			if !errors.Is(err, ErrBadFEN) {
+				t.Fatalf("error not ErrBadFEN: %v", err)
+			}
+			return
+		}
+		again, err := StateFromFEN(s.FEN)
+		if err != nil || again.FEN != s.FEN || !slices.Equal(again.RepKeys, s.RepKeys) {
+			t.Fatalf("not canonical: %q -> %q -> %q (%v)", fen, s.FEN, again.FEN, err)
+		}
+		b, err := Load(s)
+		if err != nil {
+			t.Fatalf("accepted FEN does not load: %v", err)
+		}
+		lib := new(chess.Position)
+		fenMu.Lock()
+		err = lib.UnmarshalText([]byte(s.FEN))
+		fenMu.Unlock()
+		if err != nil {
+			t.Fatalf("library rejects our canonical FEN %q: %v", s.FEN, err)
+		}
+		if lib.String() != b.pos.String() || lib.Status() != b.pos.Status() {
+			t.Fatalf("positions differ: library %q, ours %q", lib.String(), b.pos.String())
 		}
 	})
 }
