@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const goodKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+func TestParseConfig(t *testing.T) {
+	cfg, err := parseConfig(nil, env(map[string]string{"TOKEN_KEY": goodKey, "ALLOWED_ORIGINS": "chess.example, *.chess.example", "TOKEN_TTL": "2h"}))
+	require.NoError(t, err)
+	assert.Equal(t, ":8080", cfg.listen)
+	assert.Equal(t, []string{"chess.example", "*.chess.example"}, cfg.allowedOrigins)
+	assert.Equal(t, 2*time.Hour, cfg.tokenTTL)
+	assert.Len(t, cfg.tokenKey, 32)
+	assert.False(t, cfg.devInsecureKey)
+
+	cfg, err = parseConfig([]string{"-listen", "127.0.0.1:9000", "-log-level", "debug"}, env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9000", cfg.listen)
+	assert.True(t, cfg.devInsecureKey, "a random key outside production")
+}
+
+func TestParseConfigRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // the error names the setting
+	}{
+		{"short key", nil, map[string]string{"TOKEN_KEY": "abcd"}, "TOKEN_KEY"},
+		{"key not encoded", nil, map[string]string{"TOKEN_KEY": "not a key at all!!"}, "TOKEN_KEY"},
+		{"production without key", nil, map[string]string{"CHESS_ENV": "production"}, "TOKEN_KEY"},
+		{"bad previous key", nil, map[string]string{"TOKEN_KEY": goodKey, "TOKEN_KEYS_PREVIOUS": "zz"}, "TOKEN_KEYS_PREVIOUS"},
+		{"bad ttl env", nil, map[string]string{"TOKEN_TTL": "forever"}, "TOKEN_TTL"},
+		{"ttl too long", []string{"-token-ttl", "9000h"}, nil, "token TTL"},
+		{"bad shutdown env", nil, map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"bad log level", []string{"-log-level", "loud"}, nil, "log level"},
+		{"stray argument", []string{"extra"}, nil, "unexpected arguments"},
+		{"unknown flag", []string{"-colour", "blue"}, nil, "colour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig(tt.args, env(tt.env))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// TestImageContents checks what the Dockerfile promises without a Docker engine: the binary
+// builds fully static (it runs on distroless/static), and the final stage runs as non-root.
+func TestImageContents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	out := filepath.Join(t.TempDir(), "chess-server")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(b))
+	f, err := elf.Open(out)
+	require.NoError(t, err)
+	defer f.Close()
+	for _, p := range f.Progs {
+		assert.NotEqual(t, elf.PT_INTERP, p.Type, "binary needs a dynamic loader; distroless/static has none")
+	}
+
+	df, err := os.Open("Dockerfile")
+	require.NoError(t, err)
+	defer df.Close()
+	var lastFrom, lastUser string
+	s := bufio.NewScanner(df)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		switch strings.ToUpper(fields[0]) {
+		case "FROM":
+			lastFrom, lastUser = fields[1], ""
+		case "USER":
+			lastUser = fields[1]
+		}
+	}
+	assert.True(t, strings.HasPrefix(lastFrom, "gcr.io/distroless/static"), lastFrom)
+	require.NotEmpty(t, lastUser, "final stage sets no USER")
+	assert.NotRegexp(t, `^(0|root)(:|$)`, lastUser)
+}
