@@ -98,7 +98,7 @@ func (b *Board) State() State {
 }
 
 // Turn returns the side to move.
-func (b *Board) Turn() Color { return colorOf(b.pos.Turn()) }
+func (b *Board) Turn() Color { return b.cur.turn }
 
 // Ply returns the half-moves played so far, from the FEN counters
 // (0 in the initial position, 1 after 1.e4).
