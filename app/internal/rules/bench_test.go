@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // benchSeed and benchPlies fix the game the benchmarks replay: 251 plies of
@@ -60,6 +61,41 @@ func BenchmarkPlayAtPly250NoHistory(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPlayInterleaved runs the three Play measurements above in turn
+// inside one loop and times each separately, so a busy machine slows all of
+// them alike and the ratios stay meaningful when absolute figures drift.
+func BenchmarkPlayInterleaved(b *testing.B) {
+	ucis, states := mustRandomGame(b, benchSeed, benchPlies)
+	cases := []struct {
+		s State
+		u string
+	}{
+		{states[10], ucis[10]},
+		{states[250], ucis[250]},
+		{State{FEN: states[250].FEN}, ucis[250]},
+	}
+	var spent [3]time.Duration
+	for b.Loop() {
+		for i, c := range cases {
+			t0 := time.Now()
+			board, err := Load(c.s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := board.Play(c.u); err != nil {
+				b.Fatal(err)
+			}
+			spent[i] += time.Since(t0)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(spent[0].Nanoseconds())/n, "ply10-ns")
+	b.ReportMetric(float64(spent[1].Nanoseconds())/n, "ply250-ns")
+	b.ReportMetric(float64(spent[2].Nanoseconds())/n, "ply250-nohist-ns")
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "ratio-250/10")
+	b.ReportMetric(float64(spent[1])/float64(spent[2]), "ratio-hist/nohist")
 }
 
 // BenchmarkLegalMoves measures the library's move generation for the two

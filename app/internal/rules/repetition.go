@@ -52,14 +52,21 @@ func epCaptureLegal(pos *chess.Position) bool {
 	return false
 }
 
+// keyChar marks the base64url alphabet (immutable table).
+var keyChar = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()
+
 // wellFormedKey checks the shape of a stored key.
 func wellFormedKey(k string) bool {
 	if len(k) != repKeyLen {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !keyChar[k[i]] {
 			return false
 		}
 	}
