@@ -65,18 +65,23 @@ func BenchmarkPlayAtPly250NoHistory(b *testing.B) {
 
 // BenchmarkPlayInterleaved runs the three Play measurements above in turn
 // inside one loop and times each separately, so a busy machine slows all of
-// them alike and the ratios stay meaningful when absolute figures drift.
+// them alike and the ratios stay meaningful when absolute figures drift. It
+// also times Load+LegalMoves (the library's move generation) for both
+// positions, the part of the cost that depends on the position itself.
 func BenchmarkPlayInterleaved(b *testing.B) {
 	ucis, states := mustRandomGame(b, benchSeed, benchPlies)
 	cases := []struct {
-		s State
-		u string
+		s    State
+		u    string // "" times Load+LegalMoves instead of Load+Play
+		unit string
 	}{
-		{states[10], ucis[10]},
-		{states[250], ucis[250]},
-		{State{FEN: states[250].FEN}, ucis[250]},
+		{states[10], ucis[10], "ply10-ns"},
+		{states[250], ucis[250], "ply250-ns"},
+		{State{FEN: states[250].FEN}, ucis[250], "ply250-nohist-ns"},
+		{states[10], "", "gen10-ns"},
+		{states[250], "", "gen250-ns"},
 	}
-	var spent [3]time.Duration
+	spent := make([]time.Duration, len(cases))
 	for b.Loop() {
 		for i, c := range cases {
 			t0 := time.Now()
@@ -84,18 +89,21 @@ func BenchmarkPlayInterleaved(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := board.Play(c.u); err != nil {
+			if c.u == "" {
+				board.LegalMoves()
+			} else if _, err := board.Play(c.u); err != nil {
 				b.Fatal(err)
 			}
 			spent[i] += time.Since(t0)
 		}
 	}
 	n := float64(b.N)
-	b.ReportMetric(float64(spent[0].Nanoseconds())/n, "ply10-ns")
-	b.ReportMetric(float64(spent[1].Nanoseconds())/n, "ply250-ns")
-	b.ReportMetric(float64(spent[2].Nanoseconds())/n, "ply250-nohist-ns")
+	for i, c := range cases {
+		b.ReportMetric(float64(spent[i].Nanoseconds())/n, c.unit)
+	}
 	b.ReportMetric(float64(spent[1])/float64(spent[0]), "ratio-250/10")
 	b.ReportMetric(float64(spent[1])/float64(spent[2]), "ratio-hist/nohist")
+	b.ReportMetric(float64(spent[4])/float64(spent[3]), "ratio-gen250/10")
 }
 
 // BenchmarkLegalMoves measures the library's move generation for the two
