@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -53,7 +54,37 @@ func runTests(m *testing.M) int {
 		}
 	}()
 	sharedPG = pg
+	defer func() {
+		if moto.m != nil {
+			if err := stopMoto(moto.m); err != nil {
+				fmt.Fprintln(os.Stderr, "stopping moto_server:", err)
+			}
+		}
+	}()
 	return m.Run()
+}
+
+// moto is the moto_server of this test binary, started by the first test that needs it.
+var moto struct {
+	once sync.Once
+	m    *testenv.Moto
+	err  error
+}
+
+func sharedMoto(t *testing.T) *testenv.Moto {
+	t.Helper()
+	moto.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pgstore-moto-")
+		if err != nil {
+			moto.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		moto.m, moto.err = testenv.StartMoto(ctx, dir)
+	})
+	require.NoError(t, moto.err, "starting moto_server")
+	return moto.m
 }
 
 // stopServer shuts pg down fast (SIGINT, as pg.Stop does) and waits until the postmaster is
@@ -79,6 +110,64 @@ func stopServer(pg *testenv.Postgres) error {
 		}
 	}
 	return fmt.Errorf("postmaster %d did not exit", pid)
+}
+
+// stopMoto is stopServer for moto_server (same testenv race): it finds our child listening on
+// the moto port through /proc, stops it and waits until it is reaped.
+func stopMoto(m *testenv.Moto) error {
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		return err
+	}
+	port := strconv.Itoa(m.Port)
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if !strings.Contains(string(b), "moto_server") || !containsArgs(args, "-p", port) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil || parentOf(pid) != os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				m.Stop()
+				return nil
+			}
+		}
+		return fmt.Errorf("moto_server %d did not exit", pid)
+	}
+	return fmt.Errorf("moto_server on port %s not found", port)
+}
+
+func containsArgs(args []string, flag, value string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == flag && args[i+1] == value {
+			return true
+		}
+	}
+	return false
+}
+
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// pid (comm) state ppid ...; comm may contain spaces, so split after its closing paren.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 2 {
+		return -1
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
