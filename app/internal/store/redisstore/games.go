@@ -1,0 +1,126 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"chessplatform/app/internal/game"
+	"chessplatform/app/internal/store"
+)
+
+// GetGame implements store.Live.
+func (s *Store) GetGame(ctx context.Context, id string) (*game.State, error) {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	b, err := s.rdb.HGet(ctx, s.gameKey(id), "s").Bytes()
+	if err != nil {
+		return nil, wrap("reading game "+id, err)
+	}
+	var st game.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("decoding cached game %s: %w", id, err)
+	}
+	return &st, nil
+}
+
+// PutGame implements store.Live with one script (putGameScript): the version check, the state,
+// the history, the deadline and the PUBLISH of each new event happen atomically, so two
+// instances committing consecutive versions still publish them in version order.
+func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event) error {
+	if st == nil || st.ID == "" {
+		return errors.New("put game: no game state or no id")
+	}
+	for i, e := range events {
+		if e.V <= 0 || e.V > st.V || (i > 0 && e.V != events[i-1].V+1) {
+			return fmt.Errorf("put game %s: event versions must be consecutive and at most v%d", st.ID, st.V)
+		}
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encoding game %s: %w", st.ID, err)
+	}
+	ended := "0"
+	if st.Ended() {
+		ended = "1"
+	}
+	args := make([]any, 0, 8+2*len(events))
+	args = append(args,
+		strconv.FormatInt(st.V, 10), b, strconv.FormatInt(st.Deadline(), 10), ended,
+		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID)
+	for _, e := range events {
+		args = append(args, strconv.FormatInt(e.V, 10), e.Frame)
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	err = putGameScript.Run(ctx, s.rdb, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args...).Err()
+	return wrap(fmt.Sprintf("caching game %s v%d", st.ID, st.V), err)
+}
+
+// DropGame implements store.Live. The game's deadline stays armed: a due game that is not
+// cached is loaded from the durable store by whoever handles it, so dropping a stale cache
+// never loses a flag fall.
+func (s *Store) DropGame(ctx context.Context, id string) error {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	return wrap("dropping game "+id, s.rdb.Del(ctx, s.gameKey(id), s.histKey(id)).Err())
+}
+
+// History implements store.Live.
+func (s *Store) History(ctx context.Context, id string, afterV int64) ([][]byte, bool, error) {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	res, err := historyScript.Run(ctx, s.rdb, []string{s.gameKey(id), s.histKey(id)}, strconv.FormatInt(afterV, 10)).Slice()
+	if err != nil {
+		return nil, false, wrap("reading history of "+id, err)
+	}
+	if len(res) == 0 {
+		return nil, false, fmt.Errorf("reading history of %s: empty script reply", id)
+	}
+	if ok, _ := res[0].(int64); ok != 1 {
+		return nil, false, nil
+	}
+	var frames [][]byte
+	if len(res) > 1 {
+		list, _ := res[1].([]any)
+		for _, f := range list {
+			str, ok := f.(string)
+			if !ok {
+				return nil, false, fmt.Errorf("reading history of %s: unexpected entry %T", id, f)
+			}
+			frames = append(frames, []byte(str))
+		}
+	}
+	return frames, true, nil
+}
+
+// DueGames implements store.Live.
+func (s *Store) DueGames(ctx context.Context, now, leaseMs int64, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if leaseMs <= 0 {
+		return nil, fmt.Errorf("due games: lease %d ms must be positive", leaseMs)
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	ids, err := dueGamesScript.Run(ctx, s.rdb, []string{s.deadlineKey()},
+		strconv.FormatInt(now, 10), strconv.FormatInt(now+leaseMs, 10), limit).StringSlice()
+	if err != nil {
+		return nil, wrap("leasing due games", err)
+	}
+	return ids, nil
+}
+
+// ArmDeadline implements store.Live.
+func (s *Store) ArmDeadline(ctx context.Context, id string, at int64) error {
+	if at < 0 {
+		return fmt.Errorf("arm deadline of %s: negative time %d", id, at)
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	err := armDeadlineScript.Run(ctx, s.rdb, []string{s.gameKey(id), s.deadlineKey()}, strconv.FormatInt(at, 10), id).Err()
+	return wrap("arming deadline of "+id, err)
+}

@@ -1,0 +1,146 @@
+package redisstore
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"chessplatform/app/internal/game"
+	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/store"
+	"chessplatform/app/internal/store/storetest"
+)
+
+type clock struct{ ms atomic.Int64 }
+
+func (c *clock) Set(ms int64) { c.ms.Store(ms) }
+
+func TestLiveContract(t *testing.T) {
+	storetest.RunLive(t, func(t *testing.T) (store.Live, storetest.LiveClock) {
+		c := &clock{}
+		c.Set(time.Now().UnixMilli())
+		return openT(t, shared.Addr, func(cfg *Config) { cfg.Now = c.ms.Load }), c
+	})
+}
+
+func TestGatewayContract(t *testing.T) {
+	storetest.RunGateway(t, func(t *testing.T) store.Gateway { return openT(t, shared.Addr, nil) })
+}
+
+func TestHistoryNeverSpansAGap(t *testing.T) {
+	s := openT(t, shared.Addr, nil)
+	states, events := versions(t)
+	ctx := tctx(t)
+	id := states[0].ID
+	for v := 0; v <= 3; v++ {
+		require.NoError(t, s.PutGame(ctx, states[v], events[v]))
+	}
+	// v4 is never cached here (another instance's write was lost); v5 arrives with its event.
+	require.NoError(t, s.PutGame(ctx, states[5], events[5]))
+	_, complete, err := s.History(ctx, id, 2)
+	require.NoError(t, err)
+	assert.False(t, complete, "event 4 is missing, so history after v2 is incomplete")
+	frames, complete, err := s.History(ctx, id, 4)
+	require.NoError(t, err)
+	assert.True(t, complete)
+	assert.Equal(t, [][]byte{events[5][0].Frame}, frames)
+
+	// A state that advances without its events (a rebuild) leaves no history to claim.
+	require.NoError(t, s.PutGame(ctx, states[7], nil))
+	_, complete, err = s.History(ctx, id, 5)
+	require.NoError(t, err)
+	assert.False(t, complete)
+	frames, complete, err = s.History(ctx, id, 7)
+	require.NoError(t, err)
+	assert.True(t, complete, "nothing after the current version is trivially complete")
+	assert.Empty(t, frames)
+
+	// Events the cache already holds are neither stored twice nor published again.
+	sub := subscribeT(t, s)
+	require.NoError(t, sub.Add(ctx, store.GameTopic(id)))
+	require.NoError(t, s.PutGame(ctx, states[8], append(append([]game.Event{}, events[7]...), events[8]...)))
+	m := recvT(t, sub, 5*time.Second)
+	assert.Equal(t, int64(8), protocol.FrameV(m.Payload))
+	noMessage(t, sub, 100*time.Millisecond)
+}
+
+func TestPutGameRejectsBadEvents(t *testing.T) {
+	s := openT(t, shared.Addr, nil)
+	states, events := versions(t)
+	ctx := tctx(t)
+	err := s.PutGame(ctx, states[2], []game.Event{events[1][0], events[3][0]})
+	require.Error(t, err)
+	_, err = s.GetGame(ctx, states[0].ID)
+	assert.ErrorIs(t, err, store.ErrNotFound, "a rejected put changes nothing")
+	require.Error(t, s.PutGame(ctx, states[1], events[2]), "an event newer than the state")
+}
+
+func TestDeadlines(t *testing.T) {
+	s := openT(t, shared.Addr, nil)
+	ctx := tctx(t)
+	st := newGame(t)
+	require.NoError(t, s.PutGame(ctx, st, nil))
+	// Dropping a stale cache keeps the deadline: whoever gets it due reloads the game.
+	require.NoError(t, s.DropGame(ctx, st.ID))
+	due, err := s.DueGames(ctx, st.Deadline(), 1000, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{st.ID}, due)
+	// Re-arming a game that is not cached does nothing.
+	require.NoError(t, s.ArmDeadline(ctx, st.ID, st.Deadline()+5000))
+	due, err = s.DueGames(ctx, st.Deadline()+1001, 1000, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{st.ID}, due, "the lease, not the ignored re-arm, decides")
+
+	// An ended game gets no deadline back from a late re-arm, and expires from the cache.
+	require.NoError(t, s.PutGame(ctx, st, nil))
+	out, err := st.Abort(0, 0, st.CreatedAt+10)
+	require.NoError(t, err)
+	require.NoError(t, s.PutGame(ctx, st, st.Seal(&out)))
+	require.NoError(t, s.ArmDeadline(ctx, st.ID, st.CreatedAt+1))
+	due, err = s.DueGames(ctx, st.CreatedAt+1_000_000, 1000, 10)
+	require.NoError(t, err)
+	assert.Empty(t, due)
+	ttl, err := s.rdb.PTTL(ctx, s.gameKey(st.ID)).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 5)
+
+	// Due games come earliest first, and limit bounds them.
+	var ids []string
+	for i := range 3 {
+		g := newGame(t)
+		g.AbortAt = 1000 + int64(3-i)*10
+		require.NoError(t, s.PutGame(ctx, g, nil))
+		ids = append([]string{g.ID}, ids...)
+	}
+	due, err = s.DueGames(ctx, 2000, 1000, 2)
+	require.NoError(t, err)
+	assert.Equal(t, ids[:2], due)
+}
+
+func TestErrorsAreClassified(t *testing.T) {
+	r := redisServerT(t, false)
+	s := openT(t, r.Addr, func(c *Config) { c.OpTimeout = 2 * time.Second })
+	ctx := tctx(t)
+	_, err := s.GetGame(ctx, "g_missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.TakeChallenge(ctx, "c_missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.GetConn(ctx, "missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	r.Stop()
+	for _, err := range []error{
+		s.Ping(ctx),
+		s.PutGame(ctx, newGame(t), nil),
+		func() error { _, err := s.GetGame(ctx, "g_x"); return err }(),
+		func() error { _, err := s.Connected(ctx, "p_x"); return err }(),
+		s.Publish(ctx, "p:x", []byte("x")),
+	} {
+		assert.ErrorIs(t, err, store.ErrUnavailable)
+		assert.False(t, errors.Is(err, store.ErrNotFound))
+	}
+}

@@ -1,0 +1,189 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts run with EVALSHA (falling back to EVAL after a restart emptied the script
+// cache). Each one is atomic: Redis runs nothing else while it runs. Numbers that may exceed
+// Lua's integer-exact range or that Redis would format as floats (Unix ms) are passed as
+// strings and stored as given.
+
+// putGameScript caches a game state, extends its history, arms its deadline and publishes
+// its new events, all at once, so that every subscriber on every instance sees each version
+// exactly once and in order, whichever instance committed it.
+//
+// KEYS: 1 game hash, 2 history list, 3 deadline sorted set.
+// ARGV: 1 version, 2 state JSON, 3 deadline (Unix ms, "0" for none), 4 ended ("1"/"0"),
+// 5 history size, 6 channel, 7 TTL of an ended game (ms), 8 game id, then per event:
+// version, frame.
+//
+// The game hash holds v (cached version), s (state), e (ended) and h (version of the last
+// history entry; present only when the history is contiguous up to v). Events at or below the
+// cached version are already cached and published, so they are skipped. The history is reset
+// at a gap, and dropped when it does not reach the new version, so History never claims
+// completeness across a hole.
+var putGameScript = redis.NewScript(`
+local v = tonumber(ARGV[1])
+local cur = redis.call('HGET', KEYS[1], 'v')
+if cur then
+  cur = tonumber(cur)
+  if cur >= v then return 0 end
+else
+  redis.call('DEL', KEYS[2])
+end
+local hlast = redis.call('HGET', KEYS[1], 'h')
+if hlast then hlast = tonumber(hlast) end
+local fresh = {}
+for i = 9, #ARGV, 2 do
+  local ev = tonumber(ARGV[i])
+  if (not cur) or ev > cur then
+    if (not hlast) or ev ~= hlast + 1 then
+      redis.call('DEL', KEYS[2])
+    end
+    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    hlast = ev
+    fresh[#fresh + 1] = ARGV[i + 1]
+  end
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', ARGV[2], 'e', ARGV[4])
+if hlast == v then
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+  redis.call('HSET', KEYS[1], 'h', ARGV[1])
+else
+  redis.call('DEL', KEYS[2])
+  redis.call('HDEL', KEYS[1], 'h')
+end
+if ARGV[3] ~= '0' then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[8])
+else
+  redis.call('ZREM', KEYS[3], ARGV[8])
+end
+if ARGV[4] == '1' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+end
+for _, f in ipairs(fresh) do
+  redis.call('PUBLISH', ARGV[6], f)
+end
+return #fresh + 1
+`)
+
+// historyScript reads the events after a version: {1, frames} when complete, {0} when some of
+// them are not kept (or the game is not cached).
+//
+// KEYS: 1 game hash, 2 history list. ARGV: 1 afterV.
+var historyScript = redis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'v', 'h')
+if not r[1] then return {0} end
+local v, after = tonumber(r[1]), tonumber(ARGV[1])
+if after >= v then return {1, {}} end
+if not r[2] or tonumber(r[2]) ~= v then return {0} end
+local n = redis.call('LLEN', KEYS[2])
+local first = v - n + 1
+if n == 0 or after + 1 < first then return {0} end
+return {1, redis.call('LRANGE', KEYS[2], after + 1 - first, -1)}
+`)
+
+// dueGamesScript returns the games whose deadline has passed, earliest first, and leases each
+// by moving its deadline to ARGV[2], so that concurrent callers do not get the same game and a
+// caller that dies leaves the game to come due again.
+//
+// KEYS: 1 deadline sorted set. ARGV: 1 now, 2 now + lease, 3 limit.
+var dueGamesScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], ARGV[2], id)
+end
+return ids
+`)
+
+// armDeadlineScript sets (or with "0" clears) a game's deadline; a game that is not cached or
+// has ended gets none, so a late re-arm cannot resurrect the deadline of an ended game.
+//
+// KEYS: 1 game hash, 2 deadline sorted set. ARGV: 1 deadline, 2 game id.
+var armDeadlineScript = redis.NewScript(`
+if ARGV[1] == '0' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 1
+end
+local e = redis.call('HGET', KEYS[1], 'e')
+if (not e) or e == '1' then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`)
+
+// takePairsScript removes the seeks of each proposed pair if both are still in the pool exactly
+// as they were read, and returns the indexes of the pairs it removed. A seek that another
+// instance paired (or its player replaced or cancelled) meanwhile fails the check, so no seek
+// is ever paired twice.
+//
+// KEYS: 1 seek hash. ARGV: per pair: player A, seek A, player B, seek B.
+var takePairsScript = redis.NewScript(`
+local taken = {}
+for i = 1, #ARGV, 4 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] and redis.call('HGET', KEYS[1], ARGV[i + 2]) == ARGV[i + 3] then
+    redis.call('HDEL', KEYS[1], ARGV[i], ARGV[i + 2])
+    taken[#taken + 1] = (i - 1) / 4
+  end
+end
+return taken
+`)
+
+// takeChallengeScript removes a challenge and returns it unless it expired by the store's
+// clock (the key's own TTL only collects garbage).
+//
+// KEYS: 1 challenge hash. ARGV: 1 now.
+var takeChallengeScript = redis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'e', 'd')
+if not r[2] then return false end
+redis.call('DEL', KEYS[1])
+if tonumber(r[1]) <= tonumber(ARGV[1]) then return false end
+return r[2]
+`)
+
+// presenceScript counts a player's connections per instance and reports whether the player
+// came online (connect) or went offline (disconnect) over all live instances. Counts held by
+// instances whose heartbeat key has expired (crashed) are removed on the way.
+//
+// KEYS: 1 presence hash (field instance id, value count). ARGV: 1 this instance, 2 prefix of
+// the heartbeat keys, 3 "connect" or "disconnect".
+//
+// The heartbeat keys are not declared in KEYS: fine on a single node, not in Redis Cluster.
+var presenceScript = redis.NewScript(`
+local own = ARGV[1]
+local f = redis.call('HGETALL', KEYS[1])
+local others = false
+for i = 1, #f, 2 do
+  local id, n = f[i], tonumber(f[i + 1])
+  if id ~= own then
+    if n > 0 and redis.call('EXISTS', ARGV[2] .. id) == 1 then
+      others = true
+    else
+      redis.call('HDEL', KEYS[1], id)
+    end
+  end
+end
+if ARGV[3] == 'connect' then
+  local n = redis.call('HINCRBY', KEYS[1], own, 1)
+  if n == 1 and not others then return 1 end
+  return 0
+end
+local n = tonumber(redis.call('HGET', KEYS[1], own) or '0')
+if n <= 0 then return 0 end
+n = redis.call('HINCRBY', KEYS[1], own, -1)
+if n > 0 then return 0 end
+redis.call('HDEL', KEYS[1], own)
+if others then return 0 end
+return 1
+`)
+
+// claimConnScript changes a gateway connection's owner if it is still the expected one; the
+// key keeps its TTL.
+//
+// KEYS: 1 connection hash. ARGV: 1 old owner, 2 new owner.
+var claimConnScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'o', ARGV[2])
+  return 1
+end
+return 0
+`)
