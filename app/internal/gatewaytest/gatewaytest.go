@@ -1,0 +1,573 @@
+// Package gatewaytest is a small in-test emulator of an API Gateway WebSocket API in front of
+// the backend, as deployed: clients connect with WebSockets to /{stage}; a Lambda REQUEST
+// authorizer (a Go handler called with the JSON event API Gateway sends) checks $connect; every
+// route is an HTTP_PROXY integration that POSTs to a backend with the configured integration
+// request parameters (connection id, authorizer context, static values) as headers and the
+// client's frame as the body; and the management API (POST/GET/DELETE
+// /{stage}/@connections/{id}) pushes to clients, answering 410 GoneException for unknown ids.
+//
+// Which backend instance gets each integration request is up to the test (Config.Backend), so
+// a test can spread one connection's messages over several instances. A connection's messages
+// are sent to the backend one at a time, each after the previous one was answered.
+//
+// Fidelity notes: the SigV4 Authorization header must be present (scope execute-api) but is not
+// verified; $connect passes the client's headers through (except hop-by-hop ones); an
+// integration that fails or answers non-2xx on a message makes the gateway send the client
+// {"message": "Internal server error", ...} as API Gateway does; a non-2xx answer on $connect
+// refuses the connection with that status.
+package gatewaytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Route keys.
+const (
+	RouteConnect    = "$connect"
+	RouteDefault    = "$default"
+	RouteDisconnect = "$disconnect"
+)
+
+// API Gateway's WebSocket limits that the emulator enforces.
+const (
+	MaxMessageBytes  = 128 << 10 // one message, client→server or @connections
+	MaxAuthorizerOut = 8 << 10   // authorizer result
+)
+
+// Authorizer is a Lambda function as API Gateway invokes it: a JSON event in, a JSON result
+// out. An error whose text is exactly "Unauthorized" refuses the connection with 401; any other
+// error with 500.
+type Authorizer func(ctx context.Context, event []byte) ([]byte, error)
+
+// LambdaJSON adapts a typed Lambda handler the way the Lambda runtime does.
+func LambdaJSON[In, Out any](f func(context.Context, In) (Out, error)) Authorizer {
+	return func(ctx context.Context, event []byte) ([]byte, error) {
+		var in In
+		if err := json.Unmarshal(event, &in); err != nil {
+			return nil, fmt.Errorf("lambda runtime: decoding the event: %w", err)
+		}
+		out, err := f(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
+	}
+}
+
+// Request describes one integration request, for Config.Backend.
+type Request struct {
+	Route  string
+	ConnID string
+	Seq    int // 0 for $connect, then 1, 2, ... for the connection's messages
+}
+
+// Config describes the emulated API. Zero values take the defaults noted.
+type Config struct {
+	APIID     string // "emu0000001"
+	Stage     string // "ws" (so wsclient.Dial(gateway.URL(), token) reaches /ws?token=)
+	Region    string // "us-east-1"
+	AccountID string // "123456789012"
+
+	Authorizer Authorizer // the $connect authorizer; nil: none
+	// IdentitySources as on the authorizer (e.g. "route.request.querystring.token"): when one
+	// is missing the gateway answers 401 without invoking the authorizer.
+	IdentitySources []string
+
+	// Backend returns the base URL (http://host:port) an integration request goes to.
+	Backend func(Request) string
+	// Paths are the integration URIs' paths per route.
+	Paths map[string]string
+	// RequestParameters per route: "integration.request.header.NAME" (or .querystring.NAME)
+	// → a mapping expression (context.*, route.request.querystring|header.* on $connect,
+	// stageVariables.*, 'static').
+	RequestParameters map[string]map[string]string
+	StageVariables    map[string]string
+
+	HTTPClient         *http.Client  // for integration requests; a plain client
+	IntegrationTimeout time.Duration // 29 s
+	IdleTimeout        time.Duration // no client message for this long closes; 10 min
+	MaxDuration        time.Duration // connection lifetime; 2 h
+	Log                *slog.Logger  // discards when nil
+}
+
+// Gateway is a running emulator. Safe for concurrent use.
+type Gateway struct {
+	cfg Config
+	ln  net.Listener
+	srv *http.Server
+	url string
+
+	mu    sync.Mutex
+	conns map[string]*clientConn
+	fail  []*faultRule
+
+	posts      atomic.Int64
+	maxPost    atomic.Int64
+	errorsSent atomic.Int64
+	wg         sync.WaitGroup
+	closing    atomic.Bool
+}
+
+type clientConn struct {
+	id          string
+	ws          *websocket.Conn
+	principal   string
+	authCtx     map[string]string
+	query       url.Values
+	headers     http.Header
+	sourceIP    string
+	userAgent   string
+	connectedAt time.Time
+	lastActive  atomic.Int64 // Unix ms
+	cancel      context.CancelFunc
+	silent      atomic.Bool // dropped: no $disconnect
+	posts       atomic.Int64
+}
+
+type faultRule struct {
+	connID string // "" matches every connection
+	status int
+	left   int
+}
+
+// New starts an emulator on a free loopback port.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("gatewaytest: Config.Backend is required")
+	}
+	if cfg.APIID == "" {
+		cfg.APIID = "emu0000001"
+	}
+	if cfg.Stage == "" {
+		cfg.Stage = "ws"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.IntegrationTimeout <= 0 {
+		cfg.IntegrationTimeout = 29 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.MaxDuration <= 0 {
+		cfg.MaxDuration = 2 * time.Hour
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	for route, params := range cfg.RequestParameters {
+		for k, expr := range params {
+			if err := checkParam(route, k, expr); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, src := range cfg.IdentitySources {
+		if !strings.HasPrefix(src, "route.request.querystring.") && !strings.HasPrefix(src, "route.request.header.") {
+			return nil, fmt.Errorf("gatewaytest: identity source %q: want route.request.querystring.* or route.request.header.*", src)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, ln: ln, url: "http://" + ln.Addr().String(), conns: map[string]*clientConn{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{stage}/@connections/{id}", g.serveManagement)
+	mux.HandleFunc("/", g.serveUpgrade)
+	g.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = g.srv.Serve(ln) }()
+	return g, nil
+}
+
+// URL is the gateway's base URL (http://127.0.0.1:port); clients connect to URL/{stage}.
+func (g *Gateway) URL() string { return g.url }
+
+// WebSocketURL is the client URL of the stage (ws://127.0.0.1:port/{stage}).
+func (g *Gateway) WebSocketURL() string {
+	return "ws" + strings.TrimPrefix(g.url, "http") + "/" + g.cfg.Stage
+}
+
+// ManagementEndpoint is the @connections base URL (the backend client's BaseEndpoint).
+func (g *Gateway) ManagementEndpoint() string { return g.url + "/" + g.cfg.Stage }
+
+// Stage is the stage name.
+func (g *Gateway) Stage() string { return g.cfg.Stage }
+
+// Close closes every client connection (calling $disconnect for each) and stops the emulator.
+func (g *Gateway) Close() {
+	g.closing.Store(true)
+	g.mu.Lock()
+	all := make([]*clientConn, 0, len(g.conns))
+	for _, c := range g.conns {
+		all = append(all, c)
+	}
+	g.mu.Unlock()
+	for _, c := range all {
+		_ = c.ws.Close(websocket.StatusGoingAway, "gateway shutting down")
+	}
+	g.wg.Wait()
+	_ = g.srv.Close()
+}
+
+// Connections lists the open connection ids, sorted.
+func (g *Gateway) Connections() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, len(g.conns))
+	for id := range g.conns {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ConnectionsOf lists the open connections whose authorizer principal is principal.
+func (g *Gateway) ConnectionsOf(principal string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for id, c := range g.conns {
+		if c.principal == principal {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Drop closes a client's connection abruptly and forgets it without calling $disconnect (as
+// when API Gateway's $disconnect delivery fails): the next @connections call gets 410.
+func (g *Gateway) Drop(connID string) bool {
+	g.mu.Lock()
+	c := g.conns[connID]
+	delete(g.conns, connID)
+	g.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.silent.Store(true)
+	_ = c.ws.CloseNow()
+	return true
+}
+
+// FailPosts makes the next n @connections POSTs to connID ("" for any) answer status (429 is
+// LimitExceededException, 5xx InternalServerErrorException).
+func (g *Gateway) FailPosts(connID string, status, n int) {
+	g.mu.Lock()
+	g.fail = append(g.fail, &faultRule{connID: connID, status: status, left: n})
+	g.mu.Unlock()
+}
+
+// Posts counts successful @connections POSTs; MaxPostBytes is the largest one.
+func (g *Gateway) Posts() int64        { return g.posts.Load() }
+func (g *Gateway) MaxPostBytes() int64 { return g.maxPost.Load() }
+
+// PostsTo counts successful POSTs to one connection (0 once it is closed).
+func (g *Gateway) PostsTo(connID string) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c := g.conns[connID]; c != nil {
+		return c.posts.Load()
+	}
+	return 0
+}
+
+// IntegrationErrors counts "Internal server error" messages the gateway sent to clients
+// because an integration failed.
+func (g *Gateway) IntegrationErrors() int64 { return g.errorsSent.Load() }
+
+func (g *Gateway) methodArn(route string) string {
+	return fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s", g.cfg.Region, g.cfg.AccountID, g.cfg.APIID, g.cfg.Stage, route)
+}
+
+func newID() string {
+	b := make([]byte, 11)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b) // like "L0SM9cOFvHcCIhw=", '/' and '+' included
+}
+
+func gatewayJSON(w http.ResponseWriter, status int, errType, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	if errType != "" {
+		w.Header().Set("X-Amzn-ErrorType", errType)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// serveUpgrade is the client side: the WebSocket handshake, $connect, then the message loop.
+func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	if path.Clean(r.URL.Path) != "/"+g.cfg.Stage {
+		gatewayJSON(w, http.StatusForbidden, "", "Forbidden")
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		gatewayJSON(w, http.StatusUpgradeRequired, "", "Upgrade Required")
+		return
+	}
+	if g.closing.Load() {
+		gatewayJSON(w, http.StatusServiceUnavailable, "", "Service Unavailable")
+		return
+	}
+	now := time.Now()
+	c := &clientConn{
+		id: newID(), query: r.URL.Query(), headers: r.Header.Clone(), sourceIP: remoteIP(r),
+		userAgent: r.UserAgent(), connectedAt: now, authCtx: map[string]string{},
+	}
+	c.lastActive.Store(now.UnixMilli())
+	ctx := r.Context()
+	if g.cfg.Authorizer != nil {
+		status, msg := g.authorize(ctx, c)
+		if status != 0 {
+			gatewayJSON(w, status, "", msg)
+			return
+		}
+	}
+	resp, err := g.integrate(ctx, c, RouteConnect, 0, nil)
+	if err != nil {
+		g.cfg.Log.Warn("$connect integration failed", "conn", c.id, "err", err)
+		gatewayJSON(w, http.StatusInternalServerError, "", "Internal server error")
+		return
+	}
+	if resp.status < 200 || resp.status > 299 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.status)
+		_, _ = w.Write(resp.body)
+		return
+	}
+	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
+	if p := resp.header.Get("Sec-WebSocket-Protocol"); p != "" {
+		opts.Subprotocols = []string{p}
+	}
+	ws, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		g.cfg.Log.Warn("accepting websocket", "conn", c.id, "err", err)
+		return
+	}
+	ws.SetReadLimit(MaxMessageBytes)
+	c.ws = ws
+	lifetime, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.MaxDuration)
+	c.cancel = cancel
+	g.mu.Lock()
+	g.conns[c.id] = c
+	g.mu.Unlock()
+	g.wg.Add(1)
+	defer g.wg.Done()
+	g.readLoop(lifetime, c)
+	cancel()
+	g.mu.Lock()
+	if g.conns[c.id] == c {
+		delete(g.conns, c.id)
+	}
+	g.mu.Unlock()
+	if c.silent.Load() {
+		return
+	}
+	_ = ws.CloseNow()
+	if _, err := g.integrate(context.Background(), c, RouteDisconnect, -1, nil); err != nil {
+		g.cfg.Log.Warn("$disconnect integration failed", "conn", c.id, "err", err)
+	}
+}
+
+func (g *Gateway) readLoop(ctx context.Context, c *clientConn) {
+	for seq := 1; ; seq++ {
+		rctx, cancel := context.WithTimeout(ctx, g.cfg.IdleTimeout)
+		_, data, err := c.ws.Read(rctx)
+		cancel()
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				_ = c.ws.Close(websocket.StatusGoingAway, "Going away") // 2 h reached
+			case rctx.Err() != nil:
+				_ = c.ws.Close(websocket.StatusGoingAway, "Going away") // idle
+			}
+			return
+		}
+		c.lastActive.Store(time.Now().UnixMilli())
+		resp, err := g.integrate(ctx, c, RouteDefault, seq, data)
+		if err == nil && resp.status >= 200 && resp.status <= 299 {
+			continue
+		}
+		if err != nil {
+			g.cfg.Log.Warn("$default integration failed", "conn", c.id, "err", err)
+		} else {
+			g.cfg.Log.Warn("$default integration answered an error", "conn", c.id, "status", resp.status, "body", string(resp.body))
+		}
+		g.errorsSent.Add(1)
+		msg, _ := json.Marshal(map[string]string{"message": "Internal server error", "connectionId": c.id, "requestId": newID()})
+		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = c.ws.Write(wctx, websocket.MessageText, msg)
+		wcancel()
+	}
+}
+
+type integrationResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// hopByHop are the client headers not passed through on $connect.
+var hopByHop = map[string]bool{"Connection": true, "Upgrade": true, "Content-Length": true, "Transfer-Encoding": true, "Keep-Alive": true, "Te": true, "Trailer": true}
+
+// integrate sends one HTTP_PROXY integration request.
+func (g *Gateway) integrate(ctx context.Context, c *clientConn, route string, seq int, body []byte) (integrationResponse, error) {
+	base := g.cfg.Backend(Request{Route: route, ConnID: c.id, Seq: seq})
+	p, ok := g.cfg.Paths[route]
+	if !ok {
+		p = "/"
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.IntegrationTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+p, bytes.NewReader(body))
+	if err != nil {
+		return integrationResponse{}, err
+	}
+	if route == RouteConnect {
+		for k, vs := range c.headers {
+			if !hopByHop[http.CanonicalHeaderKey(k)] {
+				req.Header[k] = append([]string(nil), vs...)
+			}
+		}
+	}
+	q := req.URL.Query()
+	for k, expr := range g.cfg.RequestParameters[route] {
+		v, ok := g.evaluate(c, route, expr)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "integration.request.header."):
+			req.Header.Set(strings.TrimPrefix(k, "integration.request.header."), v)
+		case strings.HasPrefix(k, "integration.request.querystring."):
+			q.Set(strings.TrimPrefix(k, "integration.request.querystring."), v)
+		}
+	}
+	req.URL.RawQuery = q.Encode()
+	resp, err := g.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return integrationResponse{}, err
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return integrationResponse{}, err
+	}
+	return integrationResponse{status: resp.StatusCode, header: resp.Header, body: rb}, nil
+}
+
+// checkParam validates one integration request parameter as API Gateway does at deploy time.
+func checkParam(route, key, expr string) error {
+	if !strings.HasPrefix(key, "integration.request.header.") && !strings.HasPrefix(key, "integration.request.querystring.") {
+		return fmt.Errorf("gatewaytest: %s: parameter %q: want integration.request.header.* or .querystring.*", route, key)
+	}
+	switch {
+	case len(expr) >= 2 && strings.HasPrefix(expr, "'") && strings.HasSuffix(expr, "'"):
+		if strings.Contains(expr[1:len(expr)-1], "'") {
+			return fmt.Errorf("gatewaytest: %s: %s: a static value cannot contain a quote", route, key)
+		}
+	case strings.HasPrefix(expr, "context."), strings.HasPrefix(expr, "stageVariables."):
+	case strings.HasPrefix(expr, "route.request.querystring."), strings.HasPrefix(expr, "route.request.header."):
+		if route != RouteConnect {
+			return fmt.Errorf("gatewaytest: %s: %s = %s: request query strings and headers map only on $connect", route, key, expr)
+		}
+	default:
+		return fmt.Errorf("gatewaytest: %s: %s: unsupported mapping expression %q", route, key, expr)
+	}
+	return nil
+}
+
+// evaluate resolves a mapping expression; false when its source is absent.
+func (g *Gateway) evaluate(c *clientConn, route, expr string) (string, bool) {
+	if strings.HasPrefix(expr, "'") {
+		return expr[1 : len(expr)-1], true
+	}
+	if name, ok := strings.CutPrefix(expr, "stageVariables."); ok {
+		v, ok := g.cfg.StageVariables[name]
+		return v, ok
+	}
+	if name, ok := strings.CutPrefix(expr, "route.request.querystring."); ok {
+		v := c.query.Get(name)
+		return v, c.query.Has(name)
+	}
+	if name, ok := strings.CutPrefix(expr, "route.request.header."); ok {
+		v := c.headers.Get(name)
+		return v, v != ""
+	}
+	name := strings.TrimPrefix(expr, "context.")
+	if key, ok := strings.CutPrefix(name, "authorizer."); ok {
+		if key == "principalId" {
+			return c.principal, c.principal != ""
+		}
+		v, ok := c.authCtx[key]
+		return v, ok
+	}
+	switch name {
+	case "connectionId":
+		return c.id, true
+	case "connectedAt":
+		return strconv.FormatInt(c.connectedAt.UnixMilli(), 10), true
+	case "routeKey":
+		return route, true
+	case "eventType":
+		return eventType(route), true
+	case "stage":
+		return g.cfg.Stage, true
+	case "apiId":
+		return g.cfg.APIID, true
+	case "domainName":
+		return strings.TrimPrefix(g.url, "http://"), true
+	case "requestId", "extendedRequestId", "messageId":
+		return newID(), true
+	case "identity.sourceIp":
+		return c.sourceIP, true
+	}
+	return "", false
+}
+
+func eventType(route string) string {
+	switch route {
+	case RouteConnect:
+		return "CONNECT"
+	case RouteDisconnect:
+		return "DISCONNECT"
+	default:
+		return "MESSAGE"
+	}
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
