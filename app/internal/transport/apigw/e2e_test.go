@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/transport/apigw"
 	"chessplatform/app/internal/wsclient"
@@ -174,4 +174,3 @@ func TestSubprotocolToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"t":"pong"}`, string(b))
 }
-
