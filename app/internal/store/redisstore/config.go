@@ -46,6 +46,8 @@ type Config struct {
 
 	Now    func() int64 // Unix ms; the store's clock (challenge expiry); time.Now
 	Logger *slog.Logger // slog.Default()
+
+	protocol int // RESP version; 0 lets go-redis negotiate (3, falling back to 2). Tests pin it.
 }
 
 // Environment variable names read by ConfigFromEnv.
@@ -235,6 +237,7 @@ func (c Config) options() (*redis.Options, error) {
 		Password:   c.Password,
 		PoolSize:   c.PoolSize,
 		ClientName: "chess-" + c.InstanceID,
+		Protocol:   c.protocol,
 	}
 	if c.TLS {
 		host, _, _ := net.SplitHostPort(c.Addr)

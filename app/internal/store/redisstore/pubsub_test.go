@@ -16,9 +16,15 @@ import (
 // subscriber's connection runs through a proxy that delays every command it sends by 20 ms,
 // so an Add that returned before Redis applied the SUBSCRIBE would miss the message.
 func TestAddWaitsForRedis(t *testing.T) {
+	for _, resp := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", resp), func(t *testing.T) { testAddWaitsForRedis(t, resp) })
+	}
+}
+
+func testAddWaitsForRedis(t *testing.T, resp int) {
 	p := startProxy(t, shared.Addr)
 	prefix := uniq("t") + ":"
-	subStore := openT(t, p.addr(), func(c *Config) { c.KeyPrefix = prefix })
+	subStore := openT(t, p.addr(), func(c *Config) { c.KeyPrefix = prefix; c.protocol = resp })
 	pub := openT(t, shared.Addr, func(c *Config) { c.KeyPrefix = prefix })
 	sub := subscribeT(t, subStore)
 	ctx := tctx(t)
@@ -115,8 +121,14 @@ func TestCloseEndsMessages(t *testing.T) {
 // TestSubscriptionSurvivesRedisRestart: go-redis reconnects and re-subscribes; messages flow
 // again without any call, and Add works (and is confirmed) afterwards.
 func TestSubscriptionSurvivesRedisRestart(t *testing.T) {
+	for _, resp := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", resp), func(t *testing.T) { testSubscriptionSurvivesRedisRestart(t, resp) })
+	}
+}
+
+func testSubscriptionSurvivesRedisRestart(t *testing.T, resp int) {
 	r := redisServerT(t, false)
-	s := openT(t, r.Addr, func(c *Config) { c.OpTimeout = 2 * time.Second })
+	s := openT(t, r.Addr, func(c *Config) { c.OpTimeout = 2 * time.Second; c.protocol = resp })
 	sub := subscribeT(t, s)
 	ctx := tctx(t)
 	require.NoError(t, sub.Add(ctx, "g:before"))
