@@ -10,8 +10,10 @@ WEB_ENV := NEXT_TELEMETRY_DISABLED=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEE
 TEST_TARGETS += test-web
 LINT_TARGETS += lint-web
 
+# flock: two `make` runs in one tree must not unpack into the same node_modules at once.
+# One retry: npm ci over a slow registry has failed once here with a transient tar ENOENT.
 $(WEB_STAMP): $(WEB_DIR)/package-lock.json $(WEB_DIR)/package.json
-	cd $(WEB_DIR) && $(WEB_ENV) $(NPM) ci --no-audit --no-fund
+	cd $(WEB_DIR) && flock .npm-install.lock sh -c '$(WEB_ENV) $(NPM) ci --no-audit --no-fund || { echo "npm ci failed; retrying once" >&2; $(WEB_ENV) $(NPM) ci --no-audit --no-fund; }'
 	touch $@
 
 web-deps: $(WEB_STAMP) ## install the web app's npm packages (npm ci) when needed

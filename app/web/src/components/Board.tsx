@@ -308,11 +308,10 @@ function PromotionPicker({
             ref={i === 0 ? first : undefined}
             type="button"
             className="secondary"
-            aria-label={x.name}
             data-testid={`promote-${x.p}`}
             onClick={() => onPick(x.p)}
           >
-            {color === 'w' ? x.w : x.b}
+            <span aria-hidden="true">{color === 'w' ? x.w : x.b}</span> {x.name}
           </button>
         ))}
         <button type="button" className="link-button" onClick={onCancel}>

@@ -353,11 +353,6 @@ export function GameView({ id }: { id: string }) {
                 )}
               </div>
             )}
-            {!started && (
-              <p>
-                <Link href={`/replay/${encodeURIComponent(model.id)}`}>Replay and PGN</Link>
-              </p>
-            )}
             {notice && (
               <p className="alert" role="alert" data-testid="game-notice">
                 {notice}
@@ -436,6 +431,12 @@ function ResultBanner({ model }: { model: GameModel }) {
           )}
         </ul>
       )}
+      <p className="row">
+        <Link className="button" href="/" data-testid="play-again">
+          New game
+        </Link>
+        <Link href={`/replay/${encodeURIComponent(model.id)}`}>Replay and PGN</Link>
+      </p>
     </section>
   );
 }
