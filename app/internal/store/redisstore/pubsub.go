@@ -295,7 +295,10 @@ func (u *subscription) read() {
 			if u.isClosed() {
 				return
 			}
-			if errors.Is(err, redis.ErrClosed) {
+			u.mu.RLock()
+			replaced := ps != u.ps
+			u.mu.RUnlock()
+			if replaced || errors.Is(err, redis.ErrClosed) {
 				continue // replaced by the health check; read the new one
 			}
 			// go-redis reconnects and re-subscribes on the next Receive; back off meanwhile.
