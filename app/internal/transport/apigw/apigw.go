@@ -215,7 +215,7 @@ func New(ctx context.Context, d Deps, o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apigw: subscribing: %w", err)
 	}
-	if err := sub.Add(ctx, store.InstanceTopic(h.id)); err != nil {
+	if err := sub.Add(ctx, store.InstanceTopic(h.id), broadcastTopic); err != nil {
 		_ = sub.Close()
 		return nil, fmt.Errorf("apigw: following the instance topic: %w", err)
 	}

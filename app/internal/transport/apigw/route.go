@@ -30,6 +30,10 @@ const (
 	kindReceipt    = "rcpt"
 )
 
+// broadcastTopic reaches every instance: disconnects of connections the registry no longer
+// knows go there, so whichever instance still holds a session for one releases it.
+var broadcastTopic = store.InstanceTopic("*")
+
 var errForwardTimeout = errors.New("apigw: the owner did not confirm the forwarded message in time")
 
 // maxRouteAttempts bounds how often one message re-reads the registry (lost claim races, owners
@@ -137,7 +141,8 @@ func (h *Handler) takeOver(ctx context.Context, rec store.GatewayConn, it inboun
 	c.ready(sess)
 }
 
-// evict disconnects a client through @connections and forgets its registry entry.
+// evict disconnects a client through @connections and forgets its registry entry; an instance
+// that still holds a session for it (the registry lost track of it) is told to release it.
 func (h *Handler) evict(ctx context.Context, id string) {
 	ctx = context.WithoutCancel(ctx)
 	if err := h.poster.Delete(ctx, id); err != nil && !errors.Is(err, ErrGone) {
@@ -145,6 +150,14 @@ func (h *Handler) evict(ctx context.Context, id string) {
 	}
 	if err := h.gw.DeleteConn(ctx, id); err != nil {
 		h.log.WarnContext(ctx, "deleting connection", "conn", id, "err", err)
+	}
+	h.broadcastDisconnect(ctx, id)
+}
+
+func (h *Handler) broadcastDisconnect(ctx context.Context, id string) {
+	payload, _ := json.Marshal(envelope{Kind: kindDisconnect, Conn: id})
+	if err := h.bus.Publish(ctx, broadcastTopic, payload); err != nil {
+		h.log.WarnContext(ctx, "broadcasting disconnect", "conn", id, "err", err)
 	}
 }
 
@@ -205,10 +218,13 @@ func (h *Handler) disconnect(ctx context.Context, id string) {
 	}
 	rec, err := h.gw.GetConn(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		// Already cleaned up, or the registry lost it while some instance may still hold it.
+		h.broadcastDisconnect(ctx, id)
 		return
 	}
 	if err != nil {
 		h.log.WarnContext(ctx, "reading connection on disconnect", "conn", id, "err", err)
+		h.broadcastDisconnect(ctx, id)
 		return
 	}
 	if rec.Owner != h.id {
