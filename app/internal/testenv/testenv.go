@@ -6,7 +6,6 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -48,9 +47,10 @@ func waitTCP(ctx context.Context, addr string) error {
 
 // proc is a child process we own.
 type proc struct {
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	log string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has been waited for
+	log  string
 }
 
 func (p *proc) start(name string, args []string, logPath string, cred *syscall.Credential, env []string) error {
@@ -69,33 +69,29 @@ func (p *proc) start(name string, args []string, logPath string, cred *syscall.C
 		f.Close()
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
-	go func() { _ = cmd.Wait(); f.Close() }()
-	p.cmd, p.log = cmd, logPath
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); f.Close(); close(done) }()
+	p.cmd, p.done, p.log = cmd, done, logPath
 	return nil
 }
 
 // signal sends sig to the process group and waits up to timeout for it to exit.
 func (p *proc) signal(sig syscall.Signal, timeout time.Duration) {
 	p.mu.Lock()
-	cmd := p.cmd
-	p.cmd = nil
+	cmd, done := p.cmd, p.done
+	p.cmd, p.done = nil, nil
 	p.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
 		return
 	}
-	_ = syscall.Kill(-cmd.Process.Pid, sig)
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if err := syscall.Kill(cmd.Process.Pid, 0); errors.Is(err, syscall.ESRCH) {
-			return
-		}
-		if cmd.ProcessState != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	pid := cmd.Process.Pid
+	_ = syscall.Kill(-pid, sig)
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-done
 	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	time.Sleep(50 * time.Millisecond)
 }
 
 func tail(path string, n int) string {
