@@ -59,13 +59,59 @@ func TestHistoryNeverSpansAGap(t *testing.T) {
 	assert.True(t, complete, "nothing after the current version is trivially complete")
 	assert.Empty(t, frames)
 
-	// Events the cache already holds are neither stored twice nor published again.
+	// Events already published are neither stored twice nor published again.
 	sub := subscribeT(t, s)
 	require.NoError(t, sub.Add(ctx, store.GameTopic(id)))
-	require.NoError(t, s.PutGame(ctx, states[8], append(append([]game.Event{}, events[7]...), events[8]...)))
-	m := recvT(t, sub, 5*time.Second)
-	assert.Equal(t, int64(8), protocol.FrameV(m.Payload))
+	require.NoError(t, s.PutGame(ctx, states[9], events[9]))
+	require.NoError(t, s.PutGame(ctx, states[10], append(append([]game.Event{}, events[9]...), events[10]...)))
+	require.NoError(t, s.PutGame(ctx, states[9], events[9]))
+	for _, want := range []int64{9, 10} {
+		assert.Equal(t, want, protocol.FrameV(recvT(t, sub, 5*time.Second).Payload))
+	}
 	noMessage(t, sub, 100*time.Millisecond)
+	frames, complete, err = s.History(ctx, id, 8)
+	require.NoError(t, err)
+	assert.True(t, complete)
+	assert.Equal(t, [][]byte{events[9][0].Frame, events[10][0].Frame}, frames)
+}
+
+// TestLateEventsOfARecachedVersion: two instances race to commit the same version; the loser
+// drops the cache and re-caches the winner's state from the durable store (no events) before
+// the winner's PutGame runs. The winner's events must still be published, once.
+func TestLateEventsOfARecachedVersion(t *testing.T) {
+	ins := instances(t, 2)
+	winner, loser := ins[0], ins[1]
+	states, events := versions(t)
+	id := states[0].ID
+	ctx := tctx(t)
+	sub := subscribeT(t, loser)
+	require.NoError(t, sub.Add(ctx, store.GameTopic(id)))
+	for v := 0; v <= 5; v++ {
+		require.NoError(t, winner.PutGame(ctx, states[v], events[v]))
+	}
+	for v := 1; v <= 5; v++ {
+		assert.Equal(t, int64(v), protocol.FrameV(recvT(t, sub, 5*time.Second).Payload))
+	}
+	require.NoError(t, loser.DropGame(ctx, id))
+	require.NoError(t, loser.PutGame(ctx, states[6], nil)) // reloaded from the durable store
+	require.NoError(t, winner.PutGame(ctx, states[6], events[6]))
+	require.NoError(t, winner.PutGame(ctx, states[6], events[6]))
+	assert.Equal(t, events[6][0].Frame, recvT(t, sub, 5*time.Second).Payload)
+	noMessage(t, sub, 100*time.Millisecond)
+	frames, complete, err := loser.History(ctx, id, 5)
+	require.NoError(t, err)
+	assert.True(t, complete)
+	assert.Equal(t, [][]byte{events[6][0].Frame}, frames)
+	// An older event whose version the cache has passed is still published if it never was,
+	// but never after a newer one.
+	require.NoError(t, loser.PutGame(ctx, states[8], nil))
+	require.NoError(t, winner.PutGame(ctx, states[8], events[8]))
+	require.NoError(t, winner.PutGame(ctx, states[7], events[7]))
+	assert.Equal(t, events[8][0].Frame, recvT(t, sub, 5*time.Second).Payload)
+	noMessage(t, sub, 100*time.Millisecond)
+	got, err := loser.GetGame(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, int64(8), got.V)
 }
 
 func TestPutGameRejectsBadEvents(t *testing.T) {

@@ -16,50 +16,67 @@ import "github.com/redis/go-redis/v9"
 // 5 history size, 6 channel, 7 TTL of an ended game (ms), 8 game id, then per event:
 // version, frame.
 //
-// The game hash holds v (cached version), s (state), e (ended) and h (version of the last
-// history entry; present only when the history is contiguous up to v). Events at or below the
-// cached version are already cached and published, so they are skipped. The history is reset
-// at a gap, and dropped when it does not reach the new version, so History never claims
-// completeness across a hole.
+// The game hash holds v (cached version), s (state), e (ended), p (highest event version
+// published) and h (version of the last history entry; present only when the history is
+// contiguous up to v).
+//
+// The state, deadline and TTL change only when st.V is newer than the cache. Events are
+// published (and kept) when they are newer than p, even if the state is not: an instance that
+// lost a commit race may re-cache the winner's state from the durable store (without events)
+// before the winner's own PutGame runs, and the winner's events must still go out. Since p only
+// grows, no event is published twice or after a newer one. The history is reset at a gap and
+// dropped when it does not end at the cached version, so History never claims completeness
+// across a hole.
 var putGameScript = redis.NewScript(`
 local v = tonumber(ARGV[1])
 local cur = redis.call('HGET', KEYS[1], 'v')
-if cur then
-  cur = tonumber(cur)
-  if cur >= v then return 0 end
-else
-  redis.call('DEL', KEYS[2])
-end
+if cur then cur = tonumber(cur) else redis.call('DEL', KEYS[2]) end
+local newer = (not cur) or v > cur
+local top = v
+if not newer then top = cur end
+local pv = tonumber(redis.call('HGET', KEYS[1], 'p') or '-1')
 local hlast = redis.call('HGET', KEYS[1], 'h')
 if hlast then hlast = tonumber(hlast) end
 local fresh = {}
 for i = 9, #ARGV, 2 do
   local ev = tonumber(ARGV[i])
-  if (not cur) or ev > cur then
+  if ev > pv then
     if (not hlast) or ev ~= hlast + 1 then
       redis.call('DEL', KEYS[2])
     end
     redis.call('RPUSH', KEYS[2], ARGV[i + 1])
     hlast = ev
+    pv = ev
     fresh[#fresh + 1] = ARGV[i + 1]
   end
 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', ARGV[2], 'e', ARGV[4])
-if hlast == v then
+if not newer and #fresh == 0 then return 0 end
+if newer then
+  redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', ARGV[2], 'e', ARGV[4])
+end
+if #fresh > 0 then
+  redis.call('HSET', KEYS[1], 'p', tostring(pv))
+end
+if hlast == top then
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
-  redis.call('HSET', KEYS[1], 'h', ARGV[1])
+  redis.call('HSET', KEYS[1], 'h', tostring(top))
 else
   redis.call('DEL', KEYS[2])
   redis.call('HDEL', KEYS[1], 'h')
 end
-if ARGV[3] ~= '0' then
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[8])
+if newer then
+  if ARGV[3] ~= '0' then
+    redis.call('ZADD', KEYS[3], ARGV[3], ARGV[8])
+  else
+    redis.call('ZREM', KEYS[3], ARGV[8])
+  end
+  if ARGV[4] == '1' then
+    redis.call('PEXPIRE', KEYS[1], ARGV[7])
+    redis.call('PEXPIRE', KEYS[2], ARGV[7])
+  end
 else
-  redis.call('ZREM', KEYS[3], ARGV[8])
-end
-if ARGV[4] == '1' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[7])
-  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
 for _, f in ipairs(fresh) do
   redis.call('PUBLISH', ARGV[6], f)

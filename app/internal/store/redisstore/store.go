@@ -4,7 +4,8 @@
 // Key layout (every key and channel starts with Config.KeyPrefix; {…} are Redis Cluster hash
 // tags, so the keys one script touches together share a slot where that is possible):
 //
-//	g:{<game>}:s        hash   cached game: v (version), s (state JSON), e (ended), h (last history version)
+//	g:{<game>}:s        hash   cached game: v (version), s (state JSON), e (ended), p (last published
+//	                           event version), h (last history version)
 //	g:{<game>}:h        list   frames of the last store.HistorySize events, contiguous, ending at v
 //	deadlines           zset   game id -> flag/abort deadline (Unix ms); leased by DueGames
 //	{seeks}             hash   player id -> seek JSON; a pool is the seeks of one tc + rated
