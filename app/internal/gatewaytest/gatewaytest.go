@@ -139,8 +139,8 @@ type clientConn struct {
 	userAgent   string
 	connectedAt time.Time
 	lastActive  atomic.Int64 // Unix ms
-	cancel      context.CancelFunc
-	silent      atomic.Bool // dropped: no $disconnect
+	ready       chan struct{} // closed once ws is set (or the handshake failed, ws nil)
+	silent      atomic.Bool   // dropped: no $disconnect
 	posts       atomic.Int64
 }
 
@@ -231,7 +231,10 @@ func (g *Gateway) Close() {
 	}
 	g.mu.Unlock()
 	for _, c := range all {
-		_ = c.ws.Close(websocket.StatusGoingAway, "gateway shutting down")
+		<-c.ready
+		if c.ws != nil {
+			_ = c.ws.Close(websocket.StatusGoingAway, "gateway shutting down")
+		}
 	}
 	g.wg.Wait()
 	_ = g.srv.Close()
@@ -274,7 +277,10 @@ func (g *Gateway) Drop(connID string) bool {
 		return false
 	}
 	c.silent.Store(true)
-	_ = c.ws.CloseNow()
+	<-c.ready
+	if c.ws != nil {
+		_ = c.ws.CloseNow()
+	}
 	return true
 }
 
@@ -367,22 +373,27 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	if p := resp.header.Get("Sec-WebSocket-Protocol"); p != "" {
 		opts.Subprotocols = []string{p}
 	}
+	// Registered before the handshake completes, so that once a client sees its connection
+	// open, @connections knows it (management calls wait for ready).
+	c.ready = make(chan struct{})
+	g.mu.Lock()
+	g.conns[c.id] = c
+	g.mu.Unlock()
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
+		g.mu.Lock()
+		delete(g.conns, c.id)
+		g.mu.Unlock()
+		close(c.ready)
 		g.cfg.Log.Warn("accepting websocket", "conn", c.id, "err", err)
 		return
 	}
 	ws.SetReadLimit(MaxMessageBytes)
 	c.ws = ws
-	lifetime, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.MaxDuration)
-	c.cancel = cancel
-	g.mu.Lock()
-	g.conns[c.id] = c
-	g.mu.Unlock()
+	close(c.ready)
 	g.wg.Add(1)
 	defer g.wg.Done()
-	g.readLoop(lifetime, c)
-	cancel()
+	g.readLoop(context.WithoutCancel(ctx), c)
 	g.mu.Lock()
 	if g.conns[c.id] == c {
 		delete(g.conns, c.id)
@@ -398,19 +409,18 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) readLoop(ctx context.Context, c *clientConn) {
+	// API Gateway closes idle connections and connections older than 2 h with 1001.
+	goingAway := func() { _ = c.ws.Close(websocket.StatusGoingAway, "Going away") }
+	idle := time.AfterFunc(g.cfg.IdleTimeout, goingAway)
+	defer idle.Stop()
+	life := time.AfterFunc(g.cfg.MaxDuration, goingAway)
+	defer life.Stop()
 	for seq := 1; ; seq++ {
-		rctx, cancel := context.WithTimeout(ctx, g.cfg.IdleTimeout)
-		_, data, err := c.ws.Read(rctx)
-		cancel()
+		_, data, err := c.ws.Read(ctx)
 		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				_ = c.ws.Close(websocket.StatusGoingAway, "Going away") // 2 h reached
-			case rctx.Err() != nil:
-				_ = c.ws.Close(websocket.StatusGoingAway, "Going away") // idle
-			}
 			return
 		}
+		idle.Reset(g.cfg.IdleTimeout)
 		c.lastActive.Store(time.Now().UnixMilli())
 		resp, err := g.integrate(ctx, c, RouteDefault, seq, data)
 		if err == nil && resp.status >= 200 && resp.status <= 299 {

@@ -28,7 +28,10 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	c := g.conns[id]
 	g.mu.Unlock()
-	if c == nil {
+	if c != nil {
+		<-c.ready // the handshake is being written; it finishes or fails promptly
+	}
+	if c == nil || c.ws == nil {
 		gatewayJSON(w, http.StatusGone, "GoneException", "")
 		return
 	}
