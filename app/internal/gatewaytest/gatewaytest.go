@@ -138,7 +138,7 @@ type clientConn struct {
 	sourceIP    string
 	userAgent   string
 	connectedAt time.Time
-	lastActive  atomic.Int64 // Unix ms
+	lastActive  atomic.Int64  // Unix ms
 	ready       chan struct{} // closed once ws is set (or the handshake failed, ws nil)
 	silent      atomic.Bool   // dropped: no $disconnect
 	posts       atomic.Int64
