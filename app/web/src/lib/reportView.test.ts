@@ -26,12 +26,21 @@ describe.each(dirs)('report views of the fixtures in %s', (dir) => {
     expect(v.counts.reduce((n, [, c]) => n + c, 0)).toBe(v.resources.length);
     expect(v.summaries.map(([k]) => k).sort()).toEqual(Object.keys(raw.summaries as object).sort());
     expect(v.errors).toHaveLength((raw.errors as unknown[]).length);
+    if (typeof raw.complete === 'boolean') expect(v.complete).toBe(raw.complete);
+    for (const e of v.errors) expect(e.message).not.toBe('');
   });
 });
 
 describe('defensive reading', () => {
   it('survives an empty report', () => {
-    expect(healthView({})).toEqual({ status: 'unknown', generatedAt: null, threshold: null, window: null, targets: [] });
+    expect(healthView({})).toEqual({
+      status: 'unknown',
+      generatedAt: null,
+      threshold: null,
+      window: null,
+      timeoutMs: null,
+      targets: [],
+    });
     expect(servicesView({ resources: 'x', errors: [1] }).resources).toEqual([]);
   });
   it('formats ratios', () => {

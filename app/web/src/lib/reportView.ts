@@ -28,6 +28,7 @@ export interface HealthView {
   generatedAt: string | null;
   threshold: number | null;
   window: number | null;
+  timeoutMs: number | null;
   targets: HealthTarget[];
 }
 
@@ -38,6 +39,7 @@ export function healthView(r: Obj): HealthView {
     generatedAt: str(r.generatedAt),
     threshold: num(r.threshold),
     window: num(r.window),
+    timeoutMs: num(r.timeoutMs),
     targets: targets.filter(isObj).map((t) => ({
       url: str(t.url) ?? '(no url)',
       status: level(t.status),
@@ -72,11 +74,14 @@ export interface ServicesView {
   region: string | null;
   project: string | null;
   stack: string | null;
+  account: string | null;
+  /** false when some AWS call failed (then `errors` says which); null when the report omits it. */
+  complete: boolean | null;
   resources: ServiceResource[];
   /** Resource count per service, sorted by service name. */
   counts: Array<[string, number]>;
   summaries: Array<[string, unknown]>;
-  errors: Array<{ service: string; message: string }>;
+  errors: Array<{ service: string; message: string; action: string | null; code: string | null; region: string | null }>;
 }
 
 export function servicesView(r: Obj): ServicesView {
@@ -93,12 +98,20 @@ export function servicesView(r: Obj): ServicesView {
     region: str(r.region),
     project: str(r.project),
     stack: str(r.stack),
+    account: str(r.account),
+    complete: typeof r.complete === 'boolean' ? r.complete : null,
     resources,
     counts: [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0])),
     summaries: isObj(r.summaries) ? Object.entries(r.summaries).sort((a, b) => a[0].localeCompare(b[0])) : [],
     errors: (Array.isArray(r.errors) ? r.errors : [])
       .filter(isObj)
-      .map((e) => ({ service: str(e.service) ?? 'unknown', message: str(e.message) ?? JSON.stringify(e) })),
+      .map((e) => ({
+        service: str(e.service) ?? 'unknown',
+        message: str(e.message) ?? JSON.stringify(e),
+        action: str(e.action),
+        code: str(e.code),
+        region: str(e.region),
+      })),
   };
 }
 

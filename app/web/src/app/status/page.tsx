@@ -43,7 +43,8 @@ function Health({ r }: { r: ReportRead }) {
     <>
       <p data-testid="health-overall">
         Overall: <strong className={LEVEL_CLASS[v.status]}>{v.status}</strong> · threshold {percent(v.threshold)} of
-        answers 200 · window {dash(v.window)} checks · generated {time(v.generatedAt)}
+        answers 200 · window {dash(v.window)} checks · timeout {v.timeoutMs === null ? '–' : `${v.timeoutMs} ms`} · generated{' '}
+        {time(v.generatedAt)}
       </p>
       {v.targets.length === 0 ? (
         <p className="muted">The report lists no URLs.</p>
@@ -97,23 +98,35 @@ function Health({ r }: { r: ReportRead }) {
   );
 }
 
-function Summary({ value }: { value: unknown }) {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.every(([, v]) => v === null || typeof v !== 'object')) {
-      return (
-        <dl className="row">
-          {entries.map(([k, v]) => (
-            <div key={k}>
-              <dt className="muted">{k}</dt>
-              <dd>{String(v)}</dd>
-            </div>
-          ))}
-        </dl>
-      );
-    }
+/** Renders a summary of any shape: objects as term lists, arrays as lists, scalars as text. */
+function Value({ v }: { v: unknown }): ReactNode {
+  if (v === null || v === undefined) return <span className="muted">–</span>;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) {
+    if (v.length === 0) return <span className="muted">none</span>;
+    return (
+      <ul className="tree">
+        {v.map((x, i) => (
+          <li key={i}>
+            <Value v={x} />
+          </li>
+        ))}
+      </ul>
+    );
   }
-  return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
+  return (
+    <dl className="tree">
+      {Object.entries(v as Record<string, unknown>).map(([k, x]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>
+            <Value v={x} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
 }
 
 function Services({ r }: { r: ReportRead }) {
@@ -123,7 +136,13 @@ function Services({ r }: { r: ReportRead }) {
     <>
       <p data-testid="services-overview">
         {v.resources.length} resources · project {dash(v.project)} · stack {dash(v.stack)} · region {dash(v.region)} ·
-        generated {time(v.generatedAt)}
+        account {dash(v.account)} · generated {time(v.generatedAt)}
+        {v.complete === false && (
+          <>
+            {' '}
+            · <strong className="status-degraded">incomplete listing</strong>
+          </>
+        )}
       </p>
       {v.errors.length > 0 && (
         <div className="alert" data-testid="services-errors">
@@ -131,7 +150,10 @@ function Services({ r }: { r: ReportRead }) {
           <ul>
             {v.errors.map((e, i) => (
               <li key={i}>
-                <strong>{e.service}</strong>: {e.message}
+                <strong>{e.service}</strong>
+                {e.region ? ` (${e.region})` : ''}: {e.code ? `${e.code}: ` : ''}
+                {e.message}
+                {e.action ? <span className="muted"> — needs {e.action}</span> : null}
               </li>
             ))}
           </ul>
@@ -157,7 +179,7 @@ function Services({ r }: { r: ReportRead }) {
                   <td className="num">{v.counts.find(([x]) => x === s)?.[1] ?? 0}</td>
                   <td>
                     {v.summaries.some(([x]) => x === s) ? (
-                      <Summary value={v.summaries.find(([x]) => x === s)![1]} />
+                      <Value v={v.summaries.find(([x]) => x === s)![1]} />
                     ) : (
                       '–'
                     )}
