@@ -185,7 +185,7 @@ type Handler struct {
 
 	mu       sync.Mutex
 	local    map[string]*conn
-	pending  map[string]chan bool // forwarded messages waiting for the owner's receipt
+	pending  map[string]chan receipt // forwarded messages waiting for the owner's receipt
 	closing  bool
 	lastBeat time.Time // last successful heartbeat
 }
@@ -202,7 +202,7 @@ func New(ctx context.Context, d Deps, o Options) (*Handler, error) {
 	h := &Handler{
 		srv: d.Server, gw: d.Gateway, bus: d.Bus, signer: d.Signer, poster: d.Poster,
 		log: d.Log.With("instance", o.InstanceID), opts: o, id: o.InstanceID,
-		local: map[string]*conn{}, pending: map[string]chan bool{},
+		local: map[string]*conn{}, pending: map[string]chan receipt{},
 	}
 	h.workers.init()
 	if wr, ok := d.Gateway.(WatchRegistry); ok {

@@ -174,14 +174,16 @@ func (c *conn) drain() {
 			return
 		}
 		if len(c.out) == 0 {
-			closing := c.state == stateClosing
-			if !closing {
-				c.posting = false
+			c.posting = false
+			if c.state != stateClosing {
+				c.mu.Unlock()
+				return
 			}
+			// Flushed: this goroutine alone finishes the close.
+			c.state, c.in = stateClosed, nil
+			remoteDel := c.remoteDel
 			c.mu.Unlock()
-			if closing {
-				c.finishClose()
-			}
+			c.finishClose(remoteDel)
 			return
 		}
 		f := c.out[0]
@@ -223,12 +225,8 @@ func (c *conn) post(f []byte) error {
 	}
 }
 
-// finishClose runs after the queue of a closing connection is flushed.
-func (c *conn) finishClose() {
-	c.mu.Lock()
-	c.state, c.posting, c.out, c.in = stateClosed, false, nil, nil
-	remoteDel := c.remoteDel
-	c.mu.Unlock()
+// finishClose runs once the queue of a closing connection is flushed.
+func (c *conn) finishClose(remoteDel bool) {
 	if remoteDel {
 		if err := c.h.poster.Delete(c.h.bg, c.id); err != nil && !errors.Is(err, ErrGone) {
 			c.h.log.Warn("disconnecting client", "conn", c.id, "err", err)
@@ -277,7 +275,8 @@ func (c *conn) release(dropRegistry bool) {
 	}
 }
 
-// enqueue queues a client message for the server; false when the connection is closing.
+// enqueue queues a client message for the server; false when the connection is closing (the
+// client is being disconnected and resends after reconnecting).
 func (c *conn) enqueue(it inbound) bool {
 	c.mu.Lock()
 	if c.state != stateOpen {

@@ -22,7 +22,17 @@ type envelope struct {
 	Reply string `json:"r,omitempty"`   // instance waiting for the receipt (message)
 	Req   string `json:"q,omitempty"`   // request id (message, receipt)
 	OK    bool   `json:"ok,omitempty"`  // the owner queued the message (receipt)
+	Shut  bool   `json:"x,omitempty"`   // the owner is disconnecting the client (receipt)
 }
+
+// receipt is the owner's answer to a forwarded message.
+type receipt int
+
+const (
+	receiptNotHere receipt = iota // the owner has no session for the connection
+	receiptQueued                 // queued in order behind the connection's earlier messages
+	receiptClosing                // the owner is disconnecting the client; the message is dropped
+)
 
 const (
 	kindMessage    = "msg"
@@ -73,10 +83,12 @@ func (h *Handler) route(ctx context.Context, id string, it inbound) {
 				return
 			}
 			if alive {
-				accepted, err := h.forward(ctx, owner, id, it)
+				r, err := h.forward(ctx, owner, id, it)
 				switch {
-				case accepted:
+				case err == nil && r == receiptQueued:
 					return
+				case err == nil && r == receiptClosing:
+					return // the client reconnects and resends what was not acked
 				case errors.Is(err, errForwardTimeout):
 					// The owner may have just died: its heartbeat expires soon; look again.
 					h.log.WarnContext(ctx, "owner did not confirm a forwarded message", "conn", id, "owner", owner)
@@ -178,11 +190,11 @@ func (h *Handler) answerUnavailable(ctx context.Context, id string, it inbound) 
 
 // forward hands a message to the owning instance and waits until the owner has queued it, so
 // the next message of the connection (API Gateway sends it after our answer) queues behind it.
-func (h *Handler) forward(ctx context.Context, owner, id string, it inbound) (bool, error) {
+func (h *Handler) forward(ctx context.Context, owner, id string, it inbound) (receipt, error) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	req := hex.EncodeToString(b)
-	ch := make(chan bool, 1)
+	ch := make(chan receipt, 1)
 	h.mu.Lock()
 	h.pending[req] = ch
 	h.mu.Unlock()
@@ -193,20 +205,20 @@ func (h *Handler) forward(ctx context.Context, owner, id string, it inbound) (bo
 	}()
 	payload, err := json.Marshal(envelope{Kind: kindMessage, Conn: id, Frame: it.frame, Big: it.oversized, Reply: h.id, Req: req})
 	if err != nil {
-		return false, err
+		return receiptNotHere, err
 	}
 	if err := h.bus.Publish(ctx, store.InstanceTopic(owner), payload); err != nil {
-		return false, err
+		return receiptNotHere, err
 	}
 	t := time.NewTimer(h.opts.ForwardTimeout)
 	defer t.Stop()
 	select {
-	case ok := <-ch:
-		return ok, nil
+	case r := <-ch:
+		return r, nil
 	case <-t.C:
-		return false, errForwardTimeout
+		return receiptNotHere, errForwardTimeout
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return receiptNotHere, ctx.Err()
 	}
 }
 
@@ -253,11 +265,12 @@ func (h *Handler) receive() {
 		}
 		switch e.Kind {
 		case kindMessage:
-			ok := false
+			ans := envelope{Kind: kindReceipt, Req: e.Req}
 			if c := h.lookup(e.Conn); c != nil {
-				ok = c.enqueue(inbound{frame: e.Frame, oversized: e.Big})
+				ans.OK = c.enqueue(inbound{frame: e.Frame, oversized: e.Big})
+				ans.Shut = !ans.OK
 			}
-			payload, _ := json.Marshal(envelope{Kind: kindReceipt, Req: e.Req, OK: ok})
+			payload, _ := json.Marshal(ans)
 			if err := h.bus.Publish(h.bg, store.InstanceTopic(e.Reply), payload); err != nil {
 				h.log.Warn("sending receipt", "to", e.Reply, "err", err)
 			}
@@ -269,9 +282,16 @@ func (h *Handler) receive() {
 			h.mu.Lock()
 			ch := h.pending[e.Req]
 			h.mu.Unlock()
+			r := receiptNotHere
+			switch {
+			case e.OK:
+				r = receiptQueued
+			case e.Shut:
+				r = receiptClosing
+			}
 			if ch != nil {
 				select {
-				case ch <- e.OK:
+				case ch <- r:
 				default:
 				}
 			}
