@@ -285,7 +285,8 @@ func (g *Gateway) Drop(connID string) bool {
 }
 
 // FailPosts makes the next n @connections POSTs to connID ("" for any) answer status (429 is
-// LimitExceededException, 5xx InternalServerErrorException).
+// LimitExceededException, 410 GoneException, 403 ForbiddenException, others
+// InternalServerErrorException).
 func (g *Gateway) FailPosts(connID string, status, n int) {
 	g.mu.Lock()
 	g.fail = append(g.fail, &faultRule{connID: connID, status: status, left: n})

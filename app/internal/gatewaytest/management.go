@@ -63,8 +63,13 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) post(w http.ResponseWriter, r *http.Request, c *clientConn) {
 	if status := g.injectedFailure(c.id); status != 0 {
 		errType := "InternalServerErrorException"
-		if status == http.StatusTooManyRequests {
+		switch status {
+		case http.StatusTooManyRequests:
 			errType = "LimitExceededException"
+		case http.StatusGone:
+			errType = "GoneException"
+		case http.StatusForbidden:
+			errType = "ForbiddenException"
 		}
 		gatewayJSON(w, status, errType, "injected failure")
 		return

@@ -2,6 +2,7 @@ package apigw_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestGameThroughGateway(t *testing.T) {
 // TestGoneConnectionIsCleanedUp drops a client without a $disconnect (as API Gateway may):
 // the next post to it gets 410, which closes the session and deletes the registry entry.
 func TestGoneConnectionIsCleanedUp(t *testing.T) {
-	e := newEnv(t, 1, newShared(false))
+	e := newEnv(t, 1, newShared(false), withHandlerOptions(func(o *apigw.Options) { o.ConnectGrace = 50 * time.Millisecond }))
 	in := e.insts[0]
 	alice, bob := e.guest(), e.guest()
 	id := alice.connID()
@@ -173,4 +174,26 @@ func TestSubprotocolToken(t *testing.T) {
 	_, b, err := ws.Read(ctxT(t))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"t":"pong"}`, string(b))
+}
+
+// TestGoneRightAfterConnectIsRetried: API Gateway may answer 410 for a moment after $connect
+// (the connection is still being opened); such a 410 is retried, not taken as a disconnect.
+func TestGoneRightAfterConnectIsRetried(t *testing.T) {
+	e := newEnv(t, 1, newShared(false))
+	e.gw.FailPosts("", http.StatusGone, 2)
+	alice := e.guest() // its first frame (the pong) meets two 410s
+	alice.ping()
+	assert.Equal(t, 1, e.insts[0].h.Connections())
+}
+
+// TestRegistryDownAnswersUnavailable: a message that reaches an instance that cannot read the
+// registry is answered `unavailable` (with its ack id), so the client retries it.
+func TestRegistryDownAnswersUnavailable(t *testing.T) {
+	e := newEnv(t, 2, newShared(false))
+	alice := e.guest()
+	e.insts[1].kill.registryDown.Store(true)
+	e.setRoute(func(r gatewaytest.Request) int { return 1 })
+	assert.Equal(t, "unavailable", alice.act("ping", nil))
+	e.insts[1].kill.registryDown.Store(false)
+	assert.Empty(t, alice.act("ping", nil), "served again once the registry is back")
 }

@@ -95,7 +95,12 @@ func (w *watchGateway) DeleteConn(ctx context.Context, id string) error {
 
 // killSwitch makes an instance's view of the world fail, as if its process died: registry,
 // pub/sub and @connections calls all fail from the moment it is flipped.
-type killSwitch struct{ dead atomic.Bool }
+type killSwitch struct {
+	dead         atomic.Bool
+	registryDown atomic.Bool // only the registry fails (Redis unreachable from this instance)
+}
+
+func (k *killSwitch) registryFails() bool { return k.dead.Load() || k.registryDown.Load() }
 
 var errKilled = errors.New("instance killed")
 
@@ -105,42 +110,42 @@ type killableGateway struct {
 }
 
 func (g killableGateway) PutConn(ctx context.Context, c store.GatewayConn, ttl time.Duration) error {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return errKilled
 	}
 	return g.Gateway.PutConn(ctx, c, ttl)
 }
 
 func (g killableGateway) GetConn(ctx context.Context, id string) (store.GatewayConn, error) {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return store.GatewayConn{}, errKilled
 	}
 	return g.Gateway.GetConn(ctx, id)
 }
 
 func (g killableGateway) ClaimConn(ctx context.Context, id, o, n string) (bool, error) {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return false, errKilled
 	}
 	return g.Gateway.ClaimConn(ctx, id, o, n)
 }
 
 func (g killableGateway) DeleteConn(ctx context.Context, id string) error {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return errKilled
 	}
 	return g.Gateway.DeleteConn(ctx, id)
 }
 
 func (g killableGateway) Heartbeat(ctx context.Context, id string, ttl time.Duration) error {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return errKilled
 	}
 	return g.Gateway.Heartbeat(ctx, id, ttl)
 }
 
 func (g killableGateway) InstanceAlive(ctx context.Context, id string) (bool, error) {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return false, errKilled
 	}
 	return g.Gateway.InstanceAlive(ctx, id)
@@ -153,14 +158,14 @@ type killableWatchGateway struct {
 }
 
 func (g killableWatchGateway) SetConnWatches(ctx context.Context, id string, games []string) error {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return errKilled
 	}
 	return g.wr.SetConnWatches(ctx, id, games)
 }
 
 func (g killableWatchGateway) ConnWatches(ctx context.Context, id string) ([]string, error) {
-	if g.k.dead.Load() {
+	if g.k.registryFails() {
 		return nil, errKilled
 	}
 	return g.wr.ConnWatches(ctx, id)
