@@ -31,7 +31,10 @@ type Config struct {
 	SSLMode     string
 	SSLRootCert string
 
-	MaxConns       int32         // DB_MAX_CONNS; 0: pgx's default (max(4, NumCPU))
+	MaxConns int32 // DB_MAX_CONNS; 0: pgx's default (max(4, NumCPU))
+	// GroupCommit is the number of committers that batch concurrent move commits of different
+	// games into one statement (DB_GROUP_COMMIT); 0 runs every commit alone.
+	GroupCommit    int
 	MinConns       int32         // DB_MIN_CONNS
 	ConnectTimeout time.Duration // DB_CONNECT_TIMEOUT; default 5s
 
@@ -119,6 +122,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return int32(n)
 	}
 	c.MaxConns, c.MinConns = readInt("DB_MAX_CONNS"), readInt("DB_MIN_CONNS")
+	c.GroupCommit = int(readInt("DB_GROUP_COMMIT"))
 	readDur := func(name string) time.Duration {
 		v := env(name)
 		if v == "" {
@@ -187,6 +191,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConns != 0 && c.MinConns > c.MaxConns {
 		bad("DB_MIN_CONNS", "%d is more than DB_MAX_CONNS %d", c.MinConns, c.MaxConns)
+	}
+	if c.GroupCommit < 0 || (c.MaxConns != 0 && int32(c.GroupCommit) >= c.MaxConns) {
+		bad("DB_GROUP_COMMIT", "%d committers need fewer than DB_MAX_CONNS (%d) connections", c.GroupCommit, c.MaxConns)
 	}
 	if c.SecretARN != "" && c.IAMAuth {
 		bad("DB_IAM_AUTH", "use either DB_SECRET_ARN or DB_IAM_AUTH, not both")

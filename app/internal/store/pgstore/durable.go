@@ -217,7 +217,7 @@ SELECT CASE
 END`
 
 // CommitGame implements store.Durable (see commitSQL). It returns only once the commit is
-// durable.
+// durable. With group commit on, move commits without rating writes share statements.
 func (s *Store) CommitGame(ctx context.Context, c store.Commit) error {
 	if err := checkCommit(c); err != nil {
 		return err
@@ -226,6 +226,14 @@ func (s *Store) CommitGame(ctx context.Context, c store.Commit) error {
 	if err != nil {
 		return fmt.Errorf("encoding game %s: %w", c.State.ID, err)
 	}
+	if s.group != nil && len(c.Ratings) == 0 {
+		return s.group.submit(&pendingCommit{ctx: ctx, c: c, state: b, done: make(chan error, 1)})
+	}
+	return s.commitOne(ctx, c, b)
+}
+
+// commitOne runs commitSQL for one commit whose state is encoded as b.
+func (s *Store) commitOne(ctx context.Context, c store.Commit, b []byte) error {
 	st := c.State
 	args := []any{st.ID, c.PrevV, st.V, b, st.Status, st.Result, st.Reason, endedAt(st), len(st.Moves), c.Move != nil}
 	if m := c.Move; m != nil {
@@ -247,24 +255,33 @@ func (s *Store) CommitGame(ctx context.Context, c store.Commit) error {
 	return s.do(ctx, fmt.Sprintf("committing game %s v%d", st.ID, st.V), func(ctx context.Context) error {
 		var outcome string
 		err := s.pool.QueryRow(ctx, commitSQL, args...).Scan(&outcome)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation && pgErr.TableName == "moves" {
+		if isMoveDuplicate(err) {
 			// The ply is already stored although plies said otherwise: treat it as a lost race.
 			return fmt.Errorf("%w: %w", store.ErrConflict, err)
 		}
 		if err != nil {
 			return err
 		}
-		switch outcome {
-		case "ok":
-			return nil
-		case "conflict":
-			return store.ErrConflict
-		case "missing":
-			return store.ErrNotFound
-		}
-		return fmt.Errorf("unexpected commit outcome %q", outcome)
+		return outcomeErr(outcome)
 	})
+}
+
+func isMoveDuplicate(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation && pgErr.TableName == "moves"
+}
+
+// outcomeErr maps the outcome column of commitSQL and batchSQL.
+func outcomeErr(outcome string) error {
+	switch outcome {
+	case "ok":
+		return nil
+	case "conflict":
+		return store.ErrConflict
+	case "missing":
+		return store.ErrNotFound
+	}
+	return fmt.Errorf("unexpected commit outcome %q", outcome)
 }
 
 // checkCommit rejects a commit that cannot be right, before it reaches the database.
@@ -435,3 +452,5 @@ func fromTimestamptz(t pgtype.Timestamptz) time.Time {
 	}
 	return t.Time.UTC()
 }
+
+func jsonState(st *game.State) ([]byte, error) { return json.Marshal(st) }

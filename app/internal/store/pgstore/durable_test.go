@@ -19,11 +19,16 @@ import (
 	"chessplatform/app/internal/store/storetest"
 )
 
-// Every contract subtest gets a store on a database of its own, migrated from empty.
+// Every contract subtest gets a store on a database of its own, migrated from empty; the
+// contract runs with and without group commit.
 func TestDurableContract(t *testing.T) {
-	storetest.RunDurable(t, func(t *testing.T) store.Durable {
-		return openStore(t, freshDB(t, sharedPG))
-	})
+	for _, group := range []int{0, 2} {
+		t.Run(fmt.Sprintf("group=%d", group), func(t *testing.T) {
+			storetest.RunDurable(t, func(t *testing.T) store.Durable {
+				return openStore(t, freshDB(t, sharedPG), func(c *Config) { c.GroupCommit = group })
+			})
+		})
+	}
 }
 
 var idSeq atomic.Int64
@@ -148,7 +153,13 @@ func TestRatingConflictChangesNothing(t *testing.T) {
 // Many writers race for each ply of one game with the same PrevV: every round exactly one wins,
 // and the moves table ends gap-free with the winners' moves.
 func TestConcurrentCommitsOneWinnerPerVersion(t *testing.T) {
-	s := openStore(t, freshDB(t, sharedPG), func(c *Config) { c.MaxConns = 16 })
+	for _, group := range []int{0, 3} {
+		t.Run(fmt.Sprintf("group=%d", group), func(t *testing.T) { testOneWinner(t, group) })
+	}
+}
+
+func testOneWinner(t *testing.T, group int) {
+	s := openStore(t, freshDB(t, sharedPG), func(c *Config) { c.MaxConns, c.GroupCommit = 16, group })
 	ctx := testCtx(t)
 	st := mkGame(t, s, mkPlayer(t, s), mkPlayer(t, s))
 	const writers, rounds = 24, 6
@@ -304,4 +315,10 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 			assert.Contains(t, plan, idx, "%s:\n%s", name, plan)
 		}
 	}
+}
+
+func mustTC(t testing.TB, s string) protocol.TimeControl {
+	tc, err := protocol.ParseTimeControl(s)
+	require.NoError(t, err)
+	return tc
 }

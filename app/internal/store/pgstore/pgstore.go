@@ -42,6 +42,7 @@ type Store struct {
 	pool  *pgxpool.Pool
 	creds CredentialSource // nil: static credentials
 	log   *slog.Logger
+	group *groupCommitter // nil: every commit runs alone
 }
 
 var _ store.Durable = (*Store)(nil)
@@ -106,6 +107,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if cfg.GroupCommit > 0 {
+		s.group = newGroupCommitter(s, cfg.GroupCommit)
+	}
 	return s, nil
 }
 
@@ -140,8 +144,13 @@ func credentialSource(ctx context.Context, cfg Config) (CredentialSource, error)
 	return NewIAMSource(cfg.Host, cfg.Port, ac.Region, cfg.User, ac.Credentials)
 }
 
-// Close closes every connection.
-func (s *Store) Close() { s.pool.Close() }
+// Close stops the group committers and closes every connection.
+func (s *Store) Close() {
+	if s.group != nil {
+		s.group.close()
+	}
+	s.pool.Close()
+}
 
 // Ping implements store.Durable.
 func (s *Store) Ping(ctx context.Context) error {
