@@ -261,7 +261,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	for _, c := range left {
-		c.shut("server restarting; reconnect", true)
+		c.shut("server restarting; reconnect", true, true)
 	}
 	err := h.workers.wait(ctx)
 	h.stopBG()

@@ -130,7 +130,7 @@ func (c *conn) Send(frame []byte) bool {
 	if len(c.out) >= c.h.opts.SendQueue {
 		c.mu.Unlock()
 		c.h.log.Warn("connection too slow; disconnecting", "conn", c.id, "queued", c.h.opts.SendQueue)
-		c.shut("too slow", true)
+		c.shut("too slow", true, false)
 		return false
 	}
 	c.out = append(c.out, frame)
@@ -145,15 +145,21 @@ func (c *conn) Send(frame []byte) bool {
 
 // Close implements server.Conn: pending frames are posted first, then the client is
 // disconnected through @connections (so it reconnects), then the session is released.
-func (c *conn) Close(reason string) { c.shut(reason, true) }
+func (c *conn) Close(reason string) { c.shut(reason, true, true) }
 
-func (c *conn) shut(reason string, remoteDel bool) {
+// shut starts closing: the queued frames are posted first when flush is set (a client too slow
+// to take them would not take them now either, so then they are dropped), then the client is
+// disconnected through @connections when remoteDel is set.
+func (c *conn) shut(reason string, remoteDel, flush bool) {
 	c.mu.Lock()
 	if c.state != stateOpen {
 		c.mu.Unlock()
 		return
 	}
 	c.state, c.reason, c.remoteDel = stateClosing, reason, remoteDel
+	if !flush {
+		c.out = nil
+	}
 	c.active = true // a connection closed while connecting still needs its flush and delete
 	start := c.startPostingLocked()
 	c.mu.Unlock()
