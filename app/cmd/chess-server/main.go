@@ -10,8 +10,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,10 +21,15 @@ import (
 	"syscall"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/backend"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
+	"chessplatform/app/internal/store/pgstore"
+	"chessplatform/app/internal/store/redisstore"
+	"chessplatform/app/internal/transport/apigw"
 )
 
 type config struct {
@@ -37,6 +40,7 @@ type config struct {
 	tokenTTL        time.Duration
 	allowedOrigins  []string
 	shutdownTimeout time.Duration
+	startupTimeout  time.Duration
 	devInsecureKey  bool
 }
 
@@ -64,15 +68,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	stores, err := openStores(ctx, getenv, log)
+	stores, err := openStores(ctx, getenv, log, cfg.startupTimeout)
 	if err != nil {
 		return err
 	}
 	defer stores.close()
+	gwOpts, err := apigwOptions(ctx, getenv, stores.gateway)
+	if err != nil {
+		return err
+	}
 
 	be, err := backend.New(ctx, backend.Options{
 		Durable: stores.durable, Live: stores.live, DurableName: stores.durableName, LiveName: stores.liveName,
-		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL,
+		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL, APIGW: gwOpts,
 	})
 	if err != nil {
 		return err
@@ -113,22 +121,99 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 type stores struct {
 	durable               store.Durable
 	live                  store.Live
+	gateway               store.Gateway
 	durableName, liveName string
 	close                 func()
 }
 
-// openStores picks the storage: PostgreSQL and Redis when configured, memory otherwise.
-func openStores(_ context.Context, getenv func(string) string, log *slog.Logger) (stores, error) {
-	dsn, redisURL := getenv("DATABASE_URL"), getenv("REDIS_URL")
-	if dsn != "" || redisURL != "" {
-		return stores{}, errors.New("DATABASE_URL/REDIS_URL are set but this build has no PostgreSQL/Redis stores yet")
+// openStores picks the storage: PostgreSQL and Redis when configured (both or neither), memory
+// otherwise. A dependency that is not reachable yet is retried until startupTimeout, since a
+// task may start while its database is failing over.
+func openStores(ctx context.Context, getenv func(string) string, log *slog.Logger, startupTimeout time.Duration) (stores, error) {
+	pgSet := getenv("DATABASE_URL") != "" || getenv("DB_HOST") != "" || getenv("DB_SECRET_ARN") != ""
+	redisSet := getenv("REDIS_URL") != "" || getenv("REDIS_ADDR") != ""
+	switch {
+	case !pgSet && !redisSet:
+		log.Info("single-instance mode: no DATABASE_URL/DB_HOST or REDIS_URL/REDIS_ADDR; games and accounts live in memory and are lost at exit")
+		now := func() int64 { return time.Now().UnixMilli() }
+		return stores{
+			durable: memstore.NewDurable(), live: memstore.NewLive(now), gateway: memstore.NewGateway(now),
+			durableName: "memory-durable", liveName: "memory-live", close: func() {},
+		}, nil
+	case pgSet != redisSet:
+		return stores{}, errors.New("configure both PostgreSQL (DATABASE_URL or DB_HOST) and Redis (REDIS_URL or REDIS_ADDR), or neither for single-instance mode")
 	}
-	log.Info("single-instance mode: no DATABASE_URL or REDIS_URL; games and accounts live in memory and are lost at exit")
-	now := func() int64 { return time.Now().UnixMilli() }
+	pgCfg, err := pgstore.ConfigFromEnv(getenv)
+	if err != nil {
+		return stores{}, err
+	}
+	pgCfg.Logger = log
+	redisCfg, err := redisstore.ConfigFromEnv(getenv)
+	if err != nil {
+		return stores{}, err
+	}
+	redisCfg.Logger = log
+	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	pg, err := retry(ctx, log, "PostgreSQL", func() (*pgstore.Store, error) { return pgstore.Open(ctx, pgCfg) })
+	if err != nil {
+		return stores{}, err
+	}
+	rd, err := retry(ctx, log, "Redis", func() (*redisstore.Store, error) { return redisstore.Open(ctx, redisCfg) })
+	if err != nil {
+		pg.Close()
+		return stores{}, err
+	}
+	log.Info("stores open", "postgres", pgCfg, "redis", redisCfg.Addr)
 	return stores{
-		durable: memstore.NewDurable(), live: memstore.NewLive(now),
-		durableName: "memory-durable", liveName: "memory-live", close: func() {},
+		durable: pg, live: rd, gateway: rd, durableName: "postgres", liveName: "redis",
+		close: func() { _ = rd.Close(); pg.Close() },
 	}, nil
+}
+
+// retry calls open until it succeeds or ctx ends.
+func retry[T any](ctx context.Context, log *slog.Logger, what string, open func() (T, error)) (T, error) {
+	delay := 500 * time.Millisecond
+	for {
+		v, err := open()
+		if err == nil {
+			return v, nil
+		}
+		log.Warn("dependency not ready; retrying", "dependency", what, "err", err, "in", delay.String())
+		select {
+		case <-ctx.Done():
+			var zero T
+			return zero, fmt.Errorf("opening %s: %w", what, err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+// apigwOptions enables the API Gateway path when APIGW_MANAGEMENT_ENDPOINT is set.
+func apigwOptions(ctx context.Context, getenv func(string) string, gw store.Gateway) (*backend.APIGWOptions, error) {
+	endpoint := getenv("APIGW_MANAGEMENT_ENDPOINT")
+	if endpoint == "" {
+		return nil, nil
+	}
+	var secrets []string
+	for _, k := range []string{"APIGW_SHARED_SECRET", "APIGW_SHARED_SECRET_PREVIOUS"} {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	if len(secrets) == 0 {
+		return nil, errors.New("APIGW_SHARED_SECRET is required when APIGW_MANAGEMENT_ENDPOINT is set")
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration for @connections: %w", err)
+	}
+	poster, err := apigw.NewClient(awsCfg, apigw.ClientOptions{Endpoint: endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("APIGW_MANAGEMENT_ENDPOINT: %w", err)
+	}
+	return &backend.APIGWOptions{Gateway: gw, Poster: poster, Handler: apigw.Options{Secrets: secrets}}, nil
 }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
@@ -149,16 +234,21 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if err != nil {
 		return config{}, err
 	}
+	startupDefault, err := envDuration(getenv, "STARTUP_TIMEOUT", 60*time.Second)
+	if err != nil {
+		return config{}, err
+	}
 	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
 	origins := fs.String("allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated extra browser origins (host patterns) allowed on /ws (env ALLOWED_ORIGINS)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long to drain connections on SIGTERM (env SHUTDOWN_TIMEOUT)")
+	startup := fs.Duration("startup-timeout", startupDefault, "how long to wait for PostgreSQL and Redis at start (env STARTUP_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown}
+	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown, startupTimeout: *startup}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return config{}, fmt.Errorf("log level %q: must be debug, info, warn or error", *level)
 	}
@@ -167,6 +257,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if *shutdown <= 0 {
 		return config{}, fmt.Errorf("shutdown timeout %s: must be positive", *shutdown)
+	}
+	if *startup <= 0 {
+		return config{}, fmt.Errorf("startup timeout %s: must be positive", *startup)
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -199,23 +292,12 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	return cfg, nil
 }
 
-// decodeKey accepts a hex or base64 (standard or URL) encoded key of at least 32 bytes.
+// decodeKey reads an optional key: nil when unset.
 func decodeKey(s string) ([]byte, error) {
 	if s == "" {
 		return nil, nil
 	}
-	for _, dec := range []func(string) ([]byte, error){
-		hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
-		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
-	} {
-		if b, err := dec(s); err == nil {
-			if len(b) < 32 {
-				return nil, fmt.Errorf("decodes to %d bytes; at least 32 are required", len(b))
-			}
-			return b, nil
-		}
-	}
-	return nil, errors.New("must be hex or base64 encoded")
+	return authn.ParseKey(s)
 }
 
 // envDuration reads a duration from the environment, def when unset.

@@ -13,6 +13,7 @@ import (
 	"chessplatform/app/internal/httpapi"
 	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
+	"chessplatform/app/internal/transport/apigw"
 	"chessplatform/app/internal/transport/wsdirect"
 )
 
@@ -29,6 +30,15 @@ type Options struct {
 	Server         server.Config
 	WS             wsdirect.Options
 	API            httpapi.Options
+	// APIGW enables the API Gateway integration endpoints (/apigw/*); nil leaves them unmounted.
+	APIGW *APIGWOptions
+}
+
+// APIGWOptions configure the API Gateway transport.
+type APIGWOptions struct {
+	Gateway store.Gateway // connection registry (Redis in AWS)
+	Poster  apigw.Poster  // the @connections API
+	Handler apigw.Options
 }
 
 // Backend is a running chess backend.
@@ -36,6 +46,7 @@ type Backend struct {
 	Handler http.Handler
 	Server  *server.Server
 	ws      *wsdirect.Handler
+	apigw   *apigw.Handler // nil when the API Gateway path is off
 }
 
 // New starts the service loops and builds the handler.
@@ -58,12 +69,29 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", ws)
 	api.Register(mux)
-	return &Backend{Handler: mux, Server: srv, ws: ws}, nil
+	b := &Backend{Handler: mux, Server: srv, ws: ws}
+	if o.APIGW != nil {
+		h, err := apigw.New(ctx, apigw.Deps{
+			Server: srv, Gateway: o.APIGW.Gateway, Bus: o.Live, Signer: o.Signer, Poster: o.APIGW.Poster, Log: o.Log,
+		}, o.APIGW.Handler)
+		if err != nil {
+			_ = srv.Shutdown(ctx, "startup failed")
+			return nil, err
+		}
+		h.Register(mux)
+		b.apigw = h
+	}
+	return b, nil
 }
 
 // Shutdown closes every WebSocket with a reconnect hint, stops the loops and waits for the
 // connection handlers, all bounded by ctx. Stop the HTTP server from accepting first.
 func (b *Backend) Shutdown(ctx context.Context) error {
+	var gwErr error
+	if b.apigw != nil {
+		// Flush and disconnect gateway clients first, so they reconnect to another task.
+		gwErr = b.apigw.Shutdown(ctx)
+	}
 	err := b.Server.Shutdown(ctx, "server restarting; reconnect")
-	return errors.Join(err, b.ws.Wait(ctx))
+	return errors.Join(gwErr, err, b.ws.Wait(ctx))
 }

@@ -111,10 +111,11 @@ func (s *Server) commit(ctx context.Context, st *game.State, prevV int64, out *g
 		}
 		return fmt.Errorf("committing game %s v%d: %w: %w", st.ID, st.V, store.ErrUnavailable, err)
 	}
-	// From here on the change is durable; failures below only delay delivery (clients resync).
+	// From here on the change is durable; failures below only delay delivery.
+	events = s.takePending(st.ID, events)
 	if err := s.live.PutGame(ctx, st, events); err != nil {
-		s.log.WarnContext(ctx, "caching and publishing game events", "game", st.ID, "v", st.V, "err", err)
-		_ = s.live.DropGame(ctx, st.ID)
+		s.log.WarnContext(ctx, "caching and publishing game events; will retry", "game", st.ID, "v", st.V, "err", err)
+		s.addPending(st, events)
 	}
 	if out.Ended {
 		if err := s.live.RemoveActive(ctx, st.ID, st.White.ID, st.Black.ID); err != nil {
@@ -239,10 +240,10 @@ func (s *Server) checkDeadlines(ctx context.Context) {
 		return
 	}
 	for _, id := range ids {
-		var deadline int64
+		var deadline, v int64
 		err := s.apply(ctx, id, "", func(st *game.State, _ rules.Color) (game.Outcome, error) {
 			out := st.CheckTime(s.nowMs())
-			deadline = st.Deadline()
+			deadline, v = st.Deadline(), st.V
 			return out, nil
 		})
 		if err != nil {
@@ -251,7 +252,7 @@ func (s *Server) checkDeadlines(ctx context.Context) {
 		}
 		if deadline != 0 {
 			// Not due after all (e.g. the lease postponed it while a move arrived): re-arm.
-			if err := s.live.ArmDeadline(ctx, id, deadline); err != nil {
+			if err := s.live.ArmDeadline(ctx, id, v, deadline); err != nil {
 				s.log.WarnContext(ctx, "re-arming deadline", "game", id, "err", err)
 			}
 		}
@@ -331,4 +332,74 @@ func (s *Server) checkEpoch(ctx context.Context) {
 	if len(ids) > 0 {
 		s.log.InfoContext(ctx, "live state rebuilt from durable store", "games", rebuilt, "of", len(ids))
 	}
+}
+
+// pendingPut is a committed state whose events Live has not taken yet.
+type pendingPut struct {
+	st     *game.State
+	events []game.Event
+}
+
+// takePending removes the game's unpublished events and returns them followed by events.
+func (s *Server) takePending(gameID string, events []game.Event) []game.Event {
+	s.pendMu.Lock()
+	p, ok := s.pending[gameID]
+	delete(s.pending, gameID)
+	s.pendMu.Unlock()
+	if !ok {
+		return events
+	}
+	return append(append([]game.Event(nil), p.events...), events...)
+}
+
+func (s *Server) addPending(st *game.State, events []game.Event) {
+	s.pendMu.Lock()
+	defer s.pendMu.Unlock()
+	if p, ok := s.pending[st.ID]; ok && p.st.V > st.V {
+		return
+	}
+	s.pending[st.ID] = &pendingPut{st: st, events: events}
+}
+
+// retryPending offers unpublished events to Live again.
+func (s *Server) retryPending(ctx context.Context) {
+	s.pendMu.Lock()
+	batch := make([]*pendingPut, 0, len(s.pending))
+	for _, p := range s.pending {
+		batch = append(batch, p)
+	}
+	s.pendMu.Unlock()
+	for _, p := range batch {
+		if err := s.live.PutGame(ctx, p.st, p.events); err != nil {
+			return // Live is still down; try again later
+		}
+		s.pendMu.Lock()
+		if s.pending[p.st.ID] == p {
+			delete(s.pending, p.st.ID)
+		}
+		s.pendMu.Unlock()
+		s.log.InfoContext(ctx, "published events held while live storage was down", "game", p.st.ID, "v", p.st.V, "events", len(p.events))
+	}
+}
+
+// resyncAll brings every local session up to date with its watched games, after the fan-out
+// may have lost messages (the Live subscription reconnected).
+func (s *Server) resyncAll(ctx context.Context) {
+	s.mu.Lock()
+	sessions := make([]*Session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, sess := range sessions {
+		for _, g := range sess.watchedGames() {
+			if err := s.watch(ctx, sess, g, sess.seen(g)); err != nil {
+				s.log.WarnContext(ctx, "resyncing a watcher", "game", g, "player", sess.Player.PlayerID, "err", err)
+				continue
+			}
+			n++
+		}
+	}
+	s.log.InfoContext(ctx, "resynced watchers after a fan-out reconnect", "sessions", len(sessions), "watches", n)
 }

@@ -16,6 +16,9 @@ import (
 type hub struct {
 	log *slog.Logger
 	sub store.Subscription
+	// onResync runs (in its own goroutine) when the subscription reports that messages may
+	// have been lost.
+	onResync func()
 
 	subMu sync.Mutex // orders Add and Remove calls on sub
 
@@ -29,8 +32,8 @@ type topicEntry struct {
 	err      error         // written before ready is closed
 }
 
-func newHub(sub store.Subscription, log *slog.Logger) *hub {
-	return &hub{sub: sub, log: log, topics: map[string]*topicEntry{}}
+func newHub(sub store.Subscription, log *slog.Logger, onResync func()) *hub {
+	return &hub{sub: sub, log: log, onResync: onResync, topics: map[string]*topicEntry{}}
 }
 
 // join adds a session to a topic and returns once the instance is subscribed to it, so that no
@@ -106,6 +109,10 @@ func (h *hub) sweep(ctx context.Context) {
 func (h *hub) run() {
 	var targets []*Session
 	for m := range h.sub.Messages() {
+		if m.Topic == store.ResyncTopic {
+			go h.onResync()
+			continue
+		}
 		targets = targets[:0]
 		h.mu.RLock()
 		if e, ok := h.topics[m.Topic]; ok {

@@ -43,6 +43,11 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
 
+	// pending holds committed events that could not be cached and published (Live was down);
+	// they are retried until Live takes them, so an acknowledged move always reaches watchers.
+	pendMu  sync.Mutex
+	pending map[string]*pendingPut
+
 	stop    context.CancelFunc
 	stopped chan struct{}
 }
@@ -78,16 +83,18 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Server{
 		durable: durable, live: live, calc: rating.Lichess(), log: log, cfg: cfg,
-		hub: newHub(sub, log), sessions: map[*Session]struct{}{}, stop: stop, stopped: make(chan struct{}),
+		sessions: map[*Session]struct{}{}, pending: map[string]*pendingPut{}, stop: stop, stopped: make(chan struct{}),
 	}
+	s.hub = newHub(sub, log, func() { s.resyncAll(bg) })
 	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); s.hub.run() }()
 	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.SweepInterval, s.hub.sweep) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.EpochInterval, s.checkEpoch) }()
+	go func() { defer wg.Done(); s.every(bg, 500*time.Millisecond, s.retryPending) }()
 	go func() {
 		<-bg.Done()
 		_ = sub.Close()

@@ -125,6 +125,16 @@ func (s *Session) setSeen(gameID string, v int64) {
 	s.mu.Unlock()
 }
 
+// seen is the last version of a game the session delivered (0 if none or not watched).
+func (s *Session) seen(gameID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, ok := s.watches[gameID]; ok {
+		return w.lastV
+	}
+	return 0
+}
+
 // unwatch forgets a game; it reports whether the session watched it.
 func (s *Session) unwatch(gameID string) bool {
 	s.mu.Lock()

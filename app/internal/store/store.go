@@ -151,8 +151,13 @@ type Message struct {
 	Payload []byte
 }
 
+// ResyncTopic is the topic of the marker a Subscription delivers after its connection to the
+// broker was lost and re-established: messages published meanwhile may be lost (Redis pub/sub
+// is at-most-once), so consumers must bring their clients up to date from stored state.
+const ResyncTopic = ""
+
 // Subscription receives messages of the topics it was told to follow. Add and Remove may be
-// called from any goroutine; Messages is closed after Close.
+// called from any goroutine; Messages is closed after Close. See ResyncTopic.
 type Subscription interface {
 	Add(ctx context.Context, topics ...string) error
 	Remove(ctx context.Context, topics ...string) error
@@ -181,9 +186,10 @@ type Live interface {
 	// leaseMs so that concurrent callers do not all handle the same game; a caller that dies
 	// leaves the game to come due again after the lease.
 	DueGames(ctx context.Context, now, leaseMs int64, limit int) ([]string, error)
-	// ArmDeadline sets a cached game's deadline (0 clears it), for a caller of DueGames that
-	// found nothing to do yet.
-	ArmDeadline(ctx context.Context, id string, at int64) error
+	// ArmDeadline sets a cached game's deadline (0 clears it) if the cached version is still v,
+	// for a caller of DueGames that found nothing to do yet: a stale re-arm must not overwrite
+	// the deadline a newer move set.
+	ArmDeadline(ctx context.Context, id string, v, at int64) error
 
 	// AddSeek puts a seek in its pool (replacing the player's previous seek in any pool).
 	AddSeek(ctx context.Context, s Seek) error

@@ -25,10 +25,11 @@ type Live struct {
 }
 
 type liveGame struct {
-	v        int64
-	state    []byte
-	history  []game.Event
-	deadline int64
+	v         int64
+	state     []byte
+	history   []game.Event
+	deadline  int64
+	published int64 // highest event version published
 }
 
 // NewLive returns an empty Live. now supplies Unix ms (expiry of challenges).
@@ -61,7 +62,10 @@ func (l *Live) GetGame(_ context.Context, id string) (*game.State, error) {
 	return decode(b)
 }
 
-// PutGame implements store.Live.
+// PutGame implements store.Live. The state is replaced only by a newer version, but events are
+// published whenever they are newer than the last published one: an instance that lost a
+// commit race may re-cache the winner's state (without events) before the winner's own PutGame
+// arrives, and the winner's events must still go out, once and in order.
 func (l *Live) PutGame(_ context.Context, st *game.State, events []game.Event) error {
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -70,26 +74,30 @@ func (l *Live) PutGame(_ context.Context, st *game.State, events []game.Event) e
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	g, ok := l.games[st.ID]
-	if ok && g.v >= st.V {
-		return nil // an older writer: the cache already holds this version or newer
-	}
 	if !ok {
-		g = &liveGame{}
+		g = &liveGame{published: -1}
 		l.games[st.ID] = g
 	}
-	g.v, g.state, g.deadline = st.V, b, st.Deadline()
+	if !ok || st.V > g.v {
+		g.v, g.state, g.deadline = st.V, b, st.Deadline()
+	}
+	topic := store.GameTopic(st.ID)
 	for _, e := range events {
+		if e.V <= g.published {
+			continue
+		}
 		if n := len(g.history); n > 0 && g.history[n-1].V != e.V-1 {
 			g.history = g.history[:0] // a gap: older events cannot be replayed in order
 		}
 		g.history = append(g.history, game.Event{V: e.V, Frame: append([]byte(nil), e.Frame...)})
+		g.published = e.V
+		l.broker.publish(topic, e.Frame)
 	}
 	if n := len(g.history); n > store.HistorySize {
 		g.history = append(g.history[:0:0], g.history[n-store.HistorySize:]...)
 	}
-	topic := store.GameTopic(st.ID)
-	for _, e := range events {
-		l.broker.publish(topic, e.Frame)
+	if n := len(g.history); n > 0 && g.history[n-1].V != g.v {
+		g.history = g.history[:0] // the history must end at the cached version to be replayable
 	}
 	return nil
 }
@@ -150,10 +158,10 @@ func (l *Live) DueGames(_ context.Context, now, leaseMs int64, limit int) ([]str
 }
 
 // ArmDeadline implements store.Live.
-func (l *Live) ArmDeadline(_ context.Context, id string, at int64) error {
+func (l *Live) ArmDeadline(_ context.Context, id string, v, at int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if g, ok := l.games[id]; ok {
+	if g, ok := l.games[id]; ok && g.v == v {
 		g.deadline = at
 	}
 	return nil

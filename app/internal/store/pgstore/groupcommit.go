@@ -18,6 +18,10 @@ import (
 // transaction and one WAL flush serve many games. Nothing waits for a timer: an idle committer
 // takes a lone commit at once, and batches form only while committers are busy. Each caller
 // still returns only after the statement holding its commit has committed.
+//
+// Two batches holding commits of the same game (two instances racing for one ply) may lock
+// their game rows in opposite orders; PostgreSQL then aborts one with a deadlock error, and
+// its commits are retried one by one, which settles them as usual.
 
 // batchSQL is commitSQL for many games at once (without rating writes). Each row of c is one
 // commit; a game row is updated only if its own version (and ply count) matches, and a move is

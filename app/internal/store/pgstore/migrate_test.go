@@ -87,3 +87,21 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	require.NoError(t, stores[0].pool.QueryRow(testCtx(t), `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&rows))
 	assert.Equal(t, migrationCount(t), rows, "each migration recorded once")
 }
+
+// Even where the database (or an RDS parameter group) turns synchronous_commit off, the store's
+// sessions keep it on: a commit is acknowledged only once it is durable.
+func TestSessionsKeepSynchronousCommitOn(t *testing.T) {
+	dsn := freshDB(t, sharedPG)
+	var name string
+	{
+		s := openStore(t, dsn)
+		require.NoError(t, s.pool.QueryRow(testCtx(t), `SELECT current_database()`).Scan(&name))
+		s.Close()
+	}
+	adminExec(t, sharedPG.DSN)(`ALTER DATABASE ` + name + ` SET synchronous_commit = off`)
+	s := openStore(t, dsn)
+	var syncCommit, app string
+	require.NoError(t, s.pool.QueryRow(testCtx(t), `SELECT current_setting('synchronous_commit'), current_setting('application_name')`).Scan(&syncCommit, &app))
+	assert.Equal(t, "on", syncCommit)
+	assert.Equal(t, "chess-server", app)
+}

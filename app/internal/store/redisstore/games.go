@@ -115,12 +115,12 @@ func (s *Store) DueGames(ctx context.Context, now, leaseMs int64, limit int) ([]
 }
 
 // ArmDeadline implements store.Live.
-func (s *Store) ArmDeadline(ctx context.Context, id string, at int64) error {
+func (s *Store) ArmDeadline(ctx context.Context, id string, v, at int64) error {
 	if at < 0 {
 		return fmt.Errorf("arm deadline of %s: negative time %d", id, at)
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	err := armDeadlineScript.Run(ctx, s.rdb, []string{s.gameKey(id), s.deadlineKey()}, strconv.FormatInt(at, 10), id).Err()
+	err := armDeadlineScript.Run(ctx, s.rdb, []string{s.gameKey(id), s.deadlineKey()}, strconv.FormatInt(at, 10), id, strconv.FormatInt(v, 10)).Err()
 	return wrap("arming deadline of "+id, err)
 }

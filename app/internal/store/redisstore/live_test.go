@@ -136,7 +136,7 @@ func TestDeadlines(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{st.ID}, due)
 	// Re-arming a game that is not cached does nothing.
-	require.NoError(t, s.ArmDeadline(ctx, st.ID, st.Deadline()+5000))
+	require.NoError(t, s.ArmDeadline(ctx, st.ID, st.V, st.Deadline()+5000))
 	due, err = s.DueGames(ctx, st.Deadline()+1001, 1000, 10)
 	require.NoError(t, err)
 	assert.Equal(t, []string{st.ID}, due, "the lease, not the ignored re-arm, decides")
@@ -146,7 +146,7 @@ func TestDeadlines(t *testing.T) {
 	out, err := st.Abort(0, 0, st.CreatedAt+10)
 	require.NoError(t, err)
 	require.NoError(t, s.PutGame(ctx, st, st.Seal(&out)))
-	require.NoError(t, s.ArmDeadline(ctx, st.ID, st.CreatedAt+1))
+	require.NoError(t, s.ArmDeadline(ctx, st.ID, st.V, st.CreatedAt+1))
 	due, err = s.DueGames(ctx, st.CreatedAt+1_000_000, 1000, 10)
 	require.NoError(t, err)
 	assert.Empty(t, due)

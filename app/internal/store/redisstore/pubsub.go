@@ -283,6 +283,7 @@ func (u *subscription) read() {
 	defer close(u.out)
 	ctx := context.Background()
 	failures := 0
+	resync := false // the connection was lost or replaced: tell the consumer once it is back
 	for {
 		u.mu.RLock()
 		ps, closed := u.ps, u.closed
@@ -299,8 +300,10 @@ func (u *subscription) read() {
 			replaced := ps != u.ps
 			u.mu.RUnlock()
 			if replaced || errors.Is(err, redis.ErrClosed) {
+				resync = true
 				continue // replaced by the health check; read the new one
 			}
+			resync = true
 			// go-redis reconnects and re-subscribes on the next Receive; back off meanwhile.
 			if failures == 0 {
 				u.s.log.Warn("pub/sub connection lost; reconnecting", "err", err)
@@ -318,6 +321,15 @@ func (u *subscription) read() {
 			failures = 0
 		}
 		u.lastSeen.Store(time.Now().UnixNano())
+		if resync {
+			resync = false
+			// Blocking: the marker must not be dropped like an ordinary message.
+			select {
+			case u.out <- store.Message{Topic: store.ResyncTopic}:
+			case <-u.done:
+				return
+			}
+		}
 		switch m := msg.(type) {
 		case *redis.Message:
 			u.deliver(m)

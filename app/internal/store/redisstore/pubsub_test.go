@@ -157,18 +157,27 @@ func testSubscriptionSurvivesRedisRestart(t *testing.T, resp int) {
 	require.NoError(t, err)
 	assert.False(t, fresh)
 
-	// The old topic resumes by itself.
+	// The old topic resumes by itself, after a resync marker that tells the consumer messages
+	// may have been lost.
+	sawResync := false
 	require.Eventually(t, func() bool {
 		if err := s.Publish(ctx, "g:before", []byte("again")); err != nil {
 			return false
 		}
-		select {
-		case m := <-sub.Messages():
-			return m.Topic == "g:before"
-		case <-time.After(100 * time.Millisecond):
-			return false
+		for {
+			select {
+			case m := <-sub.Messages():
+				if m.Topic == store.ResyncTopic {
+					sawResync = true
+					continue
+				}
+				return m.Topic == "g:before"
+			case <-time.After(100 * time.Millisecond):
+				return false
+			}
 		}
 	}, 15*time.Second, 10*time.Millisecond)
+	assert.True(t, sawResync, "no resync marker after the reconnect")
 	// A new Add is confirmed on the new connection.
 	require.NoError(t, sub.Add(ctx, "g:after"))
 	require.NoError(t, s.Publish(ctx, "g:after", []byte("new")))
@@ -177,7 +186,7 @@ func testSubscriptionSurvivesRedisRestart(t *testing.T, resp int) {
 		if m.Topic == "g:after" {
 			break
 		}
-		assert.Equal(t, "g:before", m.Topic) // leftovers of the polling above
+		assert.Contains(t, []string{"g:before", store.ResyncTopic}, m.Topic) // leftovers of the polling above
 	}
 	sub.mu.RLock()
 	_, during := sub.topics["g:during"]
@@ -200,15 +209,23 @@ func TestSilentConnectionIsReplaced(t *testing.T) {
 	ctx := tctx(t)
 	require.NoError(t, sub.Add(ctx, "g:x"))
 	p.freeze()
+	sawResync := false
 	require.Eventually(t, func() bool {
 		if err := pub.Publish(ctx, "g:x", []byte("x")); err != nil {
 			return false
 		}
-		select {
-		case m := <-sub.Messages():
-			return m.Topic == "g:x"
-		case <-time.After(100 * time.Millisecond):
-			return false
+		for {
+			select {
+			case m := <-sub.Messages():
+				if m.Topic == store.ResyncTopic {
+					sawResync = true
+					continue
+				}
+				return m.Topic == "g:x"
+			case <-time.After(100 * time.Millisecond):
+				return false
+			}
 		}
 	}, 10*time.Second, 10*time.Millisecond)
+	assert.True(t, sawResync, "no resync marker after the connection was replaced")
 }

@@ -113,17 +113,19 @@ end
 return ids
 `)
 
-// armDeadlineScript sets (or with "0" clears) a game's deadline; a game that is not cached or
-// has ended gets none, so a late re-arm cannot resurrect the deadline of an ended game.
+// armDeadlineScript sets (or with "0" clears) a game's deadline if the cached version is still
+// the caller's; a game that is not cached, has moved on, or has ended is left alone, so a late
+// re-arm can neither overwrite a newer move's deadline nor resurrect an ended game's.
 //
-// KEYS: 1 game hash, 2 deadline sorted set. ARGV: 1 deadline, 2 game id.
+// KEYS: 1 game hash, 2 deadline sorted set. ARGV: 1 deadline, 2 game id, 3 version.
 var armDeadlineScript = redis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'v', 'e')
+if (not r[1]) or r[1] ~= ARGV[3] then return 0 end
 if ARGV[1] == '0' then
   redis.call('ZREM', KEYS[2], ARGV[2])
   return 1
 end
-local e = redis.call('HGET', KEYS[1], 'e')
-if (not e) or e == '1' then return 0 end
+if r[2] == '1' then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `)

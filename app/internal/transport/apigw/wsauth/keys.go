@@ -3,10 +3,7 @@ package wsauth
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -140,26 +137,8 @@ func parseSecret(s string) ([]byte, [][]byte, error) {
 	return cur, prev, nil
 }
 
-// ParseKey decodes a hex or base64 (standard or URL, padded or not) key of at least
-// authn.MinKeyLen bytes, as the backend reads TOKEN_KEY.
-func ParseKey(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("empty key")
-	}
-	for _, dec := range []func(string) ([]byte, error){
-		hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
-		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
-	} {
-		if b, err := dec(s); err == nil {
-			if len(b) < authn.MinKeyLen {
-				return nil, fmt.Errorf("key decodes to %d bytes; at least %d are required", len(b), authn.MinKeyLen)
-			}
-			return b, nil
-		}
-	}
-	return nil, errors.New("key must be hex or base64 encoded")
-}
+// ParseKey decodes a key as authn.ParseKey does.
+func ParseKey(s string) ([]byte, error) { return authn.ParseKey(s) }
 
 // KeysFromEnv builds the key source the environment asks for: TOKEN_KEY_SECRET_ARN (Secrets
 // Manager, through newClient) or TOKEN_KEY (+ TOKEN_KEYS_PREVIOUS). Exactly one must be set.
