@@ -88,6 +88,7 @@ func TestConfigFromEnvBuildsTheConnection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(20), cfg.MaxConns)
 	assert.Equal(t, 3*time.Second, cfg.ConnectTimeout)
+	assert.Equal(t, DefaultGroupCommit, cfg.GroupCommit)
 	pc, err := pgxpool.ParseConfig(cfg.connString())
 	require.NoError(t, err)
 	cc := pc.ConnConfig
@@ -109,6 +110,10 @@ func TestConfigFromEnvBuildsTheConnection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "eu-west-1", cfg.AWSRegion)
 	assert.NotContains(t, cfg.connString(), "stale")
+
+	cfg, err = ConfigFromEnv(mapEnv(map[string]string{"DATABASE_URL": "postgres://u@h/db", "DB_GROUP_COMMIT": "0"}))
+	require.NoError(t, err)
+	assert.Equal(t, 0, cfg.GroupCommit, "DB_GROUP_COMMIT=0 turns group commit off")
 
 	// Logs never show a password.
 	var buf bytes.Buffer
