@@ -42,6 +42,8 @@ type config struct {
 	shutdownTimeout time.Duration
 	startupTimeout  time.Duration
 	devInsecureKey  bool
+	// trustForwardedFor: behind the ALB, which sets X-Forwarded-For.
+	trustForwardedFor bool
 }
 
 func main() {
@@ -81,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	be, err := backend.New(ctx, backend.Options{
 		Durable: stores.durable, Live: stores.live, DurableName: stores.durableName, LiveName: stores.liveName,
 		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL, APIGW: gwOpts,
+		TrustForwardedFor: cfg.trustForwardedFor,
 	})
 	if err != nil {
 		return err
@@ -239,6 +242,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
+	trustXFF := fs.Bool("trust-forwarded-for", getenv("TRUST_FORWARDED_FOR") == "true", "use X-Forwarded-For for per-IP limits; only behind a proxy that sets it, like the ALB (env TRUST_FORWARDED_FOR=true)")
 	origins := fs.String("allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated extra browser origins (host patterns) allowed on /ws (env ALLOWED_ORIGINS)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long to drain connections on SIGTERM (env SHUTDOWN_TIMEOUT)")
 	startup := fs.Duration("startup-timeout", startupDefault, "how long to wait for PostgreSQL and Redis at start (env STARTUP_TIMEOUT)")
@@ -248,7 +252,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown, startupTimeout: *startup}
+	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown, startupTimeout: *startup, trustForwardedFor: *trustXFF}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return config{}, fmt.Errorf("log level %q: must be debug, info, warn or error", *level)
 	}

@@ -27,9 +27,11 @@ type Options struct {
 	Log            *slog.Logger
 	AllowedOrigins []string
 	TokenTTL       time.Duration
-	Server         server.Config
-	WS             wsdirect.Options
-	API            httpapi.Options
+	// TrustForwardedFor: the backend runs behind a proxy that sets X-Forwarded-For (the ALB).
+	TrustForwardedFor bool
+	Server            server.Config
+	WS                wsdirect.Options
+	API               httpapi.Options
 	// APIGW enables the API Gateway integration endpoints (/apigw/*); nil leaves them unmounted.
 	APIGW *APIGWOptions
 }
@@ -65,6 +67,7 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 		apiOpts.TokenTTL = o.TokenTTL
 	}
 	apiOpts.DurableName, apiOpts.LiveName = o.DurableName, o.LiveName
+	apiOpts.TrustForwardedFor = o.TrustForwardedFor
 	api := httpapi.New(srv, o.Signer, o.Log, apiOpts)
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", ws)

@@ -186,7 +186,7 @@ func TestRatedGameUpdatesRatingsAndProfiles(t *testing.T) {
 	assert.Equal(t, 4, hist.Games[0].Plies)
 
 	pgn := getText(t, e, "/api/games/"+g+"/pgn")
-	assert.Contains(t, pgn, `[White "white_player"]`)
+	assert.Contains(t, pgn, `[White "`+w.sess.Player.Name+`"]`)
 	assert.Contains(t, pgn, `[Result "0-1"]`)
 	assert.Contains(t, pgn, "1. f3 e5 2. g4 Qh4# 0-1")
 }
@@ -316,4 +316,52 @@ func getText(t *testing.T, e *env, path string) string {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(b)
+}
+
+func TestCurrentSession(t *testing.T) {
+	e := newEnv(t)
+	s, err := wsclient.Guest(ctxT(t), e.hc, e.url)
+	require.NoError(t, err)
+	get := func(auth string) int {
+		req, err := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.url+"/api/session", nil)
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := e.hc.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get("Bearer "+s.Token))
+	assert.Equal(t, http.StatusUnauthorized, get(""))
+	assert.Equal(t, http.StatusUnauthorized, get("Bearer "+s.Token+"x"))
+	assert.Equal(t, http.StatusUnauthorized, get(s.Token))
+}
+
+func TestForwardedForIsIgnoredUnlessTrusted(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		t.Run(map[bool]string{false: "untrusted", true: "trusted"}[trusted], func(t *testing.T) {
+			e := newEnv(t, func(o *backendOptions) { o.TrustForwardedFor = trusted; o.API.AuthPerMinute = 2 })
+			status := func(xff string) int {
+				req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.url+"/api/sessions", strings.NewReader(`{"guest":true}`))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Forwarded-For", xff)
+				resp, err := e.hc.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			// Two attempts use up the bucket; a third from a "new" forwarded address only
+			// succeeds when the header is trusted.
+			assert.Equal(t, http.StatusCreated, status("203.0.113.1"))
+			assert.Equal(t, http.StatusCreated, status("203.0.113.1"))
+			want := http.StatusTooManyRequests
+			if trusted {
+				want = http.StatusCreated
+			}
+			assert.Equal(t, want, status("203.0.113.2"))
+		})
+	}
 }

@@ -37,6 +37,10 @@ type Options struct {
 	AuthPerMinute int // 30
 	// DurableName and LiveName label the two dependencies in /readyz ("postgres", "redis").
 	DurableName, LiveName string
+	// TrustForwardedFor makes the per-IP limits use the first X-Forwarded-For address (set it
+	// only behind a proxy that overwrites the header, such as the ALB); otherwise the peer
+	// address is used and a client cannot pick its own rate-limit bucket.
+	TrustForwardedFor bool
 }
 
 // API is the HTTP API handler set.
@@ -75,6 +79,7 @@ func New(srv *server.Server, signer *authn.Signer, log *slog.Logger, opts Option
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/accounts", a.createAccount)
 	mux.HandleFunc("POST /api/sessions", a.createSession)
+	mux.HandleFunc("GET /api/session", a.currentSession)
 	mux.HandleFunc("GET /api/players/{name}", a.player)
 	mux.HandleFunc("GET /api/players/{name}/games", a.playerGames)
 	mux.HandleFunc("GET /api/games/{id}", a.gameState)
@@ -150,7 +155,7 @@ const (
 )
 
 func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
-	if !a.limits.allow(clientIP(r), a.now()) {
+	if !a.limits.allow(a.clientIP(r), a.now()) {
 		a.fail(w, r, errorf(http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute"))
 		return
 	}
@@ -191,7 +196,7 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
-	if !a.limits.allow(clientIP(r), a.now()) {
+	if !a.limits.allow(a.clientIP(r), a.now()) {
 		a.fail(w, r, errorf(http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute"))
 		return
 	}
@@ -239,6 +244,25 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "player": playerJSON(p), "expiresAt": expires.Format(time.RFC3339)})
+}
+
+// currentSession answers whether a bearer token is still valid (clients check it when their
+// WebSocket keeps failing: a browser cannot see the 401 of a refused upgrade).
+func (a *API) currentSession(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		a.fail(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the session token as Authorization: Bearer <token>"))
+		return
+	}
+	claims, err := a.signer.Verify(strings.TrimSpace(token), a.now())
+	if err != nil {
+		a.fail(w, r, errorf(http.StatusUnauthorized, "unauthorized", "missing, invalid or expired session token"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"player":    map[string]any{"id": claims.PlayerID, "name": claims.Name, "guest": claims.Guest},
+		"expiresAt": claims.ExpiresAt.UTC().Format(time.RFC3339),
+	})
 }
 
 func playerJSON(p store.Player) map[string]any {
@@ -483,9 +507,10 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
 }
 
-// clientIP is the peer address; behind the ALB the first X-Forwarded-For hop is the client.
-func clientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+// clientIP is the peer address, or behind a trusted proxy (the ALB) the first X-Forwarded-For
+// address, which the proxy sets.
+func (a *API) clientIP(r *http.Request) string {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" && a.opts.TrustForwardedFor {
 		first, _, _ := strings.Cut(xff, ",")
 		return strings.TrimSpace(first)
 	}
