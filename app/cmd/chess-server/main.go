@@ -14,7 +14,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,6 +46,7 @@ type config struct {
 	devInsecureKey  bool
 	// trustForwardedFor: behind the ALB, which sets X-Forwarded-For.
 	trustForwardedFor bool
+	pprofAddr         string
 }
 
 func main() {
@@ -97,6 +100,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.pprofAddr != "" {
+		// Profiling on its own (loopback) listener, never on the public port.
+		pmux := http.NewServeMux()
+		pmux.HandleFunc("/debug/pprof/", pprof.Index)
+		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pmux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		go func() {
+			psrv := &http.Server{Addr: cfg.pprofAddr, Handler: pmux, ReadHeaderTimeout: 10 * time.Second}
+			if err := psrv.ListenAndServe(); err != nil {
+				log.Warn("pprof listener stopped", "err", err)
+			}
+		}()
+		log.Info("pprof listening", "addr", cfg.pprofAddr)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
@@ -242,6 +260,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
+	pprofAddr := fs.String("pprof", getenv("PPROF_ADDR"), "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env PPROF_ADDR); off by default")
 	trustXFF := fs.Bool("trust-forwarded-for", getenv("TRUST_FORWARDED_FOR") == "true", "use X-Forwarded-For for per-IP limits; only behind a proxy that sets it, like the ALB (env TRUST_FORWARDED_FOR=true)")
 	origins := fs.String("allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated extra browser origins (host patterns) allowed on /ws (env ALLOWED_ORIGINS)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long to drain connections on SIGTERM (env SHUTDOWN_TIMEOUT)")
@@ -252,7 +271,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown, startupTimeout: *startup, trustForwardedFor: *trustXFF}
+	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown, startupTimeout: *startup, trustForwardedFor: *trustXFF, pprofAddr: *pprofAddr}
+	if cfg.pprofAddr != "" {
+		host, _, err := net.SplitHostPort(cfg.pprofAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return config{}, fmt.Errorf("pprof address %q: must be a loopback host:port such as 127.0.0.1:6060", cfg.pprofAddr)
+		}
+	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return config{}, fmt.Errorf("log level %q: must be debug, info, warn or error", *level)
 	}
