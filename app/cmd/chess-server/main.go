@@ -19,6 +19,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/backend"
+	"chessplatform/app/internal/httpapi"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/store/pgstore"
@@ -47,6 +49,7 @@ type config struct {
 	// trustForwardedFor: behind the ALB, which sets X-Forwarded-For.
 	trustForwardedFor bool
 	pprofAddr         string
+	authPerMinute     int
 }
 
 func main() {
@@ -86,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	be, err := backend.New(ctx, backend.Options{
 		Durable: stores.durable, Live: stores.live, DurableName: stores.durableName, LiveName: stores.liveName,
 		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL, APIGW: gwOpts,
-		TrustForwardedFor: cfg.trustForwardedFor,
+		TrustForwardedFor: cfg.trustForwardedFor, API: httpapi.Options{AuthPerMinute: cfg.authPerMinute},
 	})
 	if err != nil {
 		return err
@@ -260,6 +263,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
+	authDefault := 30
+	if v := getenv("AUTH_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return config{}, fmt.Errorf("AUTH_PER_MINUTE=%q: not an integer", v)
+		}
+		authDefault = n
+	}
+	authPerMinute := fs.Int("auth-per-minute", authDefault, "account creations and logins allowed per client IP per minute (env AUTH_PER_MINUTE); raise it only for load tests")
 	pprofAddr := fs.String("pprof", getenv("PPROF_ADDR"), "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env PPROF_ADDR); off by default")
 	trustXFF := fs.Bool("trust-forwarded-for", getenv("TRUST_FORWARDED_FOR") == "true", "use X-Forwarded-For for per-IP limits; only behind a proxy that sets it, like the ALB (env TRUST_FORWARDED_FOR=true)")
 	origins := fs.String("allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated extra browser origins (host patterns) allowed on /ws (env ALLOWED_ORIGINS)")
@@ -272,6 +284,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	cfg := config{listen: *listen, tokenTTL: *ttl, shutdownTimeout: *shutdown, startupTimeout: *startup, trustForwardedFor: *trustXFF, pprofAddr: *pprofAddr}
+	if *authPerMinute < 1 || *authPerMinute > 1_000_000 {
+		return config{}, fmt.Errorf("auth per minute %d: must be between 1 and 1000000", *authPerMinute)
+	}
+	cfg.authPerMinute = *authPerMinute
 	if cfg.pprofAddr != "" {
 		host, _, err := net.SplitHostPort(cfg.pprofAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {

@@ -50,6 +50,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"bad log level", []string{"-log-level", "loud"}, nil, "log level"},
 		{"stray argument", []string{"extra"}, nil, "unexpected arguments"},
 		{"unknown flag", []string{"-colour", "blue"}, nil, "colour"},
+		{"auth limit not a number", nil, map[string]string{"AUTH_PER_MINUTE": "lots"}, "AUTH_PER_MINUTE"},
+		{"auth limit zero", []string{"-auth-per-minute", "0"}, nil, "auth per minute"},
 		{"pprof on a public address", []string{"-pprof", "0.0.0.0:6060"}, nil, "pprof address"},
 		{"pprof without port", nil, map[string]string{"PPROF_ADDR": "127.0.0.1"}, "pprof address"},
 	}
