@@ -108,7 +108,10 @@ type Durable interface {
 
 	// CreateGame stores a new game (state at version 0).
 	CreateGame(ctx context.Context, st *game.State) error
-	// CommitGame applies a Commit atomically (see Commit).
+	// CommitGame applies a Commit atomically (see Commit). Commit.Move.Ply must equal
+	// len(Commit.State.Moves). An error wrapping ErrUnavailable leaves the outcome unknown (the
+	// connection may have broken after the commit): callers must not ack, and rely on the
+	// client's resend being recognised as a duplicate if it did commit.
 	CommitGame(ctx context.Context, c Commit) error
 	// LoadGame returns the latest committed state.
 	LoadGame(ctx context.Context, id string) (*game.State, error)
