@@ -269,8 +269,9 @@ reason_of() {
 }
 
 # run_round: checks every URL in parallel and sets SAMPLES to the new samples (JSON array).
-# Runs in the main shell (not in $(...)) so that a stop signal interrupts the wait at once;
-# returns 1 when a stop signal arrived during the round.
+# Runs in the main shell (not in $(...)) so that a stop signal interrupts the wait at once, and
+# is called plainly (not in an if or ||) so that errexit stays on inside; when a stop signal
+# arrived during the round, STOP is set and SAMPLES is empty.
 run_round() {
 	local i rc code secs at reason detail
 	local -a pids=()
@@ -294,7 +295,8 @@ run_round() {
 			kill "${pids[@]}" 2>/dev/null || true
 			wait "${pids[@]}" 2>/dev/null || true
 			CHILDREN=()
-			return 1
+			SAMPLES=
+			return 0
 		fi
 		rcs[i]=$rc
 	done
@@ -476,7 +478,8 @@ main() {
 	load_previous
 
 	if ((ONCE)); then
-		run_round || exit 130
+		run_round
+		((!STOP)) || exit 130
 		build_report
 		if [[ -n $OUTPUT ]] && ! write_report "$REPORT"; then
 			printf '%s: cannot write the report to %s\n' "$PROG" "$OUTPUT" >&2
@@ -492,7 +495,8 @@ main() {
 	local started elapsed_ms last_status=
 	while ((!STOP)); do
 		started=${EPOCHREALTIME//[!0-9]/}
-		run_round || break
+		run_round
+		((!STOP)) || break
 		build_report
 		if ! write_report "$REPORT"; then
 			log error "cannot write the report" --arg output "$OUTPUT"

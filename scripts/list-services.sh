@@ -422,10 +422,13 @@ collect_ecs() {
 				if aws_call "$REGION" ecs describe-services --include TAGS --cluster "$cluster" --services "${svc_arns[@]:i:10}"; then
 					chunk=$(jqc '[.services[]? | select(($T[.serviceArn] != null) or (.tags | matches))]' <<<"$AWS_OUT")
 					services=$(jq -c --argjson c "$chunk" '. + $c' <<<"$services")
+				else
+					services=null # unknown (a partial list would look complete): the error says why
+					break
 				fi
 			done
 		else
-			services=null # unknown: the error says why
+			services=null
 		fi
 		all_services=$(jq -c --arg c "$cluster" --argjson s "$services" '. + {($c): $s}' <<<"$all_services")
 	done
