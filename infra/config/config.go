@@ -38,6 +38,8 @@ type Config struct {
 
 	Network  Network
 	Services Services
+	Edge     Edge
+	Gateway  Gateway
 	Database Database
 	Cache    Cache
 	Logs     Logs
@@ -59,6 +61,43 @@ type Services struct {
 	WebMemory     int `key:"webMemory" default:"1024" help:"Fargate task memory (MiB) of the web service; must be a valid pair with webCpu"`
 	BackendCPU    int `key:"backendCpu" default:"512" help:"Fargate task CPU units of the backend service"`
 	BackendMemory int `key:"backendMemory" default:"1024" help:"Fargate task memory (MiB) of the backend service; must be a valid pair with backendCpu"`
+
+	// Images are pinned by digest and built by CI (docs/infra.md, "Images"); empty keys deploy the
+	// repositories and task definitions with the service scaled to zero (bootstrap).
+	WebImage     string `key:"webImage" default:"" help:"Web (Next.js) image as <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/web@sha256:<digest>, pushed by CI; empty: the web service runs no task (bootstrap)"`
+	BackendImage string `key:"backendImage" default:"" help:"Backend (Go) image as <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/backend@sha256:<digest>; empty: the backend service runs no task (bootstrap)"`
+	UtilityImage string `key:"utilityImage" default:"" help:"Utility sidecar image (health-check, list-services) as <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/utility@sha256:<digest>; set together with webImage"`
+
+	WebMinTasks     int `key:"webMinTasks" default:"2" help:"Minimum (and initial) number of web tasks; auto scaling stays between webMinTasks and webMaxTasks"`
+	WebMaxTasks     int `key:"webMaxTasks" default:"6" help:"Maximum number of web tasks auto scaling may run"`
+	BackendMinTasks int `key:"backendMinTasks" default:"2" help:"Minimum (and initial) number of backend tasks"`
+	BackendMaxTasks int `key:"backendMaxTasks" default:"10" help:"Maximum number of backend tasks auto scaling may run"`
+	// Target-tracking goals of the auto scaling policies of both services.
+	ScalingCPUPercent        int `key:"scalingCpuPercent" default:"60" help:"Target average CPU utilization (percent, 20 to 90) of the CPU scaling policy of both services"`
+	ScalingRequestsPerTarget int `key:"scalingRequestsPerTarget" default:"1000" help:"Target ALB requests per target per minute (10 to 100000) of the request-count scaling policy of both services"`
+
+	WSTransport  string `key:"wsTransport" default:"apigw" help:"Real-time transport the web app hands to browsers: apigw (API Gateway WebSocket stage) or direct (/ws through CloudFront and the ALB, sticky)"`
+	ECRMaxImages int    `key:"ecrMaxImages" default:"30" help:"Images each ECR repository keeps (lifecycle policy expires older ones; 5 to 1000)"`
+}
+
+// Edge configures the public entry: the site's domain, the ALB certificate and the ALB.
+type Edge struct {
+	Domain            string `key:"domain" default:"" help:"Public DNS name of the site (e.g. chess.example.com); required for pulumi up (certificates), optional for preview"`
+	HostedZoneID      string `key:"hostedZoneId" default:"" help:"Route 53 public hosted zone of domain; with it the stack creates and DNS-validates the ACM certificates"`
+	ALBCertificateArn string `key:"albCertificateArn" default:"" help:"Existing ACM certificate for domain in the stack's region, used by the ALB instead of creating one"`
+
+	ALBDeletionProtection bool `key:"albDeletionProtection" default:"true" help:"ALB deletion protection; false is a waiver for dev (lets pulumi destroy remove it)" waives:"ELB.6 ALB deletion protection"`
+	ALBIdleTimeoutSeconds int  `key:"albIdleTimeoutSeconds" default:"300" help:"ALB idle timeout in seconds (60 to 4000); long enough for WebSockets on /ws, whose clients ping every 2.5 s"`
+}
+
+// Gateway configures the API Gateway WebSocket API and its $connect authorizer.
+type Gateway struct {
+	StageName            string `key:"apiStageName" default:"live" help:"Stage of the WebSocket API (letters, digits, _ and -; 1 to 64); part of the wss:// and @connections URLs"`
+	ManageAccountRole    bool   `key:"apiGatewayAccountRole" default:"true" help:"Set the region-wide API Gateway CloudWatch Logs role (apigateway.Account) from this stack; false when the account already has one (one per account and region)"`
+	ThrottlingRateLimit  int    `key:"apiThrottlingRateLimit" default:"1000" help:"Steady-state WebSocket messages per second the stage accepts (1 to 10000)"`
+	ThrottlingBurstLimit int    `key:"apiThrottlingBurstLimit" default:"500" help:"Burst of WebSocket messages the stage accepts (1 to 5000)"`
+	LoggingLevel         string `key:"apiLoggingLevel" default:"ERROR" help:"Execution logging level of the stage: ERROR or INFO (never OFF)"`
+	AuthorizerZip        string `key:"authorizerZip" default:"dist/ws-authorizer.zip" help:"The $connect authorizer's deployment package, built by make build-authorizer (relative to the project directory)"`
 }
 
 // Database configures RDS for PostgreSQL.

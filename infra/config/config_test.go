@@ -20,6 +20,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite docs/config.md from the Go key declarations")
 
+// Well-formed values of the image and certificate keys.
+const (
+	digest     = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	registry   = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/"
+	webImg     = registry + "web@" + digest
+	backendImg = registry + "backend@" + digest
+	utilityImg = registry + "utility@" + digest
+	certARN    = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+)
+
 // load runs config.Load under mocks with the given keys (without project prefix).
 func load(t *testing.T, kv map[string]string) (*config.Config, error) {
 	t.Helper()
@@ -53,6 +63,13 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		"dbMonitoringIntervalSeconds": "15", "dbPerformanceInsightsRetentionDays": "93", "dbMasterUsername": "gm", "dbName": "games",
 		"cacheEngine": "valkey", "cacheEngineVersion": "8.0", "cacheNodeType": "cache.r7g.large", "cacheNodeCount": "3", "cacheMultiAz": "true",
 		"cacheSnapshotRetentionDays": "35", "logRetentionDays": "731", "kmsDeletionWindowDays": "7",
+		"webImage": webImg, "backendImage": backendImg, "utilityImage": utilityImg,
+		"webMinTasks": "3", "webMaxTasks": "9", "backendMinTasks": "4", "backendMaxTasks": "40",
+		"scalingCpuPercent": "70", "scalingRequestsPerTarget": "500", "wsTransport": "direct", "ecrMaxImages": "50",
+		"domain": "chess.example.org", "hostedZoneId": "Z0123456789ABCDEFGHIJ", "albCertificateArn": certARN,
+		"albDeletionProtection": "false", "albIdleTimeoutSeconds": "900",
+		"apiStageName": "v1", "apiGatewayAccountRole": "false", "apiThrottlingRateLimit": "200", "apiThrottlingBurstLimit": "100",
+		"apiLoggingLevel": "INFO", "authorizerZip": "build/auth.zip",
 	}
 	require.Len(t, kv, len(config.Keys()), "the case must set every key")
 	cfg, err := load(t, kv)
@@ -61,7 +78,14 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		Project:  config.Project,
 		Stack:    "test",
 		Network:  config.Network{VpcCIDR: "172.20.0.0/18", AZCount: 2, SingleNATGateway: true, ALBHTTPRedirect: false},
-		Services: config.Services{WebPort: 3001, BackendPort: 9090, WebCPU: 1024, WebMemory: 3072, BackendCPU: 2048, BackendMemory: 16384},
+		Services: config.Services{WebPort: 3001, BackendPort: 9090, WebCPU: 1024, WebMemory: 3072, BackendCPU: 2048, BackendMemory: 16384,
+			WebImage: webImg, BackendImage: backendImg, UtilityImage: utilityImg,
+			WebMinTasks: 3, WebMaxTasks: 9, BackendMinTasks: 4, BackendMaxTasks: 40, ScalingCPUPercent: 70, ScalingRequestsPerTarget: 500,
+			WSTransport: "direct", ECRMaxImages: 50},
+		Edge: config.Edge{Domain: "chess.example.org", HostedZoneID: "Z0123456789ABCDEFGHIJ", ALBCertificateArn: certARN,
+			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900},
+		Gateway: config.Gateway{StageName: "v1", ManageAccountRole: false, ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100,
+			LoggingLevel: "INFO", AuthorizerZip: "build/auth.zip"},
 		Database: config.Database{InstanceClass: "db.r7g.large", EngineVersion: "17", AllocatedStorageGB: 50, MaxAllocatedStorageGB: 0,
 			MultiAZ: false, DeletionProtection: false, SkipFinalSnapshot: true, BackupRetentionDays: 35, MonitoringIntervalSeconds: 15,
 			PerformanceInsightsRetentionDays: 93, MasterUsername: "gm", Name: "games"},
@@ -121,6 +145,32 @@ func TestLoadRejectsInvalid(t *testing.T) {
 		{"privileged web port", map[string]string{"webPort": "80"}, "webPort", "1024 to 65535"},
 		{"data-store port for backend", map[string]string{"backendPort": "6379"}, "backendPort", "not 80, 443, 5432, 6379"},
 		{"boolean typo", map[string]string{"dbMultiAz": "yes"}, "dbMultiAz", "true or false"},
+		// Services, edge and API Gateway keys.
+		{"image by tag", map[string]string{"backendImage": registry + "backend:v1"}, "backendImage", "pinned by digest"},
+		{"image outside ECR", map[string]string{"backendImage": "docker.io/library/nginx@" + digest}, "backendImage", "<account>.dkr.ecr.<region>.amazonaws.com"},
+		{"short digest", map[string]string{"webImage": registry + "web@sha256:abc", "utilityImage": utilityImg}, "webImage", "64 hex digits"},
+		{"web image without utility image", map[string]string{"webImage": webImg}, "utilityImage", "set together with webImage"},
+		{"utility image without web image", map[string]string{"utilityImage": utilityImg}, "utilityImage", "set together with webImage"},
+		{"no web task", map[string]string{"webMinTasks": "0"}, "webMinTasks", "1 to 100"},
+		{"max below min", map[string]string{"backendMinTasks": "4", "backendMaxTasks": "3"}, "backendMaxTasks", "backendMinTasks (4) to 100"},
+		{"too many tasks", map[string]string{"webMaxTasks": "101"}, "webMaxTasks", "to 100 tasks"},
+		{"CPU target too high", map[string]string{"scalingCpuPercent": "95"}, "scalingCpuPercent", "20 to 90"},
+		{"request target zero", map[string]string{"scalingRequestsPerTarget": "0"}, "scalingRequestsPerTarget", "10 to 100000"},
+		{"unknown transport", map[string]string{"wsTransport": "sse"}, "wsTransport", "apigw, direct"},
+		{"ECR keeps too few images", map[string]string{"ecrMaxImages": "1"}, "ecrMaxImages", "5 to 1000"},
+		{"domain with a scheme", map[string]string{"domain": "https://chess.example.com", "hostedZoneId": "Z123"}, "domain", "lowercase DNS name"},
+		{"single-label domain", map[string]string{"domain": "localhost", "hostedZoneId": "Z123"}, "domain", "at least two labels"},
+		{"domain without zone or certificate", map[string]string{"domain": "chess.example.com"}, "hostedZoneId", "or albCertificateArn"},
+		{"zone without domain", map[string]string{"hostedZoneId": "Z123"}, "domain", "required when hostedZoneId"},
+		{"certificate without domain", map[string]string{"albCertificateArn": certARN}, "domain", "required when hostedZoneId or albCertificateArn"},
+		{"bad hosted zone id", map[string]string{"domain": "chess.example.com", "hostedZoneId": "zone-1"}, "hostedZoneId", "Route 53 hosted zone id"},
+		{"bad certificate ARN", map[string]string{"domain": "chess.example.com", "albCertificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "albCertificateArn", "arn:aws:acm:"},
+		{"idle timeout below a minute", map[string]string{"albIdleTimeoutSeconds": "30"}, "albIdleTimeoutSeconds", "60 to 4000"},
+		{"stage name with a slash", map[string]string{"apiStageName": "v1/live"}, "apiStageName", "letters, digits, _ or -"},
+		{"throttling off", map[string]string{"apiThrottlingRateLimit": "0"}, "apiThrottlingRateLimit", "1 to 10000"},
+		{"burst too large", map[string]string{"apiThrottlingBurstLimit": "6000"}, "apiThrottlingBurstLimit", "1 to 5000"},
+		{"execution logging off", map[string]string{"apiLoggingLevel": "OFF"}, "apiLoggingLevel", "ERROR, INFO"},
+		{"authorizer not a zip", map[string]string{"authorizerZip": "dist/bootstrap"}, "authorizerZip", ".zip"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -221,7 +271,7 @@ func TestStackFiles(t *testing.T) {
 		known[config.Project+":"+k.Name] = true
 	}
 	wantWaivers := map[string][]string{
-		"dev":  {"cacheMultiAz", "cacheNodeCount", "dbDeletionProtection", "dbMultiAz", "dbSkipFinalSnapshot", "logRetentionDays", "singleNatGateway"},
+		"dev":  {"albDeletionProtection", "cacheMultiAz", "cacheNodeCount", "dbDeletionProtection", "dbMultiAz", "dbSkipFinalSnapshot", "logRetentionDays", "singleNatGateway"},
 		"prod": nil,
 	}
 	for stack, want := range wantWaivers {

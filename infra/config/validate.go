@@ -62,7 +62,28 @@ var (
 	maxStorageGB   = 65536
 	minStorageGB   = 20
 	maxSnapshotRet = 35
+
+	// ecrImage is an image in an ECR repository pinned by digest: the task definitions never
+	// follow a tag, so what runs is exactly what CI built and scanned.
+	ecrImage     = regexp.MustCompile(`^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9][a-z0-9._/-]*)@sha256:[0-9a-f]{64}$`)
+	dnsName      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	hostedZone   = regexp.MustCompile(`^Z[A-Z0-9]{1,32}$`)
+	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
+	stageName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	wsTransports = []string{"apigw", "direct"}
+	apiLogLevels = []string{"ERROR", "INFO"}
+	maxTasks     = 100
 )
+
+// ParseImage splits an image reference accepted by the webImage/backendImage/utilityImage keys
+// into its account, region and repository name; ok is false for anything else.
+func ParseImage(image string) (account, region, repository string, ok bool) {
+	m := ecrImage.FindStringSubmatch(image)
+	if m == nil {
+		return "", "", "", false
+	}
+	return m[1], m[2], m[4], true
+}
 
 func steps(from, to, step int) []int {
 	var out []int
@@ -116,6 +137,76 @@ func (c *Config) Validate() error {
 	}
 	checkFargate("webCpu", s.WebCPU, "webMemory", s.WebMemory)
 	checkFargate("backendCpu", s.BackendCPU, "backendMemory", s.BackendMemory)
+	for _, img := range []struct{ key, value string }{{"webImage", s.WebImage}, {"backendImage", s.BackendImage}, {"utilityImage", s.UtilityImage}} {
+		if _, _, _, ok := ParseImage(img.value); img.value != "" && !ok {
+			bad(img.key, img.value, "allowed: empty, or <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits> (pinned by digest, not by tag)")
+		}
+	}
+	if (s.WebImage == "") != (s.UtilityImage == "") {
+		bad("utilityImage", s.UtilityImage, "set together with webImage (%q): the web task runs both", s.WebImage)
+	}
+	for _, n := range []struct {
+		minKey, maxKey string
+		min, max       int
+	}{{"webMinTasks", "webMaxTasks", s.WebMinTasks, s.WebMaxTasks}, {"backendMinTasks", "backendMaxTasks", s.BackendMinTasks, s.BackendMaxTasks}} {
+		if n.min < 1 || n.min > maxTasks {
+			bad(n.minKey, n.min, "allowed: 1 to %d tasks", maxTasks)
+		}
+		if n.max < n.min || n.max > maxTasks {
+			bad(n.maxKey, n.max, "allowed: %s (%d) to %d tasks", n.minKey, n.min, maxTasks)
+		}
+	}
+	if s.ScalingCPUPercent < 20 || s.ScalingCPUPercent > 90 {
+		bad("scalingCpuPercent", s.ScalingCPUPercent, "allowed: 20 to 90 percent")
+	}
+	if s.ScalingRequestsPerTarget < 10 || s.ScalingRequestsPerTarget > 100000 {
+		bad("scalingRequestsPerTarget", s.ScalingRequestsPerTarget, "allowed: 10 to 100000 requests per target per minute")
+	}
+	if !slices.Contains(wsTransports, s.WSTransport) {
+		bad("wsTransport", s.WSTransport, "allowed: %s", strings.Join(wsTransports, ", "))
+	}
+	if s.ECRMaxImages < 5 || s.ECRMaxImages > 1000 {
+		bad("ecrMaxImages", s.ECRMaxImages, "allowed: 5 to 1000 images")
+	}
+
+	// Edge.
+	e := c.Edge
+	if e.Domain != "" && (len(e.Domain) > 253 || !dnsName.MatchString(e.Domain)) {
+		bad("domain", e.Domain, "allowed: a lowercase DNS name with at least two labels, e.g. chess.example.com")
+	}
+	if e.HostedZoneID != "" && !hostedZone.MatchString(e.HostedZoneID) {
+		bad("hostedZoneId", e.HostedZoneID, "allowed: a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+	}
+	if e.ALBCertificateArn != "" && !acmARN.MatchString(e.ALBCertificateArn) {
+		bad("albCertificateArn", e.ALBCertificateArn, "allowed: arn:aws:acm:<region>:<account>:certificate/<id>")
+	}
+	if e.Domain == "" && (e.HostedZoneID != "" || e.ALBCertificateArn != "") {
+		bad("domain", e.Domain, "required when hostedZoneId or albCertificateArn is set")
+	}
+	if e.Domain != "" && e.HostedZoneID == "" && e.ALBCertificateArn == "" {
+		bad("hostedZoneId", e.HostedZoneID, "set hostedZoneId (the stack creates the certificates) or albCertificateArn for domain %s", e.Domain)
+	}
+	if e.ALBIdleTimeoutSeconds < 60 || e.ALBIdleTimeoutSeconds > 4000 {
+		bad("albIdleTimeoutSeconds", e.ALBIdleTimeoutSeconds, "allowed: 60 to 4000 seconds")
+	}
+
+	// API Gateway.
+	g := c.Gateway
+	if !stageName.MatchString(g.StageName) {
+		bad("apiStageName", g.StageName, "allowed: 1 to 64 letters, digits, _ or -")
+	}
+	if g.ThrottlingRateLimit < 1 || g.ThrottlingRateLimit > 10000 {
+		bad("apiThrottlingRateLimit", g.ThrottlingRateLimit, "allowed: 1 to 10000 messages per second")
+	}
+	if g.ThrottlingBurstLimit < 1 || g.ThrottlingBurstLimit > 5000 {
+		bad("apiThrottlingBurstLimit", g.ThrottlingBurstLimit, "allowed: 1 to 5000 messages")
+	}
+	if !slices.Contains(apiLogLevels, g.LoggingLevel) {
+		bad("apiLoggingLevel", g.LoggingLevel, "allowed: %s (execution logging stays on)", strings.Join(apiLogLevels, ", "))
+	}
+	if g.AuthorizerZip == "" || !strings.HasSuffix(g.AuthorizerZip, ".zip") {
+		bad("authorizerZip", g.AuthorizerZip, "allowed: the path of a .zip file (make build-authorizer writes dist/ws-authorizer.zip)")
+	}
 
 	// Database.
 	d := c.Database

@@ -66,6 +66,7 @@ var devWaivers = []string{
 	"ElastiCache.3 Multi-AZ with automatic failover",
 	"ElastiCache.3 at least 2 nodes",
 	"CKV_AWS_338 log retention at least 365 days",
+	"ELB.6 ALB deletion protection",
 }
 
 // TestFoundationSecurity runs every foundation control against the dev and prod stacks. prod
