@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -18,11 +18,11 @@ import (
 
 func TestUnknownResourceTypeFails(t *testing.T) {
 	m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
-		_, err := s3.NewBucketV2(ctx, "assets", &s3.BucketV2Args{})
+		_, err := sqs.NewQueue(ctx, "jobs", &sqs.QueueArgs{})
 		return err
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `unmocked resource type "aws:s3/bucketV2:BucketV2"`)
+	assert.Contains(t, err.Error(), `unmocked resource type "aws:sqs/queue:Queue"`)
 	assert.Empty(t, m.Resources())
 }
 
