@@ -186,6 +186,135 @@ var resourceTypes = map[string]filler{
 		v := uuid("secret-version", name)
 		return str(in, "secretId") + "|" + v, map[string]any{"versionId": v, "arn": str(in, "secretId"), "versionStages": []any{"AWSCURRENT"}}, nil
 	},
+
+	// Edge and observability (waf, cdn, observability). A second AWS provider (us-east-1 for
+	// CLOUDFRONT-scope resources) is a resource too; its region stays in its inputs, which is how
+	// tests find the region of a resource created through it (Resource.Provider).
+	"pulumi:providers:aws": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		if str(in, "region") == "" {
+			return "", nil, fmt.Errorf("aws provider without an explicit region")
+		}
+		return uuid("provider", name), nil, nil
+	},
+	"aws:wafv2/webAcl:WebAcl": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n, scope := str(in, "name"), str(in, "scope")
+		if n == "" || (scope != "REGIONAL" && scope != "CLOUDFRONT") {
+			return "", nil, fmt.Errorf("web ACL needs a name and scope REGIONAL or CLOUDFRONT (got %q)", scope)
+		}
+		id := uuid("webacl", name)
+		arn := e.arn("wafv2", "regional/webacl/"+n+"/"+id)
+		if scope == "CLOUDFRONT" { // CLOUDFRONT-scope ACLs live in us-east-1 under "global"
+			arn = fmt.Sprintf("arn:%s:wafv2:us-east-1:%s:global/webacl/%s/%s", e.partition, e.account, n, id)
+		}
+		return id, map[string]any{"arn": arn, "capacity": 0, "lockToken": uuid("lock", name)}, nil
+	},
+	"aws:wafv2/webAclAssociation:WebAclAssociation": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		acl, res := str(in, "webAclArn"), str(in, "resourceArn")
+		if acl == "" || res == "" {
+			return "", nil, fmt.Errorf("association needs webAclArn and resourceArn")
+		}
+		return acl + "," + res, nil, nil
+	},
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		acl := str(in, "resourceArn")
+		if acl == "" {
+			return "", nil, fmt.Errorf("logging configuration without a resourceArn")
+		}
+		return "logging:" + acl, nil, nil
+	},
+	"aws:s3/bucketLoggingV2:BucketLoggingV2": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		return edgeBucketChild("logging", name, in)
+	},
+	"aws:s3/bucketObjectv2:BucketObjectv2": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		b, key := str(in, "bucket"), str(in, "key")
+		if b == "" || key == "" {
+			return "", nil, fmt.Errorf("object needs bucket and key")
+		}
+		return b + "/" + key, map[string]any{"arn": "arn:" + e.partition + ":s3:::" + b + "/" + key, "versionId": hexOf("version/"+name, 32), "etag": hexOf("etag/"+name, 32)}, nil
+	},
+	"aws:cloudfront/distribution:Distribution": func(e env, name string, _ resource.PropertyMap) (string, map[string]any, error) {
+		id := "E" + strings.ToUpper(hexOf("distribution/"+name, 13))
+		return id, map[string]any{
+			"arn":             e.globalARN("cloudfront", "distribution/"+id),
+			"domainName":      "d" + hexOf("dist-domain/"+name, 13) + ".cloudfront.net",
+			"hostedZoneId":    "Z2FDTNDATAQYW2",
+			"status":          "Deployed",
+			"etag":            "E" + strings.ToUpper(hexOf("dist-etag/"+name, 12)),
+			"callerReference": uuid("caller", name),
+		}, nil
+	},
+	"aws:cloudfront/originAccessControl:OriginAccessControl": func(e env, name string, _ resource.PropertyMap) (string, map[string]any, error) {
+		return "E" + strings.ToUpper(hexOf("oac/"+name, 13)), map[string]any{"etag": "E" + strings.ToUpper(hexOf("oac-etag/"+name, 12))}, nil
+	},
+	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": func(e env, name string, _ resource.PropertyMap) (string, map[string]any, error) {
+		return uuid("rhp", name), map[string]any{"etag": "E" + strings.ToUpper(hexOf("rhp-etag/"+name, 12))}, nil
+	},
+	"aws:cloudwatch/logDeliverySource:LogDeliverySource": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n := str(in, "name")
+		if n == "" {
+			return "", nil, fmt.Errorf("delivery source without a name")
+		}
+		return n, map[string]any{"arn": e.arn("logs", "delivery-source:"+n), "service": "cloudfront"}, nil
+	},
+	"aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n := str(in, "name")
+		if n == "" {
+			return "", nil, fmt.Errorf("delivery destination without a name")
+		}
+		return n, map[string]any{"arn": e.arn("logs", "delivery-destination:"+n), "deliveryDestinationType": "S3"}, nil
+	},
+	"aws:cloudwatch/logDelivery:LogDelivery": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		if str(in, "deliverySourceName") == "" || str(in, "deliveryDestinationArn") == "" {
+			return "", nil, fmt.Errorf("delivery needs deliverySourceName and deliveryDestinationArn")
+		}
+		id := hexOf("delivery/"+name, 16)
+		return id, map[string]any{"arn": e.arn("logs", "delivery:"+id)}, nil
+	},
+	"aws:sns/topic:Topic": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n := str(in, "name")
+		if n == "" {
+			n = autoName(name)
+		}
+		arn := e.arn("sns", n)
+		return arn, map[string]any{"name": n, "arn": arn, "owner": e.account}, nil
+	},
+	"aws:sns/topicPolicy:TopicPolicy": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		arn := str(in, "arn")
+		if arn == "" {
+			return "", nil, fmt.Errorf("topic policy without a topic arn")
+		}
+		return "policy:" + arn, map[string]any{"owner": e.account}, nil
+	},
+	"aws:sns/topicSubscription:TopicSubscription": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		topic := str(in, "topic")
+		if topic == "" || str(in, "protocol") == "" {
+			return "", nil, fmt.Errorf("subscription needs topic and protocol")
+		}
+		arn := topic + ":" + uuid("subscription", name)
+		return arn, map[string]any{"arn": arn, "pendingConfirmation": str(in, "protocol") == "email"}, nil
+	},
+	"aws:cloudtrail/trail:Trail": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n := str(in, "name")
+		if n == "" {
+			return "", nil, fmt.Errorf("trail without a name")
+		}
+		arn := e.arn("cloudtrail", "trail/"+n)
+		return arn, map[string]any{"arn": arn, "homeRegion": e.region}, nil
+	},
+	"aws:cloudwatch/metricAlarm:MetricAlarm": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n := str(in, "name")
+		if n == "" {
+			n = autoName(name)
+		}
+		return n, map[string]any{"name": n, "arn": e.arn("cloudwatch", "alarm:"+n)}, nil
+	},
+	"aws:cloudwatch/dashboard:Dashboard": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		n := str(in, "dashboardName")
+		if n == "" {
+			return "", nil, fmt.Errorf("dashboard without a dashboardName")
+		}
+		return n, map[string]any{"dashboardArn": e.globalARN("cloudwatch", "dashboard/"+n)}, nil
+	},
 }
 
 // KnownTypes lists the resource types the harness accepts, sorted.
@@ -276,3 +405,12 @@ func uuid(kind, name string) string {
 func autoName(name string) string { return name + "-" + hexOf("auto/"+name, 7) }
 
 func lowerAutoName(name string) string { return strings.ToLower(autoName(name)) }
+
+// edgeBucketChild is an S3 bucket sub-resource of the edge components, unique per kind and name.
+func edgeBucketChild(kind, name string, in resource.PropertyMap) (string, map[string]any, error) {
+	b := str(in, "bucket")
+	if b == "" {
+		return "", nil, fmt.Errorf("bucket %s without a bucket", kind)
+	}
+	return kind + ":" + b + "/" + hexOf(name, 6), nil, nil
+}
