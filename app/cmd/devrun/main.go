@@ -2,15 +2,24 @@
 // redis-server when their binaries exist (otherwise the backend's single-instance mode), the
 // chess backend, the health-check utility writing reports, and the Next.js frontend. It prints
 // the URL to open and stops everything cleanly on Ctrl-C.
+//
+// The browser tests (app/web/e2e) start the platform through it too: free ports (`-*-port 0`),
+// a private state and reports directory, an existing build, and one machine-readable line on
+// stdout when everything answers:
+//
+//	DEVRUN_READY {"web":"http://127.0.0.1:41234","backend":"http://127.0.0.1:40111",...}
 package main
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -25,12 +34,37 @@ import (
 	"chessplatform/app/internal/testenv"
 )
 
+// ReadyPrefix starts the stdout line that tells a supervising program the platform is up.
+const ReadyPrefix = "DEVRUN_READY "
+
+// buildMarker is written by app/web's postbuild step after a complete `next build` (the
+// standalone server plus its static files); mk/web.mk uses the same file.
+const buildMarker = ".next/standalone/.build-complete"
+
 type options struct {
-	root        string
-	backendPort int
-	webPort     int
-	memory      bool
-	webMode     string
+	root         string
+	state        string
+	backendPort  int
+	webPort      int
+	memory       bool
+	webMode      string
+	webBuild     string
+	backendBin   string
+	reports      string
+	seedServices bool
+	healthCheck  bool
+	stopOnEOF    bool
+}
+
+// ready is the JSON document of the DEVRUN_READY line.
+type ready struct {
+	Web     string `json:"web"`
+	Backend string `json:"backend"`
+	WS      string `json:"ws"`
+	Storage string `json:"storage"` // "postgres+redis" or "memory"
+	Reports string `json:"reports"`
+	State   string `json:"state"`
+	PID     int    `json:"pid"`
 }
 
 func main() {
@@ -40,46 +74,68 @@ func main() {
 	}
 }
 
-func parse() (options, error) {
+func parse(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("devrun", flag.ContinueOnError)
 	fs.StringVar(&o.root, "root", ".", "repository root")
-	fs.IntVar(&o.backendPort, "backend-port", 8080, "backend port on 127.0.0.1")
-	fs.IntVar(&o.webPort, "web-port", 3000, "web port on 127.0.0.1")
+	fs.StringVar(&o.state, "state", "", "directory for logs, the backend binary and reports (default <root>/.dev)")
+	fs.IntVar(&o.backendPort, "backend-port", 8080, "backend port on 127.0.0.1 (0: any free port)")
+	fs.IntVar(&o.webPort, "web-port", 3000, "web port on 127.0.0.1 (0: any free port)")
 	fs.BoolVar(&o.memory, "memory", false, "single-instance mode: no PostgreSQL/Redis even if installed")
 	fs.StringVar(&o.webMode, "web", "dev", "web server: dev (next dev, hot reload) or prod (next build + standalone server)")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	fs.StringVar(&o.webBuild, "web-build", "auto", "with -web prod: auto (skip `next build` when the last complete build is newer than every input) or always")
+	fs.StringVar(&o.backendBin, "backend-bin", "", "run this chess-server binary instead of building one")
+	fs.StringVar(&o.reports, "reports", "", "reports directory, used as it is (default <state>/reports, emptied at start)")
+	fs.BoolVar(&o.seedServices, "seed-services", false, "copy scripts/fixtures/services.json (sample data) into the reports directory when it has no services.json: the service listing needs AWS, which a laptop usually cannot reach")
+	fs.BoolVar(&o.healthCheck, "health-check", true, "run scripts/health-check.sh against the backend and the web app, writing health.json")
+	fs.BoolVar(&o.stopOnEOF, "stop-on-stdin-eof", false, "stop everything when stdin closes (a supervising test process died)")
+	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	for name, p := range map[string]int{"-backend-port": o.backendPort, "-web-port": o.webPort} {
-		if p < 1 || p > 65535 {
-			return o, fmt.Errorf("%s %d: must be a TCP port (1-65535)", name, p)
+		if p < 0 || p > 65535 {
+			return o, fmt.Errorf("%s %d: must be a TCP port (1-65535) or 0 for any free port", name, p)
 		}
 	}
 	if o.webMode != "dev" && o.webMode != "prod" {
 		return o, fmt.Errorf("-web %q: must be dev or prod", o.webMode)
 	}
+	if o.webBuild != "auto" && o.webBuild != "always" {
+		return o, fmt.Errorf("-web-build %q: must be auto or always", o.webBuild)
+	}
 	return o, nil
 }
 
 func run() error {
-	o, err := parse()
+	o, err := parse(os.Args[1:])
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if o.stopOnEOF {
+		ctx = stopAtEOF(ctx, os.Stdin, log)
+	}
 
 	root, err := filepath.Abs(o.root)
 	if err != nil {
 		return err
 	}
-	state := filepath.Join(root, ".dev")
+	state := o.state
+	if state == "" {
+		state = filepath.Join(root, ".dev")
+	}
+	if state, err = filepath.Abs(state); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(state, 0o755); err != nil {
+		return err
+	}
+	if err := pickPorts(&o); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp("", "chess-dev-")
@@ -102,6 +158,7 @@ func run() error {
 		"ALLOWED_ORIGINS=127.0.0.1:" + strconv.Itoa(o.webPort) + ",localhost:" + strconv.Itoa(o.webPort),
 		"LOG_LEVEL=info",
 	}
+	storage := "memory"
 	if !o.memory {
 		pgDir, redisDir := filepath.Join(tmp, "pg"), filepath.Join(tmp, "redis")
 		_ = os.MkdirAll(pgDir, 0o755)
@@ -112,6 +169,7 @@ func run() error {
 		case perr == nil && rerr == nil:
 			cleanups = append(cleanups, pg.Stop, rd.Stop)
 			env = append(env, "DATABASE_URL="+pg.DSN, "REDIS_URL="+rd.URL)
+			storage = "postgres+redis"
 			log.Info("PostgreSQL and Redis started", "postgres", pg.DSN, "redis", rd.URL)
 		default:
 			if pg != nil {
@@ -125,77 +183,207 @@ func run() error {
 		}
 	}
 
-	bin := filepath.Join(state, "bin", "chess-server")
-	log.Info("building the backend")
-	if err := command(ctx, root, nil, "go", "build", "-o", bin, "./app/cmd/chess-server").Run(); err != nil {
-		return fmt.Errorf("building the backend: %w", err)
+	bin := o.backendBin
+	if bin == "" {
+		bin = filepath.Join(state, "bin", "chess-server")
+		log.Info("building the backend")
+		if err := command(ctx, root, nil, "go", "build", "-o", bin, "./app/cmd/chess-server").Run(); err != nil {
+			return fmt.Errorf("building the backend: %w", err)
+		}
+	} else if bin, err = filepath.Abs(bin); err != nil {
+		return err
 	}
-	backend, err := start(root, env, filepath.Join(state, "backend.log"), bin)
+	backendLog := filepath.Join(state, "backend.log")
+	backend, err := start(root, env, backendLog, bin)
 	if err != nil {
 		return err
 	}
 	cleanups = append(cleanups, func() { stopProc(backend, 25*time.Second) })
 	backendURL := "http://127.0.0.1:" + strconv.Itoa(o.backendPort)
-	if err := waitHTTP(ctx, backendURL+"/healthz", 60*time.Second); err != nil {
-		return fmt.Errorf("backend did not start (see .dev/backend.log): %w", err)
+	if err := waitHTTP(ctx, backendURL+"/healthz", 60*time.Second, backend.done); err != nil {
+		return fmt.Errorf("backend did not start (see %s): %w", backendLog, err)
 	}
-	log.Info("backend ready", "url", backendURL, "log", ".dev/backend.log")
+	log.Info("backend ready", "url", backendURL, "log", backendLog)
 
-	reports := filepath.Join(state, "reports")
-	// A report of an earlier run describes other ports: start from an empty window.
-	_ = os.RemoveAll(reports)
-	_ = os.MkdirAll(reports, 0o755)
+	reports := o.reports
+	if reports == "" {
+		reports = filepath.Join(state, "reports")
+		// A report of an earlier run describes other ports: start from an empty window.
+		_ = os.RemoveAll(reports)
+	}
+	if reports, err = filepath.Abs(reports); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(reports, 0o755); err != nil {
+		return err
+	}
+	if o.seedServices {
+		seeded, err := seedFile(filepath.Join(root, "scripts", "fixtures", "services.json"), filepath.Join(reports, "services.json"))
+		if err != nil {
+			return fmt.Errorf("seeding the service listing: %w", err)
+		}
+		if seeded {
+			log.Warn("services.json is sample data from scripts/fixtures (no AWS listing here)", "reports", reports)
+		}
+	}
 	webURL := "http://127.0.0.1:" + strconv.Itoa(o.webPort)
 
 	webDir := filepath.Join(root, "app", "web")
 	if err := npmInstall(ctx, webDir, log); err != nil {
 		return err
 	}
+	wsURL := "ws://127.0.0.1:" + strconv.Itoa(o.backendPort) + "/ws"
 	webEnv := []string{
 		"BACKEND_URL=" + backendURL,
-		"CHESS_WS_URL=ws://127.0.0.1:" + strconv.Itoa(o.backendPort) + "/ws",
+		"CHESS_WS_URL=" + wsURL,
 		"REPORTS_DIR=" + reports,
 		"PORT=" + strconv.Itoa(o.webPort),
 		"HOSTNAME=127.0.0.1",
 		"NEXT_TELEMETRY_DISABLED=1",
 	}
+	webLog := filepath.Join(state, "web.log")
 	var web *child
 	if o.webMode == "prod" {
-		log.Info("building the web app (next build)")
-		if err := command(ctx, webDir, webEnv, "npm", "run", "--silent", "build").Run(); err != nil {
-			return fmt.Errorf("building the web app: %w", err)
+		fresh, why := webBuildFresh(webDir)
+		if o.webBuild == "always" || !fresh {
+			log.Info("building the web app (next build)", "why", why)
+			if err := command(ctx, webDir, webEnv, "npm", "run", "--silent", "build").Run(); err != nil {
+				return fmt.Errorf("building the web app: %w", err)
+			}
+		} else {
+			log.Info("using the existing web build", "why", why)
 		}
-		web, err = start(webDir, webEnv, filepath.Join(state, "web.log"), "npm", "run", "--silent", "start")
+		// Not `npm start`: npm would stay between us and the server in the process tree.
+		web, err = start(webDir, webEnv, webLog, "node", ".next/standalone/server.js")
 	} else {
-		web, err = start(webDir, webEnv, filepath.Join(state, "web.log"), "npx", "next", "dev", "--hostname", "127.0.0.1", "--port", strconv.Itoa(o.webPort))
+		web, err = start(webDir, webEnv, webLog, "npx", "next", "dev", "--hostname", "127.0.0.1", "--port", strconv.Itoa(o.webPort))
 	}
 	if err != nil {
 		return err
 	}
 	cleanups = append(cleanups, func() { stopProc(web, 10*time.Second) })
-	if err := waitHTTP(ctx, webURL+"/api/config", 5*time.Minute); err != nil {
-		return fmt.Errorf("web app did not start (see .dev/web.log): %w", err)
+	if err := waitHTTP(ctx, webURL+"/api/config", 5*time.Minute, web.done); err != nil {
+		return fmt.Errorf("web app did not start (see %s): %w", webLog, err)
 	}
-	// The utility polls once everything is up, so its window starts clean.
-	health, err := start(root, nil, filepath.Join(state, "health-check.log"), "bash", "scripts/health-check.sh",
-		"--interval", "15", "--timeout", "5", "--output", filepath.Join(reports, "health.json"),
-		backendURL+"/healthz", backendURL+"/readyz", webURL+"/api/config")
-	if err != nil {
-		log.Warn("health-check utility not started", "err", err)
-	} else {
-		cleanups = append(cleanups, func() { stopProc(health, 5*time.Second) })
+	if o.healthCheck {
+		// The utility polls once everything is up, so its window starts clean.
+		health, err := start(root, nil, filepath.Join(state, "health-check.log"), "bash", "scripts/health-check.sh",
+			"--interval", "15", "--timeout", "5", "--output", filepath.Join(reports, "health.json"),
+			backendURL+"/healthz", backendURL+"/readyz", webURL+"/api/config")
+		if err != nil {
+			log.Warn("health-check utility not started", "err", err)
+		} else {
+			cleanups = append(cleanups, func() { stopProc(health, 5*time.Second) })
+		}
 	}
-	fmt.Printf("\n  Chess platform running: open %s\n  backend %s · logs in .dev/ · Ctrl-C stops everything\n\n", webURL, backendURL)
+	line, _ := json.Marshal(ready{Web: webURL, Backend: backendURL, WS: wsURL, Storage: storage, Reports: reports, State: state, PID: os.Getpid()})
+	fmt.Printf("\n  Chess platform running: open %s\n  backend %s (%s) · logs in %s · Ctrl-C stops everything\n\n%s%s\n",
+		webURL, backendURL, storage, state, ReadyPrefix, line)
 
 	select {
 	case <-ctx.Done():
 		log.Info("stopping")
 	case err := <-backend.done:
-		return fmt.Errorf("backend exited: %v (see .dev/backend.log)", err)
+		return fmt.Errorf("backend exited: %v (see %s)", err, backendLog)
 	case err := <-web.done:
-		return fmt.Errorf("web app exited: %v (see .dev/web.log)", err)
+		return fmt.Errorf("web app exited: %v (see %s)", err, webLog)
 	}
 	return nil
+}
+
+// pickPorts replaces 0 with free ports. Both are chosen before anything listens, so the web
+// app's origin is known to the backend (ALLOWED_ORIGINS) before either starts.
+func pickPorts(o *options) error {
+	for _, p := range []*int{&o.backendPort, &o.webPort} {
+		if *p != 0 {
+			continue
+		}
+		for {
+			free, err := testenv.FreePort()
+			if err != nil {
+				return fmt.Errorf("finding a free port: %w", err)
+			}
+			if free != o.backendPort && free != o.webPort {
+				*p = free
+				break
+			}
+		}
+	}
+	if o.backendPort == o.webPort {
+		return fmt.Errorf("-backend-port and -web-port are both %d", o.webPort)
+	}
+	return nil
+}
+
+// stopAtEOF returns a context that is also cancelled when r reaches EOF or fails: a test
+// harness keeps our stdin open and its death closes it, so nothing outlives a killed test.
+func stopAtEOF(ctx context.Context, r io.Reader, log *slog.Logger) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		_, _ = io.Copy(io.Discard, r)
+		log.Info("stdin closed: stopping")
+		cancel()
+	}()
+	return ctx
+}
+
+// webBuildInputs are the files of app/web that change what `next build` produces.
+var webBuildInputs = []string{"src", "public", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"}
+
+// webBuildFresh reports whether the last complete production build is newer than every input.
+func webBuildFresh(webDir string) (bool, string) {
+	st, err := os.Stat(filepath.Join(webDir, buildMarker))
+	if err != nil {
+		return false, "no complete build yet"
+	}
+	built := st.ModTime()
+	for _, in := range webBuildInputs {
+		var newer string
+		err := filepath.WalkDir(filepath.Join(webDir, in), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if info.ModTime().After(built) {
+				newer = path
+				return fs.SkipAll
+			}
+			return nil
+		})
+		if err != nil {
+			return false, "cannot check the build inputs: " + err.Error()
+		}
+		if newer != "" {
+			rel, _ := filepath.Rel(webDir, newer)
+			return false, rel + " changed since the last build"
+		}
+	}
+	return true, "the build is newer than every input"
+}
+
+// seedFile copies src to dst unless dst exists; it reports whether it copied.
+func seedFile(src, dst string) (bool, error) {
+	if _, err := os.Stat(dst); err == nil {
+		return false, nil
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return false, err
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, dst)
 }
 
 // npmInstall runs npm ci when node_modules is missing or older than the lock file.
@@ -265,7 +453,9 @@ func stopProc(c *child, timeout time.Duration) {
 	}
 }
 
-func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+// waitHTTP polls url until it answers below 500. A child that exits meanwhile fails the wait
+// at once (its exit is put back for the caller's select).
+func waitHTTP(ctx context.Context, url string, timeout time.Duration, exited chan error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
@@ -280,6 +470,9 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return errors.Join(ctx.Err(), err)
+		case e := <-exited:
+			exited <- e
+			return fmt.Errorf("exited before answering: %v", e)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
