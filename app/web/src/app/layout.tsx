@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import { AppProvider } from '@/components/AppProvider';
+import { SessionExpired } from '@/components/ConnectionBadge';
 import { Nav } from '@/components/Nav';
 import './globals.css';
 
@@ -24,6 +25,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <AppProvider>
           <Nav />
           <main id="main" tabIndex={-1}>
+            <SessionExpired />
             {children}
           </main>
         </AppProvider>

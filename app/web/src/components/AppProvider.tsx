@@ -14,7 +14,7 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import { type ClientConfig, apiJson, fetchConfig, parseSessionResponse } from '@/lib/api';
+import { type ClientConfig, apiJson, fetchConfig, parseSessionResponse, sessionStatus } from '@/lib/api';
 import { type ConnectionStatus, RealtimeClient } from '@/lib/realtime/client';
 import { type ChallengeEvent, type ServerError, parseChallenge, parseError } from '@/lib/realtime/protocol';
 import { type Session, clearSession, loadSession, saveSession, subscribeSession } from '@/lib/session';
@@ -90,6 +90,8 @@ export function AppProvider({ children }: { children: ReactNode }) {
       url: config.wsUrl,
       token: session.token,
       loadState: (game) => apiJson(`/api/games/${encodeURIComponent(game)}`, { token: session.token }),
+      // A refused upgrade looks like a network failure to a browser: ask the HTTP API.
+      checkSession: () => sessionStatus(session.token),
     });
     const offs = [
       c.on('status', setStatus),

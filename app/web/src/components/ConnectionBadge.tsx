@@ -7,6 +7,7 @@ const LABELS = {
   connecting: 'Connecting…',
   open: 'Connected',
   reconnecting: 'Reconnecting…',
+  expired: 'Session expired',
   closed: 'Disconnected',
 } as const;
 
@@ -21,7 +22,14 @@ export function ConnectionBadge() {
     );
   }
   if (!session) return null;
-  const cls = status === 'open' ? 'badge-ok' : status === 'reconnecting' ? 'badge-warn' : 'badge-muted';
+  const cls =
+    status === 'open'
+      ? 'badge-ok'
+      : status === 'reconnecting'
+        ? 'badge-warn'
+        : status === 'expired'
+          ? 'badge-bad'
+          : 'badge-muted';
   return (
     <span
       className={`badge ${cls}`}
@@ -33,5 +41,22 @@ export function ConnectionBadge() {
     >
       {LABELS[status]}
     </span>
+  );
+}
+
+/**
+ * Shown when the server refuses the session token (expired, or the backend's key changed): the
+ * client has stopped reconnecting, and the only way on is a new session.
+ */
+export function SessionExpired() {
+  const { status, logout } = useApp();
+  if (status !== 'expired') return null;
+  return (
+    <div className="alert row session-expired" role="alert" data-testid="session-expired">
+      <span>Your session has expired. Log in again to keep playing.</span>
+      <button type="button" onClick={logout} data-testid="relogin">
+        Log in again
+      </button>
+    </div>
   );
 }

@@ -52,15 +52,33 @@ export function GameView({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [confirmResign, setConfirmResign] = useState(false);
+  // Keyboard users land on the button that appears in place of the one they pressed.
+  const confirmResignRef = useRef<HTMLButtonElement>(null);
+  const resignRef = useRef<HTMLButtonElement>(null);
+  const resignAsked = useRef(false);
+  useEffect(() => {
+    if (confirmResign) {
+      resignAsked.current = true;
+      confirmResignRef.current?.focus();
+    } else if (resignAsked.current) {
+      resignAsked.current = false;
+      resignRef.current?.focus();
+    }
+  }, [confirmResign]);
   const modelRef = useRef<GameModel | null>(null);
   const lagRef = useRef(lagMs);
   useEffect(() => {
     lagRef.current = lagMs;
   }, [lagMs]);
 
-  // Spectators need a connection too; without a session they watch as a fresh guest.
+  // Spectators need a connection too; without a session they watch as a fresh guest. Only a
+  // visitor who arrives without one: logging out here (or "log in again" after the session
+  // expired) leaves for the lobby and must not sign in a new guest on the way.
   const [guestError, setGuestError] = useState<string | null>(null);
+  const sessionKnown = useRef(false);
   useEffect(() => {
+    if (session === undefined || sessionKnown.current) return;
+    sessionKnown.current = true;
     if (session !== null) return;
     loginAsGuest().catch((err: unknown) => setGuestError(err instanceof Error ? err.message : String(err)));
   }, [session, loginAsGuest]);
@@ -278,8 +296,8 @@ export function GameView({ id }: { id: string }) {
                 </span>
               )}
               {status !== 'open' && (
-                <span className="badge badge-warn" role="status" data-testid="reconnecting">
-                  {status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}
+                <span className="badge badge-warn" role="status" data-testid="reconnecting" data-status={status}>
+                  {status === 'reconnecting' ? 'Reconnecting…' : status === 'expired' ? 'Session expired' : 'Connecting…'}
                 </span>
               )}
             </p>
@@ -332,6 +350,7 @@ export function GameView({ id }: { id: string }) {
                 {confirmResign ? (
                   <>
                     <button
+                      ref={confirmResignRef}
                       type="button"
                       className="danger"
                       onClick={() => {
@@ -342,12 +361,23 @@ export function GameView({ id }: { id: string }) {
                     >
                       Confirm resign
                     </button>
-                    <button type="button" className="secondary" onClick={() => setConfirmResign(false)}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => setConfirmResign(false)}
+                      data-testid="resign-cancel"
+                    >
                       Keep playing
                     </button>
                   </>
                 ) : (
-                  <button type="button" className="secondary" onClick={() => setConfirmResign(true)} data-testid="resign">
+                  <button
+                    ref={resignRef}
+                    type="button"
+                    className="secondary"
+                    onClick={() => setConfirmResign(true)}
+                    data-testid="resign"
+                  >
                     Resign
                   </button>
                 )}

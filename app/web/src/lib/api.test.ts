@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFrom, parseSessionResponse } from './api';
+import { errorFrom, parseSessionResponse, sessionStatus } from './api';
 
 describe('errorFrom', () => {
   it('reads the backend error shape', async () => {
@@ -32,5 +32,33 @@ describe('parseSessionResponse', () => {
   });
   it('rejects anything else', () => {
     expect(() => parseSessionResponse({ player: {} })).toThrow(/unexpected/);
+  });
+});
+
+describe('sessionStatus', () => {
+  const answering = (res: Response | Error) => {
+    const seen: Array<{ url: string; auth: string | null }> = [];
+    const f = (async (url: string, init?: RequestInit) => {
+      seen.push({ url, auth: new Headers(init?.headers).get('authorization') });
+      if (res instanceof Error) throw res;
+      return res;
+    }) as unknown as typeof fetch;
+    return { f, seen };
+  };
+
+  it('sends the token as a bearer header to /api/session', async () => {
+    const { f, seen } = answering(Response.json({ player: { name: 'a' }, expiresAt: '2030-01-01T00:00:00Z' }));
+    await expect(sessionStatus('tok.1', f)).resolves.toBe('valid');
+    expect(seen).toEqual([{ url: '/api/session', auth: 'Bearer tok.1' }]);
+  });
+  it('is invalid on 401 only', async () => {
+    const body = { error: { code: 'unauthorized', message: 'expired' } };
+    await expect(sessionStatus('t', answering(Response.json(body, { status: 401 })).f)).resolves.toBe('invalid');
+    await expect(sessionStatus('t', answering(Response.json(body, { status: 403 })).f)).resolves.toBe('unknown');
+  });
+  it('is unknown when the backend is down or the request fails', async () => {
+    const down = Response.json({ error: 'backend unreachable' }, { status: 502 });
+    await expect(sessionStatus('t', answering(down).f)).resolves.toBe('unknown');
+    await expect(sessionStatus('t', answering(new TypeError('fetch failed')).f)).resolves.toBe('unknown');
   });
 });

@@ -80,3 +80,26 @@ export async function fetchConfig(signal?: AbortSignal): Promise<ClientConfig> {
   }
   return { wsUrl: c.wsUrl, transport: c.transport };
 }
+
+/**
+ * Asks the backend whether a session token still works (GET /api/session): 200 valid, 401
+ * invalid (expired, revoked, signed with a retired key), anything else or no answer unknown.
+ * The real-time client calls it when its WebSocket keeps failing to open.
+ */
+export async function sessionStatus(
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+  timeoutMs = 5000,
+): Promise<'valid' | 'invalid' | 'unknown'> {
+  try {
+    const res = await fetchImpl('/api/session', {
+      headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+      cache: 'no-store',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.ok) return 'valid';
+    return res.status === 401 ? 'invalid' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

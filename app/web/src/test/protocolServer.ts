@@ -27,11 +27,25 @@ export interface TestServer {
   conn(n: number): Promise<Conn>;
   /** Called for every frame on every connection, before waiters; may reply through conn. */
   onFrame: ((conn: Conn, f: Frame) => void) | null;
+  /** When set, upgrades are refused with this HTTP status (401: an expired token). */
+  refuseWith: number | null;
+  /** Upgrades refused so far. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
 export async function startServer(path = '/ws'): Promise<TestServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  // Refusal settings live outside `server` so the upgrade check can read them before it exists.
+  const refusal = { status: null as number | null, count: 0 };
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    verifyClient: (_info, cb) => {
+      if (refusal.status === null) return cb(true);
+      refusal.count++;
+      cb(false, refusal.status);
+    },
+  });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const port = (wss.address() as AddressInfo).port;
   const conns: Conn[] = [];
@@ -41,6 +55,15 @@ export async function startServer(path = '/ws'): Promise<TestServer> {
     url: `ws://127.0.0.1:${port}${path}`,
     conns,
     onFrame: null,
+    get refuseWith() {
+      return refusal.status;
+    },
+    set refuseWith(v: number | null) {
+      refusal.status = v;
+    },
+    get refused() {
+      return refusal.count;
+    },
     conn(n) {
       if (conns[n]) return Promise.resolve(conns[n]);
       return new Promise((resolve) => connWaiters.push({ n, resolve }));

@@ -476,6 +476,110 @@ describe('RealtimeClient', () => {
     expect(c.versionOf('g9')).toBe(1);
   });
 
+  describe('when connecting keeps failing', () => {
+    /** Advances fake time until the server has refused `n` upgrades in all. */
+    async function untilRefused(n: number): Promise<void> {
+      for (let i = 0; i < 400 && server.refused < n; i++) await vi.advanceTimersByTimeAsync(50);
+      expect(server.refused).toBe(n);
+    }
+
+    it('checks the session after 3 refused upgrades and ends as `expired` when the token is refused', async () => {
+      server.refuseWith = 401;
+      let checks = 0;
+      const c = makeClient({
+        checkSession: async () => {
+          checks++;
+          return 'invalid';
+        },
+      });
+      const statuses: string[] = [];
+      c.on('status', (s) => statuses.push(s));
+      const pending = c.send('seek', { tc: '3+2', rated: false });
+      c.connect();
+      await untilRefused(2);
+      expect(checks).toBe(0);
+      await untilRefused(3);
+      await vi.waitFor(() => expect(c.status).toBe('expired'));
+      expect(checks).toBe(1);
+      await expect(pending).resolves.toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      await expect(c.send('seek', { tc: '3+2' })).resolves.toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      // No more attempts, no more checks: the user has to log in again.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(server.refused).toBe(3);
+      expect(checks).toBe(1);
+      expect(statuses.at(-1)).toBe('expired');
+      expect(statuses).not.toContain('open');
+    });
+
+    it('keeps reconnecting when the session is valid or the check fails, and asks again after 3 more failures', async () => {
+      server.refuseWith = 503; // e.g. a proxy in front of a restarting backend
+      const answers: Array<() => Promise<'valid' | 'unknown'>> = [
+        async () => 'valid',
+        () => Promise.reject(new Error('network down')),
+        async () => 'unknown',
+      ];
+      let checks = 0;
+      const c = makeClient({ checkSession: () => answers[checks++]!() });
+      c.connect();
+      await untilRefused(3);
+      await vi.waitFor(() => expect(checks).toBe(1));
+      await untilRefused(5);
+      expect(checks).toBe(1);
+      await untilRefused(6);
+      await vi.waitFor(() => expect(checks).toBe(2));
+      await untilRefused(9);
+      await vi.waitFor(() => expect(checks).toBe(3));
+      expect(c.status).toBe('reconnecting');
+
+      // The backend is back: the same client connects and works.
+      server.refuseWith = null;
+      await vi.advanceTimersByTimeAsync(10_000);
+      const conn = await connected(c, 0);
+      const done = c.send('seek', { tc: '3+2', rated: false });
+      const seek = await conn.next((f) => f.t === 'seek');
+      conn.send({ t: 'ack', d: seek.a });
+      await expect(done).resolves.toEqual({ ok: true });
+    });
+
+    it('counts only failures in a row: a connection that opened starts the count again', async () => {
+      let checks = 0;
+      const c = makeClient({
+        checkSession: async () => {
+          checks++;
+          return 'invalid';
+        },
+      });
+      server.refuseWith = 401;
+      c.connect();
+      await untilRefused(2);
+      server.refuseWith = null;
+      await vi.advanceTimersByTimeAsync(2_000);
+      const conn0 = await connected(c, 0);
+      server.refuseWith = 401;
+      conn0.kill();
+      await untilRefused(4);
+      expect(checks).toBe(0);
+      expect(c.status).toBe('reconnecting');
+      await untilRefused(5);
+      await vi.waitFor(() => expect(c.status).toBe('expired'));
+      expect(checks).toBe(1);
+    });
+
+    it('ignores an `invalid` answer that arrives after a connection opened', async () => {
+      let answer!: (r: 'invalid') => void;
+      const c = makeClient({ checkSession: () => new Promise((r) => (answer = r)) });
+      server.refuseWith = 401;
+      c.connect();
+      await untilRefused(3);
+      server.refuseWith = null;
+      await vi.advanceTimersByTimeAsync(2_000);
+      await connected(c, 0);
+      answer('invalid');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(c.status).toBe('open');
+    });
+  });
+
   it('close() stops reconnecting and settles pending sends', async () => {
     const c = makeClient();
     c.connect();

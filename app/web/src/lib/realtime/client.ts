@@ -10,6 +10,10 @@
 //    events are delivered exactly once and in order: v <= last is dropped, a gap (v > last + 1) is
 //    not delivered and triggers a resync (re-watch with the last v; if that does not close the
 //    gap within `resyncTimeoutMs`, the full state is loaded with `loadState`).
+//  - When connecting keeps failing (`sessionCheckAfter` attempts in a row that never opened), it
+//    asks `checkSession` whether the token is still valid, since a browser cannot see the 401 of
+//    a refused WebSocket upgrade. An invalid token ends the client in status `expired` instead
+//    of reconnecting forever; the user has to log in again.
 //  - The same code speaks to the backend's direct `/ws?token=` endpoint and to an API Gateway
 //    `wss://<api>/<stage>?token=` URL: only the URL differs.
 //
@@ -45,7 +49,10 @@ export interface Scheduler {
   now(): number;
 }
 
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'expired' | 'closed';
+
+/** Answer of a session check: the token works, is refused (expired, revoked, bad), or no answer. */
+export type SessionCheck = 'valid' | 'invalid' | 'unknown';
 
 export interface SendResult {
   ok: boolean;
@@ -70,6 +77,10 @@ export interface ClientOptions {
   firstAckId?: number;
   /** HTTP fallback for resync: resolves to the full state of a game (GET /api/games/{id}). */
   loadState?: (game: string) => Promise<unknown>;
+  /** Is the token still valid? (GET /api/session). Without it the client retries forever. */
+  checkSession?: () => Promise<SessionCheck>;
+  /** Consecutive connection attempts that never opened before the session is checked (default 3). */
+  sessionCheckAfter?: number;
 }
 
 export interface ClientEvents {
@@ -146,8 +157,8 @@ function frameText(data: unknown): string | null {
 }
 
 export class RealtimeClient {
-  private readonly opts: Required<Omit<ClientOptions, 'loadState' | 'firstAckId'>> &
-    Pick<ClientOptions, 'loadState'>;
+  private readonly opts: Required<Omit<ClientOptions, 'loadState' | 'firstAckId' | 'checkSession'>> &
+    Pick<ClientOptions, 'loadState' | 'checkSession'>;
   private readonly sched: Scheduler;
   private socket: SocketLike | null = null;
   private statusValue: ConnectionStatus = 'connecting';
@@ -170,6 +181,11 @@ export class RealtimeClient {
   private pingSentAt: number | null = null;
   private rttSamples = 0;
   private rttAvg = 0;
+  /** The current socket reached `open` (a refused upgrade never does). */
+  private socketOpened = false;
+  /** Connection attempts in a row that never opened, since the last open or session check. */
+  private failedOpens = 0;
+  private checkingSession = false;
 
   constructor(options: ClientOptions) {
     this.sched = options.scheduler ?? globalScheduler;
@@ -187,6 +203,8 @@ export class RealtimeClient {
       backoffMaxMs: options.backoffMaxMs ?? 10_000,
       random: options.random ?? Math.random,
       loadState: options.loadState,
+      checkSession: options.checkSession,
+      sessionCheckAfter: Math.max(1, options.sessionCheckAfter ?? 3),
     };
     this.nextAck = options.firstAckId ?? defaultFirstAckId(this.sched.now());
     // Fail early on a bad URL rather than in a reconnect loop.
@@ -227,13 +245,18 @@ export class RealtimeClient {
 
   /** Closes for good: no reconnect; unacked sends resolve with `closed`. */
   close(): void {
+    this.shutdown('closed', 'closed', 'client closed');
+  }
+
+  /** Stops for good, settling every unacked send with the given error. */
+  private shutdown(status: 'closed' | 'expired', code: string, msg: string): void {
     if (this.stopped) return;
     this.stopped = true;
     this.clearTimers();
     for (const w of this.watched.values()) this.sched.clearTimeout(w.resyncTimer);
     for (const [id, p] of this.pending) {
       this.sched.clearTimeout(p.timer);
-      p.resolve({ ok: false, error: { code: 'closed', msg: 'client closed', ref: id } });
+      p.resolve({ ok: false, error: { code, msg, ref: id } });
     }
     this.pending.clear();
     const s = this.socket;
@@ -246,7 +269,7 @@ export class RealtimeClient {
         // already closing
       }
     }
-    this.setStatus('closed');
+    this.setStatus(status);
   }
 
   /**
@@ -256,7 +279,11 @@ export class RealtimeClient {
    */
   send(t: string, d?: unknown): Promise<SendResult> {
     if (this.stopped) {
-      return Promise.resolve({ ok: false, error: { code: 'closed', msg: 'client closed', ref: null } });
+      const error =
+        this.statusValue === 'expired'
+          ? { code: 'unauthorized', msg: 'session expired: log in again', ref: null }
+          : { code: 'closed', msg: 'client closed', ref: null };
+      return Promise.resolve({ ok: false, error });
     }
     if (NO_ACK.has(t)) {
       this.transmitRaw({ t, ...(d === undefined ? {} : { d }) });
@@ -315,6 +342,7 @@ export class RealtimeClient {
       return;
     }
     this.socket = s;
+    this.socketOpened = false;
     s.onopen = () => this.onOpen(s);
     s.onmessage = (ev) => this.onFrame(s, ev.data);
     s.onclose = () => this.onSocketGone(s);
@@ -330,6 +358,8 @@ export class RealtimeClient {
     if (this.socket !== s || this.stopped) return;
     this.sched.clearTimeout(this.connectTimer);
     this.connectTimer = null;
+    this.socketOpened = true;
+    this.failedOpens = 0;
     this.setStatus('open');
     // Re-subscribe first so replayed events flow, then retransmit what was never acked.
     for (const [game, w] of this.watched) this.transmitRaw({ t: 'watch', d: { game, v: w.v } });
@@ -347,7 +377,34 @@ export class RealtimeClient {
       this.sched.clearTimeout(p.timer);
       p.timer = null;
     }
+    if (!this.socketOpened) this.failedOpens++;
     this.scheduleReconnect();
+    this.maybeCheckSession();
+  }
+
+  /**
+   * After `sessionCheckAfter` failed attempts in a row, asks whether the token still works.
+   * Reconnecting goes on meanwhile; only a definite `invalid` (and no socket that opened since)
+   * stops it. Any other answer waits for another run of failures before asking again.
+   */
+  private maybeCheckSession(): void {
+    const check = this.opts.checkSession;
+    if (!check || this.checkingSession || this.failedOpens < this.opts.sessionCheckAfter) return;
+    this.checkingSession = true;
+    this.failedOpens = 0;
+    let answer: Promise<SessionCheck>;
+    try {
+      answer = check();
+    } catch {
+      answer = Promise.resolve('unknown');
+    }
+    void answer
+      .catch((): SessionCheck => 'unknown')
+      .then((r) => {
+        this.checkingSession = false;
+        if (r !== 'invalid' || this.stopped || this.statusValue === 'open') return;
+        this.shutdown('expired', 'unauthorized', 'session expired: log in again');
+      });
   }
 
   /** Abandons a socket that is stuck (no pong, never opened) and reconnects. */
