@@ -1,0 +1,71 @@
+package integration
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// serverBin is the chess-server binary every test runs ("" in -short mode).
+var serverBin string
+
+// serverRace reports whether serverBin was built with the race detector.
+var serverRace bool
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // every test skips itself
+	}
+	dir, err := os.MkdirTemp("", "chess-integration-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		os.Exit(1)
+	}
+	serverBin, serverRace, err = buildServer(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildServer builds app/cmd/chess-server into dir (or takes CHESS_SERVER_BIN as is).
+func buildServer(dir string) (string, bool, error) {
+	if bin := os.Getenv("CHESS_SERVER_BIN"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", false, fmt.Errorf("CHESS_SERVER_BIN: %w", err)
+		}
+		return bin, os.Getenv("CHESS_SERVER_RACE") == "1", nil
+	}
+	race := os.Getenv("CHESS_SERVER_RACE") == "1"
+	out := filepath.Join(dir, "chess-server")
+	args := []string{"build", "-o", out}
+	if race {
+		args = append(args, "-race")
+	}
+	args = append(args, "chessplatform/app/cmd/chess-server")
+	start := time.Now()
+	cmd := exec.Command("go", args...)
+	cmd.Env = os.Environ()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", false, fmt.Errorf("building chess-server: %w\n%s", err, b)
+	}
+	fmt.Fprintf(os.Stderr, "integration: built chess-server (race=%v) in %s\n", race, time.Since(start).Round(time.Millisecond))
+	return out, race, nil
+}
+
+// needServer skips a test in -short mode (it runs real processes).
+func needServer(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: runs the chess-server binary, PostgreSQL and redis-server")
+	}
+}
