@@ -2,7 +2,7 @@
 # moto_server (both started by the tests on free ports). See docs/reports.md.
 BATS ?= bats
 SHELLCHECK ?= shellcheck
-SCRIPTS_SHELL := $(sort $(wildcard scripts/*.sh scripts/tests/*.bash))
+SCRIPTS_SHELL := $(sort $(wildcard scripts/*.sh scripts/tests/*.sh scripts/tests/*.bash))
 SCRIPTS_BATS := $(sort $(wildcard scripts/tests/*.bats))
 
 .PHONY: test-scripts lint-scripts
