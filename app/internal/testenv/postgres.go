@@ -109,4 +109,6 @@ func (pg *Postgres) Stop() { pg.p.signal(syscall.SIGINT, 20*time.Second) }
 func (pg *Postgres) Kill() { pg.p.signal(syscall.SIGKILL, 5*time.Second) }
 
 // Log returns the end of the server log, for failure messages.
-func (pg *Postgres) Log() string { return tail(filepath.Join(filepath.Dir(pg.DataDir), "postgres.log"), 40) }
+func (pg *Postgres) Log() string {
+	return tail(filepath.Join(filepath.Dir(pg.DataDir), "postgres.log"), 40)
+}
