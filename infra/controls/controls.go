@@ -60,6 +60,15 @@ type Control struct {
 	Check func(infratest.Recorded) error
 	// Props are the properties the control enforces (see Breakable).
 	Props []Prop
+	// Breaks are named mutations the control must fail on, for what Props cannot reach:
+	// fields inside JSON documents (container definitions) or relations between resources.
+	Breaks []Break
+}
+
+// Break is one named mutation of a copy of the recorded resources.
+type Break struct {
+	Name  string
+	Apply func(infratest.Set) infratest.Set
 }
 
 // Prop is one enforced top-level input of a resource type, with an insecure value to try.
@@ -108,7 +117,22 @@ func Breakable(t *testing.T, rec infratest.Set, cs []Control) {
 				})
 			}
 		}
+		for _, br := range c.Breaks {
+			t.Run(c.ID+"/"+br.Name, func(t *testing.T) {
+				require.Error(t, c.Check(br.Apply(copySet(rec))), "%s must fail %s", br.Name, c.ID)
+			})
+		}
 	}
+}
+
+// copySet deep-copies the inputs and outputs of every resource.
+func copySet(rec infratest.Set) infratest.Set {
+	out := make(infratest.Set, len(rec))
+	for i, r := range rec {
+		r.Inputs, r.Outputs = r.Inputs.Copy(), r.Outputs.Copy()
+		out[i] = r
+	}
+	return out
 }
 
 // IDs lists the ids of cs.

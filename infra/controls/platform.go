@@ -164,13 +164,14 @@ func IAM() []Control {
 		{
 			ID: "CKV_AWS_355 IAM policies name exact actions and resources",
 			Check: func(rec infratest.Recorded) error {
-				return each(rec, TRolePolicy, 0, func(r infratest.Resource) error {
+				check := func(r infratest.Resource) error {
 					doc, err := r.Policy("policy")
 					if err != nil {
 						return err
 					}
 					return policyIsExact(doc)
-				})
+				}
+				return errors.Join(each(rec, TRolePolicy, 0, check), each(rec, TIAMPolicy, 0, check))
 			},
 			Props: []Prop{{TRolePolicy, "policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:*"],"Resource":["*"]}]}`}},
 		},
@@ -199,7 +200,18 @@ func IAM() []Control {
 	}
 }
 
-// policyIsExact rejects wildcard actions ("*", "svc:*") and "*" resources.
+// starOnly reports whether every action accepts only Resource "*" (StarOnlyActions).
+func starOnly(actions []string) bool {
+	for _, a := range actions {
+		if _, ok := StarOnlyActions[a]; !ok {
+			return false
+		}
+	}
+	return len(actions) > 0
+}
+
+// policyIsExact rejects wildcard actions ("*", "svc:*") and "*" resources, except for actions
+// that accept nothing but "*" (StarOnlyActions).
 func policyIsExact(doc iampolicy.Document) error {
 	var errs []error
 	for _, s := range doc.Statement {
@@ -212,7 +224,7 @@ func policyIsExact(doc iampolicy.Document) error {
 			}
 		}
 		for _, res := range s.Resource {
-			if res == "*" {
+			if res == "*" && !starOnly(s.Action) {
 				errs = append(errs, fmt.Errorf("statement %q applies to every resource", s.Sid))
 			}
 		}
