@@ -162,8 +162,8 @@ func CheckPolicy(d PolicyDoc) error {
 	return errors.Join(errs...)
 }
 
-// IAMWalk lists the controls over every policy document and managed-policy attachment.
-func IAMWalk() []Control {
+// PolicyWalk lists the controls over every policy document and managed-policy attachment.
+func PolicyWalk() []Control {
 	return []Control{
 		{
 			ID: "IAM.WALK no policy document grants a wildcard action, or \"*\" where the action takes ARNs",
