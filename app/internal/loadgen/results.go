@@ -29,10 +29,16 @@ type Result struct {
 		SessionsCreated int     `json:"sessionsCreated"`
 		SignInSeconds   float64 `json:"signInSeconds"`
 		ConnectSeconds  float64 `json:"connectSeconds"`
+		// FirstGames: challenge → all watches acked of each pair's first game, set up before
+		// the warmup starts (at most 2×setup-concurrency at once).
+		FirstGamesSeconds float64      `json:"firstGamesSeconds"`
+		FirstGames        hist.Summary `json:"firstGames"`
 	} `json:"setup"`
 	Steps        []StepResult `json:"steps"`
 	Integrity    Integrity    `json:"integrity"`
 	DecodeErrors uint64       `json:"decodeErrors"`
+	// UnmeasuredErrors happened during the first setups, the warmup or the drain.
+	UnmeasuredErrors map[string]uint64 `json:"unmeasuredErrors"`
 }
 
 // StepResult is one measured step: every move scheduled within it.
@@ -46,22 +52,25 @@ type StepResult struct {
 	Pushes              uint64  `json:"pushes"`
 	// Ack: scheduled send → the mover's ack; Push: → the opponent's move event; Spectator: →
 	// a spectator's move event; Ping: ping → pong; GameSetup: challenge → every watch acked.
-	Ack             hist.Summary      `json:"ack"`
-	Push            hist.Summary      `json:"push"`
-	Spectator       hist.Summary      `json:"spectator"`
-	Ping            hist.Summary      `json:"ping"`
-	GameSetup       hist.Summary      `json:"gameSetup"`
-	GamesStarted    uint64            `json:"gamesStarted"`
-	Endings         map[string]uint64 `json:"endings"`
-	Errors          map[string]uint64 `json:"errors"`
-	ConnectionsHeld int               `json:"connectionsHeld"`
-	Server          ProcUse           `json:"server"`
-	Postgres        ProcUse           `json:"postgres"`
-	Redis           ProcUse           `json:"redis"`
-	Loadgen         ProcUse           `json:"loadgen"`
-	LoadAvgStart    [3]float64        `json:"loadAvgStart"`
-	LoadAvgEnd      [3]float64        `json:"loadAvgEnd"`
-	SampleErrors    []string          `json:"sampleErrors,omitempty"`
+	Ack          hist.Summary `json:"ack"`
+	Push         hist.Summary `json:"push"`
+	Spectator    hist.Summary `json:"spectator"`
+	Ping         hist.Summary `json:"ping"`
+	GameSetup    hist.Summary `json:"gameSetup"`
+	GamesStarted uint64       `json:"gamesStarted"`
+	// GamesActive are the games in play (set up, not ended) at the step's start and end.
+	GamesActiveStart int64             `json:"gamesActiveStart"`
+	GamesActiveEnd   int64             `json:"gamesActiveEnd"`
+	Endings          map[string]uint64 `json:"endings"`
+	Errors           map[string]uint64 `json:"errors"`
+	ConnectionsHeld  int               `json:"connectionsHeld"`
+	Server           ProcUse           `json:"server"`
+	Postgres         ProcUse           `json:"postgres"`
+	Redis            ProcUse           `json:"redis"`
+	Loadgen          ProcUse           `json:"loadgen"`
+	LoadAvgStart     [3]float64        `json:"loadAvgStart"`
+	LoadAvgEnd       [3]float64        `json:"loadAvgEnd"`
+	SampleErrors     []string          `json:"sampleErrors,omitempty"`
 }
 
 // ProcUse is a process's resource use over a step.
@@ -139,6 +148,9 @@ func (r *Result) WriteTable(w io.Writer) {
 		if len(s.Errors) > 0 {
 			fmt.Fprintf(w, "step %d errors: %s\n", s.Index, formatCounts(s.Errors))
 		}
+	}
+	if len(r.UnmeasuredErrors) > 0 {
+		fmt.Fprintf(w, "errors outside the steps: %s\n", formatCounts(r.UnmeasuredErrors))
 	}
 	in := r.Integrity
 	if in.Checked {

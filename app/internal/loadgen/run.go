@@ -179,6 +179,12 @@ type runner struct {
 	gamesMu sync.Mutex
 	games   []*gameRun
 
+	// playAt is when every pair had its first game set up (ns since start; 0 before): the
+	// warmup and the steps are timed from there.
+	playAt      atomic.Int64
+	gamesActive atomic.Int64
+	setupSem    chan struct{}
+
 	decodeErrors atomic.Uint64
 }
 
@@ -186,8 +192,13 @@ func (r *runner) now() int64 { return int64(time.Since(r.start)) }
 
 // stepAt is the stats of the step a time falls in (warmup/drain outside the steps).
 func (r *runner) stepAt(t int64) *stepStats {
-	i := (t - int64(r.cfg.Warmup)) / int64(r.cfg.StepDuration)
-	if t < int64(r.cfg.Warmup) || i >= int64(len(r.steps)) {
+	p := r.playAt.Load()
+	if p == 0 {
+		return r.warm
+	}
+	t -= p + int64(r.cfg.Warmup)
+	i := t / int64(r.cfg.StepDuration)
+	if t < 0 || i >= int64(len(r.steps)) {
 		return r.warm
 	}
 	return r.steps[i]
@@ -196,7 +207,7 @@ func (r *runner) stepAt(t int64) *stepStats {
 // meanThink is the mean time between two moves of one game that offers the rate of the step
 // at time t (open mode).
 func (r *runner) meanThink(t int64) time.Duration {
-	i := (t - int64(r.cfg.Warmup)) / int64(r.cfg.StepDuration)
+	i := (t - r.playAt.Load() - int64(r.cfg.Warmup)) / int64(r.cfg.StepDuration)
 	i = max(0, min(i, int64(len(r.cfg.Rates)-1)))
 	return time.Duration(float64(r.cfg.Games) / r.cfg.Rates[i] * float64(time.Second))
 }
@@ -219,7 +230,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	r := &runner{cfg: cfg, log: log, stop: make(chan struct{}), warm: newStepStats()}
+	r := &runner{cfg: cfg, log: log, stop: make(chan struct{}), warm: newStepStats(), start: time.Now(),
+		setupSem: make(chan struct{}, 2*cfg.Concurrency)}
 	for range cfg.stepCount() {
 		r.steps = append(r.steps, newStepStats())
 	}
@@ -243,19 +255,30 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer r.closeAll()
 	log.Info("players connected", "connections", len(r.players), "seconds", res.Setup.ConnectSeconds)
 
-	r.start = time.Now()
 	go r.pinger(ctx)
-	var wg sync.WaitGroup
+	// Every pair sets up its first game (at most 2×Concurrency at once) before anyone moves, so
+	// the offered rate applies to all games from the start of the warmup.
+	t1 := time.Now()
+	var wg, first sync.WaitGroup
+	play := make(chan struct{})
 	for _, pr := range r.pairs {
 		wg.Add(1)
-		go func() { defer wg.Done(); pr.run(ctx) }()
+		first.Add(1)
+		go func() { defer wg.Done(); pr.run(ctx, &first, play) }()
 	}
+	first.Wait()
+	r.playAt.Store(max(1, r.now()))
+	close(play)
+	res.Setup.FirstGamesSeconds = time.Since(t1).Seconds()
+	res.Setup.FirstGames = r.warm.setup.Summarize()
+	log.Info("first games set up", "games", r.gamesActive.Load(), "seconds", res.Setup.FirstGamesSeconds)
 
 	// Sample the processes at every step boundary.
 	samples := make([]sample, 0, len(r.steps)+1)
+	playStart := r.start.Add(time.Duration(r.playAt.Load()))
 	at := cfg.Warmup
 	for i := 0; i <= len(r.steps); i++ {
-		if err := sleepUntil(ctx, r.start.Add(at)); err != nil {
+		if err := sleepUntil(ctx, playStart.Add(at)); err != nil {
 			close(r.stop)
 			wg.Wait()
 			return nil, err
@@ -273,6 +296,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Steps = append(res.Steps, r.stepResult(i, st, samples[i], samples[i+1]))
 	}
 	res.DecodeErrors = r.decodeErrors.Load()
+	r.warm.mu.Lock()
+	res.UnmeasuredErrors = copyMap(r.warm.errors)
+	r.warm.mu.Unlock()
 	res.Integrity = r.integrity(ctx)
 	return res, nil
 }
@@ -559,11 +585,26 @@ func (r *runner) pinger(ctx context.Context) {
 // errPairBroken ends a pair's loop (a connection closed).
 var errPairBroken = errors.New("connection closed")
 
-// run plays games between the pair until the run stops.
-func (pr *pair) run(ctx context.Context) {
+// run plays games between the pair until the run stops. The first game is set up before the
+// play signal; first is done once that has been tried.
+func (pr *pair) run(ctx context.Context, first *sync.WaitGroup, play <-chan struct{}) {
 	r := pr.r
+	r.setupSem <- struct{}{}
+	g, err := pr.setup(ctx, 120*time.Second)
+	<-r.setupSem
+	if err != nil {
+		r.warm.countError("first setup: " + err.Error())
+	}
+	first.Done()
+	select {
+	case <-play:
+	case <-ctx.Done():
+		return
+	}
 	for !r.stopping() {
-		g, err := pr.setup(ctx)
+		if g == nil {
+			g, err = pr.setup(ctx, 30*time.Second)
+		}
 		if err != nil {
 			if r.stopping() {
 				return
@@ -574,7 +615,10 @@ func (pr *pair) run(ctx context.Context) {
 			}
 			continue
 		}
-		if err := pr.play(ctx, g); err != nil {
+		err = pr.play(ctx, g)
+		r.gamesActive.Add(-1)
+		g = nil
+		if err != nil {
 			if !r.stopping() {
 				r.stepAt(r.now()).countError("play: " + err.Error())
 			}
@@ -603,7 +647,7 @@ func (pr *pair) wait(ctx context.Context, deadline *time.Timer) (event, error) {
 }
 
 // setup starts a new game by a direct challenge, then both players (and the spectator) watch it.
-func (pr *pair) setup(ctx context.Context) (*gameRun, error) {
+func (pr *pair) setup(ctx context.Context, timeout time.Duration) (*gameRun, error) {
 	r := pr.r
 	t0 := r.now()
 	from, to := pr.a, pr.b
@@ -611,7 +655,7 @@ func (pr *pair) setup(ctx context.Context) (*gameRun, error) {
 		from, to = to, from
 	}
 	pr.games++
-	deadline := time.NewTimer(30 * time.Second)
+	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	a := from.expect(pending{kind: kChallenge})
 	if err := from.send(ctx, challengeFrame(to.name(), r.cfg.TC, a)); err != nil {
@@ -686,6 +730,7 @@ func (pr *pair) setup(ctx context.Context) (*gameRun, error) {
 			st := r.stepAt(t0)
 			st.setup.Record(time.Duration(r.now() - t0))
 			st.gamesStarted.Add(1)
+			r.gamesActive.Add(1)
 			return g, nil
 		}
 	}
@@ -840,6 +885,7 @@ func (r *runner) sample() sample {
 			s.conns++
 		}
 	}
+	s.games = r.gamesActive.Load()
 	s.load, _ = LoadAvg()
 	return s
 }
@@ -848,6 +894,7 @@ type sample struct {
 	at                            time.Time
 	server, postgres, redis, self ProcSample
 	conns                         int
+	games                         int64
 	load                          [3]float64
 	errs                          []string
 }
@@ -858,6 +905,7 @@ func (r *runner) stepResult(i int, st *stepStats, a, b sample) StepResult {
 		Index: i, DurationSec: secs, MovesSent: st.sent.Load(), MovesAcked: st.acked.Load(), Pushes: st.pushes.Load(),
 		Ack: st.ack.Summarize(), Push: st.push.Summarize(), Spectator: st.spectator.Summarize(), Ping: st.ping.Summarize(),
 		GameSetup: st.setup.Summarize(), GamesStarted: st.gamesStarted.Load(), ConnectionsHeld: b.conns,
+		GamesActiveStart: a.games, GamesActiveEnd: b.games,
 		LoadAvgStart: a.load, LoadAvgEnd: b.load, SampleErrors: append(a.errs, b.errs...),
 	}
 	if r.cfg.Mode == ModeOpen {
