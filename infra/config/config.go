@@ -40,6 +40,7 @@ type Config struct {
 	Services Services
 	Edge     Edge
 	Gateway  Gateway
+	Observe  Observability
 	Database Database
 	Cache    Cache
 	Logs     Logs
@@ -84,10 +85,22 @@ type Services struct {
 type Edge struct {
 	Domain            string `key:"domain" default:"" help:"Public DNS name of the site (e.g. chess.example.com); required for pulumi up (certificates), optional for preview"`
 	HostedZoneID      string `key:"hostedZoneId" default:"" help:"Route 53 public hosted zone of domain; with it the stack creates and DNS-validates the ACM certificates"`
-	ALBCertificateArn string `key:"albCertificateArn" default:"" help:"Existing ACM certificate for domain in the stack's region, used by the ALB instead of creating one"`
+	ALBCertificateArn string `key:"albCertificateArn" default:"" help:"Existing ACM certificate in the stack's region covering domain and origin.<domain>, used by the ALB instead of creating one"`
+	CDNCertificateArn string `key:"cdnCertificateArn" default:"" help:"Existing ACM certificate in us-east-1 covering domain, used by CloudFront instead of creating one"`
 
 	ALBDeletionProtection bool `key:"albDeletionProtection" default:"true" help:"ALB deletion protection; false is a waiver for dev (lets pulumi destroy remove it)" waives:"ELB.6 ALB deletion protection"`
 	ALBIdleTimeoutSeconds int  `key:"albIdleTimeoutSeconds" default:"300" help:"ALB idle timeout in seconds (60 to 4000); long enough for WebSockets on /ws, whose clients ping every 2.5 s"`
+
+	CDNPriceClass string `key:"cdnPriceClass" default:"PriceClass_100" help:"CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All"`
+	WebStaticDir  string `key:"webStaticDir" default:"app/web/.next/static" help:"The Next.js build's static directory, uploaded to the assets bucket when it exists (relative to the project directory; empty: upload nothing)"`
+	WAFRateLimit  int    `key:"wafRateLimit" default:"2000" help:"Requests per client IP within wafRateWindowSeconds before the WAF rate rule blocks (10 to 2000000000)"`
+	WAFRateWindow int    `key:"wafRateWindowSeconds" default:"300" help:"Window of the WAF rate rule in seconds: 60, 120, 300 or 600"`
+}
+
+// Observability configures alarms and the audit trail.
+type Observability struct {
+	AlarmEmail         string `key:"alarmEmail" default:"" help:"E-mail address subscribed to the alarm topics (it must confirm the subscription); empty subscribes nobody"`
+	TrailRetentionDays int    `key:"trailRetentionDays" default:"365" help:"Days CloudTrail log files stay in their bucket (90 to 3653)"`
 }
 
 // Gateway configures the API Gateway WebSocket API and its $connect authorizer.

@@ -28,6 +28,7 @@ const (
 	backendImg = registry + "backend@" + digest
 	utilityImg = registry + "utility@" + digest
 	certARN    = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	cdnCertARN = "arn:aws:acm:us-east-1:123456789012:certificate/9a1b2c3d-4e5f-6789-abcd-ef0123456789"
 )
 
 // load runs config.Load under mocks with the given keys (without project prefix).
@@ -70,20 +71,23 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		"albDeletionProtection": "false", "albIdleTimeoutSeconds": "900",
 		"apiStageName": "v1", "apiGatewayAccountRole": "false", "apiThrottlingRateLimit": "200", "apiThrottlingBurstLimit": "100",
 		"apiLoggingLevel": "INFO", "authorizerZip": "build/auth.zip",
+		"cdnCertificateArn": cdnCertARN, "cdnPriceClass": "PriceClass_All", "webStaticDir": "", "wafRateLimit": "500", "wafRateWindowSeconds": "60",
+		"alarmEmail": "oncall@example.org", "trailRetentionDays": "730",
 	}
 	require.Len(t, kv, len(config.Keys()), "the case must set every key")
 	cfg, err := load(t, kv)
 	require.NoError(t, err)
 	want := &config.Config{
-		Project:  config.Project,
-		Stack:    "test",
-		Network:  config.Network{VpcCIDR: "172.20.0.0/18", AZCount: 2, SingleNATGateway: true, ALBHTTPRedirect: false},
+		Project: config.Project,
+		Stack:   "test",
+		Network: config.Network{VpcCIDR: "172.20.0.0/18", AZCount: 2, SingleNATGateway: true, ALBHTTPRedirect: false},
 		Services: config.Services{WebPort: 3001, BackendPort: 9090, WebCPU: 1024, WebMemory: 3072, BackendCPU: 2048, BackendMemory: 16384,
 			WebImage: webImg, BackendImage: backendImg, UtilityImage: utilityImg,
 			WebMinTasks: 3, WebMaxTasks: 9, BackendMinTasks: 4, BackendMaxTasks: 40, ScalingCPUPercent: 70, ScalingRequestsPerTarget: 500,
 			WSTransport: "direct", ECRMaxImages: 50},
-		Edge: config.Edge{Domain: "chess.example.org", HostedZoneID: "Z0123456789ABCDEFGHIJ", ALBCertificateArn: certARN,
-			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900},
+		Edge: config.Edge{Domain: "chess.example.org", HostedZoneID: "Z0123456789ABCDEFGHIJ", ALBCertificateArn: certARN, CDNCertificateArn: cdnCertARN,
+			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900, CDNPriceClass: "PriceClass_All", WebStaticDir: "", WAFRateLimit: 500, WAFRateWindow: 60},
+		Observe: config.Observability{AlarmEmail: "oncall@example.org", TrailRetentionDays: 730},
 		Gateway: config.Gateway{StageName: "v1", ManageAccountRole: false, ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100,
 			LoggingLevel: "INFO", AuthorizerZip: "build/auth.zip"},
 		Database: config.Database{InstanceClass: "db.r7g.large", EngineVersion: "17", AllocatedStorageGB: 50, MaxAllocatedStorageGB: 0,
@@ -160,11 +164,18 @@ func TestLoadRejectsInvalid(t *testing.T) {
 		{"ECR keeps too few images", map[string]string{"ecrMaxImages": "1"}, "ecrMaxImages", "5 to 1000"},
 		{"domain with a scheme", map[string]string{"domain": "https://chess.example.com", "hostedZoneId": "Z123"}, "domain", "lowercase DNS name"},
 		{"single-label domain", map[string]string{"domain": "localhost", "hostedZoneId": "Z123"}, "domain", "at least two labels"},
-		{"domain without zone or certificate", map[string]string{"domain": "chess.example.com"}, "hostedZoneId", "or albCertificateArn"},
+		{"domain without zone or certificates", map[string]string{"domain": "chess.example.com"}, "hostedZoneId", "or both albCertificateArn and cdnCertificateArn"},
+		{"domain with only the ALB certificate", map[string]string{"domain": "chess.example.com", "albCertificateArn": certARN}, "hostedZoneId", "both albCertificateArn and cdnCertificateArn"},
 		{"zone without domain", map[string]string{"hostedZoneId": "Z123"}, "domain", "required when hostedZoneId"},
-		{"certificate without domain", map[string]string{"albCertificateArn": certARN}, "domain", "required when hostedZoneId or albCertificateArn"},
+		{"certificate without domain", map[string]string{"albCertificateArn": certARN}, "domain", "required when hostedZoneId, albCertificateArn or cdnCertificateArn"},
 		{"bad hosted zone id", map[string]string{"domain": "chess.example.com", "hostedZoneId": "zone-1"}, "hostedZoneId", "Route 53 hosted zone id"},
-		{"bad certificate ARN", map[string]string{"domain": "chess.example.com", "albCertificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "albCertificateArn", "arn:aws:acm:"},
+		{"bad certificate ARN", map[string]string{"domain": "chess.example.com", "hostedZoneId": "Z123", "albCertificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "albCertificateArn", "arn:aws:acm:"},
+		{"CloudFront certificate outside us-east-1", map[string]string{"domain": "chess.example.com", "hostedZoneId": "Z123", "cdnCertificateArn": certARN}, "cdnCertificateArn", "us-east-1 only"},
+		{"unknown price class", map[string]string{"cdnPriceClass": "PriceClass_50"}, "cdnPriceClass", "PriceClass_100, PriceClass_200, PriceClass_All"},
+		{"WAF rate limit below 10", map[string]string{"wafRateLimit": "5"}, "wafRateLimit", "10 to 2000000000"},
+		{"WAF window not offered", map[string]string{"wafRateWindowSeconds": "30"}, "wafRateWindowSeconds", "60, 120, 300, 600"},
+		{"two alarm addresses", map[string]string{"alarmEmail": "a@example.org,b@example.org"}, "alarmEmail", "one e-mail address"},
+		{"trail kept too briefly", map[string]string{"trailRetentionDays": "30"}, "trailRetentionDays", "90 to 3653"},
 		{"idle timeout below a minute", map[string]string{"albIdleTimeoutSeconds": "30"}, "albIdleTimeoutSeconds", "60 to 4000"},
 		{"stage name with a slash", map[string]string{"apiStageName": "v1/live"}, "apiStageName", "letters, digits, _ or -"},
 		{"throttling off", map[string]string{"apiThrottlingRateLimit": "0"}, "apiThrottlingRateLimit", "1 to 10000"},

@@ -70,6 +70,9 @@ var (
 	hostedZone   = regexp.MustCompile(`^Z[A-Z0-9]{1,32}$`)
 	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
 	stageName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	email        = regexp.MustCompile(`^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$`)
+	priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
+	wafWindows   = []int{60, 120, 300, 600}
 	wsTransports = []string{"apigw", "direct"}
 	apiLogLevels = []string{"ERROR", "INFO"}
 	maxTasks     = 100
@@ -180,11 +183,32 @@ func (c *Config) Validate() error {
 	if e.ALBCertificateArn != "" && !acmARN.MatchString(e.ALBCertificateArn) {
 		bad("albCertificateArn", e.ALBCertificateArn, "allowed: arn:aws:acm:<region>:<account>:certificate/<id>")
 	}
-	if e.Domain == "" && (e.HostedZoneID != "" || e.ALBCertificateArn != "") {
-		bad("domain", e.Domain, "required when hostedZoneId or albCertificateArn is set")
+	if e.CDNCertificateArn != "" && (!acmARN.MatchString(e.CDNCertificateArn) || !strings.Contains(e.CDNCertificateArn, ":acm:us-east-1:")) {
+		bad("cdnCertificateArn", e.CDNCertificateArn, "allowed: arn:aws:acm:us-east-1:<account>:certificate/<id> (CloudFront takes certificates from us-east-1 only)")
 	}
-	if e.Domain != "" && e.HostedZoneID == "" && e.ALBCertificateArn == "" {
-		bad("hostedZoneId", e.HostedZoneID, "set hostedZoneId (the stack creates the certificates) or albCertificateArn for domain %s", e.Domain)
+	if e.Domain == "" && (e.HostedZoneID != "" || e.ALBCertificateArn != "" || e.CDNCertificateArn != "") {
+		bad("domain", e.Domain, "required when hostedZoneId, albCertificateArn or cdnCertificateArn is set")
+	}
+	if e.Domain != "" && e.HostedZoneID == "" && (e.ALBCertificateArn == "" || e.CDNCertificateArn == "") {
+		bad("hostedZoneId", e.HostedZoneID, "set hostedZoneId (the stack creates the certificates) or both albCertificateArn and cdnCertificateArn for domain %s", e.Domain)
+	}
+	if !slices.Contains(priceClasses, e.CDNPriceClass) {
+		bad("cdnPriceClass", e.CDNPriceClass, "allowed: %s", strings.Join(priceClasses, ", "))
+	}
+	if e.WAFRateLimit < 10 || e.WAFRateLimit > 2000000000 {
+		bad("wafRateLimit", e.WAFRateLimit, "allowed: 10 to 2000000000 requests per window")
+	}
+	if !slices.Contains(wafWindows, e.WAFRateWindow) {
+		bad("wafRateWindowSeconds", e.WAFRateWindow, "allowed: %s", ints(wafWindows))
+	}
+
+	// Observability.
+	o := c.Observe
+	if o.AlarmEmail != "" && !email.MatchString(o.AlarmEmail) {
+		bad("alarmEmail", o.AlarmEmail, "allowed: empty or one e-mail address")
+	}
+	if o.TrailRetentionDays < 90 || o.TrailRetentionDays > 3653 {
+		bad("trailRetentionDays", o.TrailRetentionDays, "allowed: 90 to 3653 days")
 	}
 	if e.ALBIdleTimeoutSeconds < 60 || e.ALBIdleTimeoutSeconds > 4000 {
 		bad("albIdleTimeoutSeconds", e.ALBIdleTimeoutSeconds, "allowed: 60 to 4000 seconds")
