@@ -76,6 +76,14 @@ func (c *cluster) registered(name string, in *instance) *client {
 	return cl
 }
 
+// tab is a second, independent client of the same player (another browser tab) on inst.
+func (c *cluster) tab(of *client, name string, in *instance) *client {
+	c.t.Helper()
+	cl := &client{t: c.t, name: name, sess: of.sess, changed: make(chan struct{}), games: map[string]*gameView{}}
+	cl.connect(in)
+	return cl
+}
+
 // connect opens a new connection to inst and makes it the current one; older connections stay
 // open (a second tab) until closed. A ping round trip proves the session is registered.
 func (cl *client) connect(in *instance) *conn {
@@ -188,6 +196,13 @@ func (cl *client) current() *conn {
 // sendOn writes a message on cn, with a fresh ack id when ack is set (returned).
 func (cl *client) sendOn(cn *conn, t string, d any, ack bool) int64 {
 	cl.t.Helper()
+	a, err := cl.trySend(cn, t, d, ack)
+	require.NoError(cl.t, err)
+	return a
+}
+
+// trySend is sendOn for other goroutines than the test's: it reports instead of failing.
+func (cl *client) trySend(cn *conn, t string, d any, ack bool) (int64, error) {
 	var a int64
 	if ack {
 		cl.mu.Lock()
@@ -195,9 +210,12 @@ func (cl *client) sendOn(cn *conn, t string, d any, ack bool) int64 {
 		a = cl.nextAck
 		cl.mu.Unlock()
 	}
-	err := cn.ws.SendWithAck(ctxT(cl.t, 10*time.Second), t, d, a)
-	require.NoError(cl.t, err, "%s sending %s to %s", cl.name, t, cn.inst.name)
-	return a
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cn.ws.SendWithAck(ctx, t, d, a); err != nil {
+		return a, fmt.Errorf("%s sending %s to %s: %w", cl.name, t, cn.inst.name, err)
+	}
+	return a, nil
 }
 
 // wait returns the first message of the connection (in arrival order, never consumed) that
@@ -248,17 +266,24 @@ func (cn *conn) closed() error {
 
 // result is the answer to an ackable message.
 type result struct {
-	Code   string // "" when acked
-	SentAt time.Time
-	At     time.Time
+	Code      string    // "" when acked
+	SentAt    time.Time // before the frame was written
+	WrittenAt time.Time // after it was written
+	At        time.Time // when the answer was read
 }
 
-// actOn sends an ackable message on cn and waits for its ack or error.
+// actOn sends an ackable message on cn and waits for its ack or error. It does not fail the
+// test, so other goroutines may call it.
 func (cl *client) actOn(ctx context.Context, cn *conn, t string, d any) (result, error) {
-	cl.t.Helper()
 	sent := time.Now()
-	a := cl.sendOn(cn, t, d, true)
-	return cl.answer(ctx, cn, a, sent)
+	a, err := cl.trySend(cn, t, d, true)
+	if err != nil {
+		return result{SentAt: sent}, err
+	}
+	written := time.Now()
+	r, err := cl.answer(ctx, cn, a, sent)
+	r.WrittenAt = written
+	return r, err
 }
 
 // answer waits for the ack of a or an error referencing it.
