@@ -30,11 +30,30 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
+/** Pages still open, for screenshots when a test fails (e2e/setup.ts). */
+const openPages = new Set<Page>();
+
 export async function newPlayer(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: platform().web, viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
+  openPages.add(page);
+  page.once('close', () => openPages.delete(page));
   return { context, page };
+}
+
+/** Screenshots of every open page (after a failure), named `<prefix>-<n>.png`. */
+export async function screenshotOpenPages(prefix: string): Promise<string[]> {
+  const files: string[] = [];
+  let n = 0;
+  for (const page of [...openPages]) {
+    try {
+      files.push(await screenshot(page, `${prefix}-${++n}`));
+    } catch {
+      // the page or its browser is gone
+    }
+  }
+  return files;
 }
 
 /** Opens the lobby and starts a guest session; resolves with the guest's name once connected. */

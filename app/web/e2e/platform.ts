@@ -65,6 +65,8 @@ function closed(child: ChildProcess): Promise<void> {
 }
 
 export async function startPlatform(): Promise<Running> {
+  // Screenshots and logs of an earlier run must not pass for this run's.
+  rmSync(artifactsDir, { recursive: true, force: true });
   mkdirSync(artifactsDir, { recursive: true });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'chess-e2e-'));
   const reports = path.join(tmp, 'reports');
