@@ -45,6 +45,6 @@ bench-go: ## Go benchmarks of the hot paths -> bench/gobench.txt (benchstat form
 	$(GO) test -run '^$$' -bench 'PlayAt|PlayInterleaved|LegalMoves|GameLoop' -benchmem -count $(GOBENCH_COUNT) ./app/internal/rules/ > $(BENCH_TMP)/gobench.txt
 	$(GO) test -run '^$$' -bench . -benchmem -count $(GOBENCH_COUNT) ./app/internal/clock/ ./app/internal/protocol/ ./app/internal/game/ >> $(BENCH_TMP)/gobench.txt
 	$(GO) test -run '^$$' -bench 'PutGame|GetGame' -benchmem -count $(GOBENCH_COUNT) ./app/internal/store/redisstore/ >> $(BENCH_TMP)/gobench.txt
-	$(GO) test -run '^$$' -bench 'CommitMove' -benchmem -count $(GOBENCH_COUNT) ./app/internal/store/pgstore/ >> $(BENCH_TMP)/gobench.txt
+	$(GO) test -run '^$$' -bench 'CommitMove$$|CommitMoveParallel/writers=32/group=[02]$$' -benchmem -count $(GOBENCH_COUNT) ./app/internal/store/pgstore/ >> $(BENCH_TMP)/gobench.txt
 	mv $(BENCH_TMP)/gobench.txt $(BENCH_DIR)/gobench.txt
 	$(BENCHSTAT) $(BENCH_DIR)/gobench.txt > $(BENCH_DIR)/gobench-summary.txt

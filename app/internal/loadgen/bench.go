@@ -117,14 +117,21 @@ type Best struct {
 	PushP99Ms      float64 `json:"pushP99Ms"`
 }
 
-// Profile names the CPU profile files of the saturated run.
+// Profile names the CPU profile files of the saturated run, and the off-CPU views (time
+// goroutines spent blocked in syscalls, on the network and on synchronization) taken from a
+// short execution trace right after the CPU profile.
 type Profile struct {
-	Seconds float64 `json:"seconds"`
-	Raw     string  `json:"raw"`
-	Top     string  `json:"top"`
-	TopCum  string  `json:"topCum"`
-	Error   string  `json:"error,omitempty"`
+	Seconds      float64           `json:"seconds"`
+	Raw          string            `json:"raw"`
+	Top          string            `json:"top"`
+	TopCum       string            `json:"topCum"`
+	TraceSeconds float64           `json:"traceSeconds"`
+	Blocking     map[string]string `json:"blocking,omitempty"` // kind -> top list file
+	Error        string            `json:"error,omitempty"`
 }
+
+// traceFor is the length of the execution trace of the saturated run.
+const traceFor = 3 * time.Second
 
 // Machine describes where the bench ran.
 type Machine struct {
@@ -262,12 +269,22 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 				done <- err
 				return
 			}
-			done <- fetchProfile(ctx, bes[0].pprof, bc.ProfileFor, prof.Raw)
+			if err := fetchProfile(ctx, bes[0].pprof, bc.ProfileFor, prof.Raw); err != nil {
+				done <- err
+				return
+			}
+			done <- fetchTrace(ctx, bes[0].pprof, traceFor, filepath.Join(bc.WorkDir, "saturated.trace"))
 		})
 		if err := <-done; err != nil {
 			prof.Error = err.Error()
 		} else if err := pprofTop(ctx, bc.GoBin, bc.ServerBin, prof); err != nil {
 			prof.Error = err.Error()
+		} else {
+			prof.TraceSeconds = traceFor.Seconds()
+			prof.Blocking, err = traceTops(ctx, bc.GoBin, filepath.Join(bc.WorkDir, "saturated.trace"), bc.OutDir)
+			if err != nil {
+				prof.Error = err.Error()
+			}
 		}
 		res.Saturated, res.Profile = &rr, prof
 	}
@@ -443,6 +460,60 @@ func fetchProfile(ctx context.Context, pprofURL string, d time.Duration, path st
 		return fmt.Errorf("CPU profile: %w", err)
 	}
 	return f.Close()
+}
+
+// fetchTrace saves an execution trace of the backend.
+func fetchTrace(ctx context.Context, pprofURL string, d time.Duration, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	u := fmt.Sprintf("%s/debug/pprof/trace?seconds=%d", pprofURL, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("trace: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("trace: HTTP %d", resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("trace: %w", err)
+	}
+	return f.Close()
+}
+
+// traceTops turns the trace into blocking profiles (go tool trace -pprof=...) and writes their
+// top lists as blocking-<kind>-top.txt in outDir.
+func traceTops(ctx context.Context, goBin, tracePath, outDir string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kind := range []string{"syscall", "net", "sync", "sched"} {
+		prof, err := exec.CommandContext(ctx, goBin, "tool", "trace", "-pprof="+kind, tracePath).Output()
+		if err != nil {
+			return out, fmt.Errorf("go tool trace -pprof=%s: %w", kind, err)
+		}
+		pp := tracePath + "." + kind + ".pprof"
+		if err := os.WriteFile(pp, prof, 0o644); err != nil {
+			return out, err
+		}
+		top, err := exec.CommandContext(ctx, goBin, "tool", "pprof", "-top", "-cum", "-nodecount=40", pp).Output()
+		if err != nil {
+			return out, fmt.Errorf("go tool pprof (%s): %w", kind, err)
+		}
+		path := filepath.Join(outDir, "blocking-"+kind+"-top.txt")
+		if err := os.WriteFile(path, top, 0o644); err != nil {
+			return out, err
+		}
+		out[kind] = path
+	}
+	return out, nil
 }
 
 // pprofTop writes the flat and cumulative top lists of the profile.
