@@ -630,13 +630,14 @@ func edgeDistributions(rec infratest.Recorded, fn func(infratest.Resource) error
 	return each(rec, TDistribution, 1, fn)
 }
 
-// edgeBehaviours are the default behaviour and the ordered ones.
-func edgeBehaviours(d infratest.Resource) []infratest.Resource {
-	var out []infratest.Resource
-	if def, ok := edgeSub(d, "defaultCacheBehavior"); ok {
-		out = append(out, def)
+// edgeBehaviours are the default behaviour and the ordered ones; a distribution without a
+// default behaviour is an error.
+func edgeBehaviours(d infratest.Resource) ([]infratest.Resource, error) {
+	def, ok := edgeSub(d, "defaultCacheBehavior")
+	if !ok {
+		return nil, errors.New("no default cache behaviour")
 	}
-	return append(out, edgeItems(d, "orderedCacheBehaviors")...)
+	return append([]infratest.Resource{def}, edgeItems(d, "orderedCacheBehaviors")...), nil
 }
 
 func edgeIsS3Domain(domain string) bool {
@@ -673,8 +674,9 @@ func CloudFront(p EdgeParams) []Control {
 			ID: "CloudFront.3 every behaviour redirects HTTP to HTTPS",
 			Check: func(rec infratest.Recorded) error {
 				return edgeDistributions(rec, func(d infratest.Resource) error {
-					var errs []error
-					for _, b := range edgeBehaviours(d) {
+					behaviours, err := edgeBehaviours(d)
+					errs := []error{err}
+					for _, b := range behaviours {
 						if v, _ := b.Str("viewerProtocolPolicy"); v != "redirect-to-https" && v != "https-only" {
 							errs = append(errs, fmt.Errorf("behaviour %q: viewerProtocolPolicy %q", mustStr(b, "pathPattern"), v))
 						}
@@ -684,7 +686,7 @@ func CloudFront(p EdgeParams) []Control {
 			},
 			Props: []Prop{
 				{TDistribution, "defaultCacheBehavior", edgeBadBehaviour},
-				{TDistribution, "orderedCacheBehaviors", []any{map[string]any{"pathPattern": "/x/*", "targetOriginId": "alb", "viewerProtocolPolicy": "allow-all"}}},
+				{TDistribution, "orderedCacheBehaviors", AbsentIsSecure([]any{map[string]any{"pathPattern": "/x/*", "targetOriginId": "alb", "viewerProtocolPolicy": "allow-all"}})},
 			},
 		},
 		{
@@ -808,8 +810,8 @@ func CloudFront(p EdgeParams) []Control {
 					return errors.Join(errs...)
 				})
 			},
-			Props: []Prop{{TDistribution, "origins", []any{map[string]any{"originId": "alb", "domainName": "origin.example.com",
-				"customOriginConfig": map[string]any{"originProtocolPolicy": "match-viewer", "originSslProtocols": []any{"TLSv1", "TLSv1.2"}, "httpPort": 80, "httpsPort": 443}}}}},
+			Props: []Prop{{TDistribution, "origins", AbsentIsSecure([]any{map[string]any{"originId": "alb", "domainName": "origin.example.com",
+				"customOriginConfig": map[string]any{"originProtocolPolicy": "match-viewer", "originSslProtocols": []any{"TLSv1", "TLSv1.2"}, "httpPort": 80, "httpsPort": 443}}})}},
 		},
 		{
 			ID: "CloudFront.5 access logs delivered (standard logging v2, us-east-1) to a bucket of the stack",
@@ -845,8 +847,9 @@ func CloudFront(p EdgeParams) []Control {
 			ID: "CKV2_AWS_32 every behaviour sends HSTS and the security headers",
 			Check: func(rec infratest.Recorded) error {
 				return edgeDistributions(rec, func(d infratest.Resource) error {
-					var errs []error
-					for _, b := range edgeBehaviours(d) {
+					behaviours, err := edgeBehaviours(d)
+					errs := []error{err}
+					for _, b := range behaviours {
 						pol, ok := rec.ByID(mustStr(b, "responseHeadersPolicyId"))
 						if !ok || pol.Type != TResponseHeadersPolicy {
 							errs = append(errs, fmt.Errorf("behaviour %q has no response headers policy of the stack", mustStr(b, "pathPattern")))
