@@ -1,0 +1,491 @@
+package observability
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"chessplatform/infra/awsenv"
+	"chessplatform/infra/controls"
+	"chessplatform/infra/iampolicy"
+	"chessplatform/infra/infratest"
+)
+
+const (
+	testPrefix = "chess-platform-test"
+	albSuffix  = "app/chess-platform-test/50dc6c495c0c9188"
+	webTG      = "targetgroup/chess-platform-test-web/6d0ecf831eec9f09"
+	backendTG  = "targetgroup/chess-platform-test-backend/1a2b3c4d5e6f7a8b"
+	cluster    = "chess-platform-test"
+	rdsID      = "chess-platform-test-pg"
+	redisID    = "chess-platform-test-redis"
+	apiID      = "a1b2c3d4e5"
+	stage      = "live"
+	aclRegion  = "chess-platform-test-regional"
+	aclCF      = "chess-platform-test-cloudfront"
+	email      = "oncall@example.com"
+)
+
+var testLogGroups = []string{"web", "health-check", "list-services", "backend", "/aws/lambda/chess-platform-test-ws-authorizer", "apigw/access"}
+
+// wired are awaited outputs and references.
+type wired struct {
+	Names, Arns                         map[string]string
+	Topic, EastTopic, Key, Trail, Board string
+	DashboardName                       string
+	ProviderRef                         string
+}
+
+func testArgs(a awsenv.Account) *Args {
+	return &Args{
+		Account:               a,
+		NamePrefix:            testPrefix,
+		LogGroups:             testLogGroups,
+		LogRetentionDays:      365,
+		KMSDeletionWindowDays: 30,
+		AlarmEmail:            email,
+		Tags:                  map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "observability"},
+	}
+}
+
+func testWatch(p pulumi.ProviderResource) *WatchArgs {
+	return &WatchArgs{
+		AlbArnSuffix:            pulumi.String(albSuffix),
+		TargetGroups:            map[string]pulumi.StringInput{"web": pulumi.String(webTG), "backend": pulumi.String(backendTG)},
+		ClusterName:             pulumi.String(cluster),
+		Services:                map[string]Service{"web": {Name: pulumi.String(cluster + "-web"), DesiredCount: 2}, "backend": {Name: pulumi.String(cluster + "-backend"), DesiredCount: 3}},
+		RdsInstanceID:           pulumi.String(rdsID),
+		RdsAllocatedStorageGB:   20,
+		RdsInstanceClass:        "db.t4g.micro",
+		RedisReplicationGroupID: pulumi.String(redisID),
+		RedisNodeCount:          2,
+		ApiID:                   pulumi.String(apiID),
+		ApiStage:                pulumi.String(stage),
+		RegionalAclName:         pulumi.String(aclRegion),
+		CloudfrontAclName:       pulumi.String(aclCF),
+		UsEast1:                 p,
+	}
+}
+
+func run(t *testing.T, edit func(*Args), editWatch func(*WatchArgs)) (*infratest.Mocks, *Observability, wired) {
+	t.Helper()
+	var o *Observability
+	var w wired
+	m := infratest.Run(t, func(ctx *pulumi.Context) error {
+		var err error
+		o, w, err = build(ctx, edit, editWatch)
+		return err
+	})
+	return m, o, w
+}
+
+func build(ctx *pulumi.Context, edit func(*Args), editWatch func(*WatchArgs)) (*Observability, wired, error) {
+	w := wired{Names: map[string]string{}, Arns: map[string]string{}}
+	a, err := awsenv.Lookup(ctx)
+	if err != nil {
+		return nil, w, err
+	}
+	p, err := aws.NewProvider(ctx, "us-east-1", &aws.ProviderArgs{Region: pulumi.String("us-east-1")})
+	if err != nil {
+		return nil, w, err
+	}
+	args := testArgs(a)
+	if edit != nil {
+		edit(args)
+	}
+	o, err := New(ctx, "observability", args)
+	if err != nil {
+		return nil, w, err
+	}
+	wa := testWatch(p)
+	if editWatch != nil {
+		editWatch(wa)
+	}
+	if err := o.Watch(ctx, wa); err != nil {
+		return o, w, err
+	}
+	for k := range o.LogGroupNames {
+		if w.Names[k], err = infratest.Await[string](ctx, o.LogGroupNames[k]); err != nil {
+			return o, w, err
+		}
+		if w.Arns[k], err = infratest.Await[string](ctx, o.LogGroupArns[k]); err != nil {
+			return o, w, err
+		}
+	}
+	for _, x := range []struct {
+		dst *string
+		out pulumi.Output
+	}{
+		{&w.Topic, o.AlarmTopicArn}, {&w.EastTopic, o.UsEast1AlarmTopicArn}, {&w.Key, o.LogsKmsKeyArn},
+		{&w.Trail, o.TrailArn}, {&w.Board, o.DashboardURL}, {&w.DashboardName, o.DashboardName}, {&w.ProviderRef, p.URN()},
+	} {
+		if *x.dst, err = infratest.Await[string](ctx, x.out); err != nil {
+			return o, w, err
+		}
+	}
+	id, err := infratest.Await[string](ctx, p.ID())
+	w.ProviderRef += "::" + id
+	return o, w, err
+}
+
+func params() controls.EdgeParams { return controls.EdgeParams{Region: "eu-west-1"} }
+
+// obsControls apply to this component. PolicyWalk's properties are proven breakable on the
+// whole stack (its Props assume a role policy attachment), so it only runs in Require here.
+func obsControls(withWalk bool) []controls.Control {
+	var cs []controls.Control
+	for _, c := range [][]controls.Control{controls.CloudTrail(), controls.EdgeS3(), controls.Alarms(params()), controls.KMS(),
+		controls.Logs(), controls.IAM(), controls.IAMWalk(), controls.Tags()} {
+		cs = append(cs, c...)
+	}
+	if withWalk {
+		cs = append(cs, controls.PolicyWalk()...)
+	}
+	return cs
+}
+
+func TestObservabilitySecurity(t *testing.T) {
+	m, _, _ := run(t, nil, nil)
+	controls.Require(t, controls.InProviderRegions(m, "eu-west-1"), obsControls(true))
+}
+
+func TestObservabilityControlsCanFail(t *testing.T) {
+	m, _, _ := run(t, nil, nil)
+	controls.Breakable(t, controls.InProviderRegions(m, "eu-west-1"), obsControls(false))
+}
+
+func TestLogGroups(t *testing.T) {
+	m, _, w := run(t, nil, nil)
+	want := map[string]string{
+		"web":           "/" + testPrefix + "/web",
+		"health-check":  "/" + testPrefix + "/health-check",
+		"list-services": "/" + testPrefix + "/list-services",
+		"backend":       "/" + testPrefix + "/backend",
+		"apigw/access":  "/" + testPrefix + "/apigw/access",
+		"/aws/lambda/chess-platform-test-ws-authorizer": "/aws/lambda/chess-platform-test-ws-authorizer",
+		TrailLogGroup: "/" + testPrefix + "/cloudtrail",
+	}
+	assert.Equal(t, want, w.Names)
+	for k, name := range want {
+		g := infratest.ByOutput(m, controls.TLogGroup, "name", name)
+		require.Len(t, g, 1, name)
+		assert.Equal(t, w.Arns[k], str(g[0], "arn"), name)
+		assert.Equal(t, "arn:aws:logs:eu-west-1:123456789012:log-group:"+name, w.Arns[k])
+		assert.Equal(t, w.Key, str(g[0], "kmsKeyId"), name)
+		n, _ := g[0].Int("retentionInDays")
+		assert.Equal(t, 365, n, name)
+	}
+	assert.Len(t, m.ByType(controls.TLogGroup), len(want), "no other log group")
+
+	// The key admits exactly these groups: the prefix and the one outside it.
+	doc, err := m.Named(t, controls.TKMSKey, "observability-logs-key").Policy("policy")
+	require.NoError(t, err)
+	logs := statement(t, doc, "AllowCloudWatchLogs")
+	assert.Equal(t, iampolicy.List{
+		"arn:aws:logs:eu-west-1:123456789012:log-group:/" + testPrefix + "/*",
+		"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/chess-platform-test-ws-authorizer",
+	}, logs.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+}
+
+func TestTrailWiring(t *testing.T) {
+	m, _, w := run(t, nil, nil)
+	trail := m.One(t, controls.TTrail)
+	assert.Equal(t, "arn:aws:cloudtrail:eu-west-1:123456789012:trail/"+testPrefix+"-trail", w.Trail)
+	assert.Equal(t, w.Trail, str(trail, "arn"))
+	assert.Equal(t, w.Key, str(trail, "kmsKeyId"))
+	assert.Equal(t, w.Arns[TrailLogGroup]+":*", str(trail, "cloudWatchLogsGroupArn"))
+
+	bucket := m.Named(t, "aws:s3/bucketV2:BucketV2", "observability-trail")
+	assert.Equal(t, testPrefix+"-trail-123456789012", bucket.ID)
+	assert.Equal(t, bucket.ID, str(trail, "s3BucketName"))
+	doc, err := m.Named(t, "aws:s3/bucketPolicy:BucketPolicy", "observability-trail-policy").Policy("policy")
+	require.NoError(t, err)
+	for _, sid := range []string{"AWSCloudTrailAclCheck", "AWSCloudTrailWrite"} {
+		assert.Equal(t, iampolicy.List{w.Trail}, statement(t, doc, sid).Condition["StringEquals"]["aws:SourceArn"], sid)
+	}
+	assert.Equal(t, iampolicy.List{"arn:aws:s3:::" + bucket.ID + "/AWSLogs/123456789012/*"}, statement(t, doc, "AWSCloudTrailWrite").Resource)
+
+	kdoc, err := m.Named(t, controls.TKMSKey, "observability-logs-key").Policy("policy")
+	require.NoError(t, err)
+	assert.Equal(t, iampolicy.List{w.Trail}, statement(t, kdoc, "AllowCloudTrailEncryptLogs").Condition["StringEquals"]["aws:SourceArn"])
+
+	role := m.Named(t, controls.TRole, "observability-trail-logs-role")
+	assert.Equal(t, str(role, "arn"), str(trail, "cloudWatchLogsRoleArn"))
+	rp, err := m.Named(t, controls.TRolePolicy, "observability-trail-logs-policy").Policy("policy")
+	require.NoError(t, err)
+	assert.Equal(t, iampolicy.List{w.Arns[TrailLogGroup] + ":log-stream:*"}, rp.Statement[0].Resource)
+
+	sink := m.Named(t, "aws:s3/bucketV2:BucketV2", "observability-trail-access-logs")
+	logging := m.One(t, controls.TS3BucketLogging)
+	assert.Equal(t, bucket.ID, str(logging, "bucket"))
+	assert.Equal(t, sink.ID, str(logging, "targetBucket"))
+}
+
+func TestAlarms(t *testing.T) {
+	m, o, w := run(t, nil, nil)
+	alarms := map[string]infratest.Resource{}
+	for _, a := range m.ByType(controls.TMetricAlarm) {
+		alarms[strings.TrimPrefix(str(a, "name"), testPrefix+"-")] = a
+	}
+	want := []string{
+		"alb-elb-5xx", "alb-target-5xx-rate", "alb-p95-latency", "alb-p99-latency",
+		"tg-backend-unhealthy", "tg-backend-no-healthy", "tg-web-unhealthy", "tg-web-no-healthy",
+		"ecs-backend-cpu", "ecs-backend-memory", "ecs-backend-running-tasks", "ecs-web-cpu", "ecs-web-memory", "ecs-web-running-tasks",
+		"rds-cpu", "rds-free-storage", "rds-connections",
+		"redis-001-engine-cpu", "redis-001-memory", "redis-001-evictions", "redis-002-engine-cpu", "redis-002-memory", "redis-002-evictions",
+		"ws-integration-errors", "ws-execution-errors", "ws-client-errors", "waf-regional-blocked", "waf-cloudfront-blocked",
+	}
+	assert.ElementsMatch(t, want, slices.Collect(maps.Keys(alarms)))
+	var names []string
+	for _, k := range want {
+		names = append(names, testPrefix+"-"+k)
+	}
+	slices.Sort(names)
+	assert.Equal(t, names, o.AlarmNames)
+
+	dims := func(a infratest.Resource) map[string]string {
+		out := map[string]string{}
+		v, _ := a.Get("dimensions")
+		for k, d := range v.ObjectValue() {
+			out[string(k)] = d.StringValue()
+		}
+		return out
+	}
+	cases := map[string]map[string]string{
+		"alb-elb-5xx":               {"LoadBalancer": albSuffix},
+		"alb-p99-latency":           {"LoadBalancer": albSuffix},
+		"tg-web-unhealthy":          {"LoadBalancer": albSuffix, "TargetGroup": webTG},
+		"tg-backend-no-healthy":     {"LoadBalancer": albSuffix, "TargetGroup": backendTG},
+		"ecs-web-cpu":               {"ClusterName": cluster, "ServiceName": cluster + "-web"},
+		"ecs-backend-running-tasks": {"ClusterName": cluster, "ServiceName": cluster + "-backend"},
+		"rds-connections":           {"DBInstanceIdentifier": rdsID},
+		"redis-002-memory":          {"CacheClusterId": redisID + "-002"},
+		"ws-integration-errors":     {"ApiId": apiID, "Stage": stage},
+		"waf-regional-blocked":      {"WebACL": aclRegion, "Region": "eu-west-1", "Rule": "ALL"},
+		"waf-cloudfront-blocked":    {"WebACL": aclCF, "Rule": "ALL"},
+	}
+	for key, want := range cases {
+		assert.Equal(t, want, dims(alarms[key]), key)
+	}
+	assert.Equal(t, "ECS/ContainerInsights", str(alarms["ecs-web-running-tasks"], "namespace"))
+	assert.Equal(t, "p95", str(alarms["alb-p95-latency"], "extendedStatistic"))
+
+	thresholds := map[string]float64{
+		"ecs-web-running-tasks":     2,
+		"ecs-backend-running-tasks": 3,
+		"rds-free-storage":          20 * (1 << 30) * 0.10,
+		"rds-connections":           112 * 0.8, // db.t4g.micro: 1 GiB / 9531392 bytes per connection
+		"alb-elb-5xx":               10,
+		"ws-execution-errors":       0,
+		"waf-cloudfront-blocked":    100,
+	}
+	for key, want := range thresholds {
+		v, ok := alarms[key].Get("threshold")
+		require.True(t, ok, key)
+		assert.InDelta(t, want, v.NumberValue(), 0.001, key)
+	}
+	for key, missing := range map[string]string{"ecs-web-running-tasks": "breaching", "tg-web-no-healthy": "breaching", "rds-free-storage": "breaching", "alb-elb-5xx": "notBreaching", "redis-001-evictions": "notBreaching"} {
+		assert.Equal(t, missing, str(alarms[key], "treatMissingData"), key)
+	}
+
+	// The target 5xx alarm is a rate: metric math over two ALB metrics.
+	rate := alarms["alb-target-5xx-rate"]
+	assert.Equal(t, 3, rate.Len("metricQueries"))
+	assert.Equal(t, "IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)", str(rate, "metricQueries[2].expression"))
+
+	// Every alarm notifies a topic in its own region: the CLOUDFRONT one the us-east-1 topic.
+	for key, a := range alarms {
+		topic, provider := w.Topic, ""
+		if key == "waf-cloudfront-blocked" {
+			topic, provider = w.EastTopic, w.ProviderRef
+		}
+		assert.Equal(t, []string{topic}, a.Strings("alarmActions"), key)
+		assert.Equal(t, []string{topic}, a.Strings("okActions"), key)
+		assert.Equal(t, provider, a.Provider, key)
+		b, _ := a.Bool("actionsEnabled")
+		assert.True(t, b, key)
+	}
+	east := infratest.ByOutput(m, controls.TTopic, "arn", w.EastTopic)
+	require.Len(t, east, 1)
+	assert.Equal(t, w.ProviderRef, east[0].Provider)
+	assert.NotEqual(t, w.Topic, w.EastTopic)
+}
+
+func TestSubscriptions(t *testing.T) {
+	m, _, w := run(t, nil, nil)
+	subs := m.ByType(controls.TTopicSubscription)
+	require.Len(t, subs, 2)
+	var topics []string
+	for _, s := range subs {
+		assert.Equal(t, "email", str(s, "protocol"))
+		assert.Equal(t, email, str(s, "endpoint"))
+		topics = append(topics, str(s, "topic"))
+	}
+	assert.ElementsMatch(t, []string{w.Topic, w.EastTopic}, topics)
+
+	m, _, _ = run(t, func(a *Args) { a.AlarmEmail = "" }, nil)
+	assert.Empty(t, m.ByType(controls.TTopicSubscription))
+}
+
+func TestScaledToZeroServiceHasNoTaskAlarm(t *testing.T) {
+	m, _, _ := run(t, nil, func(w *WatchArgs) {
+		w.Services = map[string]Service{"web": {Name: pulumi.String("web"), DesiredCount: 0}}
+	})
+	for _, a := range m.ByType(controls.TMetricAlarm) {
+		assert.NotContains(t, str(a, "name"), "running-tasks")
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	m, _, w := run(t, nil, nil)
+	assert.Equal(t, "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/"+testPrefix, w.Board)
+	assert.Equal(t, testPrefix, w.DashboardName)
+	d := m.One(t, controls.TDashboard)
+	var body struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string  `json:"title"`
+				Region  string  `json:"region"`
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(str(d, "dashboardBody")), &body))
+	require.NotEmpty(t, body.Widgets)
+	flat := str(d, "dashboardBody")
+	for _, v := range []string{albSuffix, webTG, backendTG, cluster + "-web", cluster + "-backend", rdsID, redisID + "-001", redisID + "-002", apiID, aclRegion, aclCF} {
+		assert.Contains(t, flat, v)
+	}
+	for _, wd := range body.Widgets {
+		assert.NotEmpty(t, wd.Properties.Metrics, wd.Properties.Title)
+		want := "eu-west-1"
+		if strings.Contains(wd.Properties.Title, "CloudFront") {
+			want = "us-east-1"
+		}
+		assert.Equal(t, want, wd.Properties.Region, wd.Properties.Title)
+	}
+}
+
+func TestMaxConnections(t *testing.T) {
+	for class, want := range map[string]int{"db.t4g.micro": 112, "db.t4g.medium": 450, "db.m7g.large": 901, "db.r7g.2xlarge": 5000} {
+		got, err := MaxConnections(class)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, class)
+	}
+	_, err := MaxConnections("db.x1.huge")
+	require.ErrorContains(t, err, `unknown instance class "db.x1.huge"`)
+}
+
+// TestPreview: under a dry run every output of another component is unknown; Watch must still
+// build its alarms and dashboard without known values.
+func TestPreview(t *testing.T) {
+	m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
+		_, _, err := build(ctx, nil, nil)
+		if err != nil && strings.Contains(err.Error(), "value is unknown") {
+			return nil // outputs are unknown at preview; the resources were registered
+		}
+		return err
+	}, infratest.DryRun())
+	require.NoError(t, err)
+	assert.Len(t, m.ByType(controls.TMetricAlarm), 28)
+	assert.Len(t, m.ByType(controls.TDashboard), 1)
+}
+
+func TestWatchOnce(t *testing.T) {
+	_, err := infratest.RunErr(func(ctx *pulumi.Context) error {
+		o, _, err := build(ctx, nil, nil)
+		if err != nil {
+			return err
+		}
+		p, err := aws.NewProvider(ctx, "again", &aws.ProviderArgs{Region: pulumi.String("us-east-1")})
+		if err != nil {
+			return err
+		}
+		return o.Watch(ctx, testWatch(p))
+	})
+	require.ErrorContains(t, err, "Watch was already called")
+}
+
+func TestInvalidArgsCreateNothing(t *testing.T) {
+	cases := map[string]struct {
+		edit func(*Args)
+		want string
+	}{
+		"reserved group":  {func(a *Args) { a.LogGroups = []string{"cloudtrail"} }, "reserved"},
+		"duplicate group": {func(a *Args) { a.LogGroups = []string{"web", "/" + testPrefix + "/web"} }, "duplicates"},
+		"bad group name":  {func(a *Args) { a.LogGroups = []string{"web app"} }, "not a valid"},
+		"retention":       {func(a *Args) { a.LogRetentionDays = 42 }, "LogRetentionDays 42"},
+		"window":          {func(a *Args) { a.KMSDeletionWindowDays = 60 }, "KMSDeletionWindowDays 60"},
+		"email":           {func(a *Args) { a.AlarmEmail = "not-an-address" }, "AlarmEmail"},
+		"trail retention": {func(a *Args) { a.TrailRetentionDays = 30 }, "TrailRetentionDays 30"},
+		"prefix":          {func(a *Args) { a.NamePrefix = "a/b" }, "NamePrefix"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
+				_, _, err := build(ctx, c.edit, nil)
+				return err
+			})
+			require.ErrorContains(t, err, c.want)
+			assert.Equal(t, map[string]int{controls.TAWSProvider: 1}, m.CountByType())
+		})
+	}
+}
+
+func TestInvalidWatchArgsCreateNoAlarm(t *testing.T) {
+	cases := map[string]struct {
+		edit func(*WatchArgs)
+		want string
+	}{
+		"no ALB":        {func(w *WatchArgs) { w.AlbArnSuffix = nil }, "AlbArnSuffix is required"},
+		"no services":   {func(w *WatchArgs) { w.Services = nil }, "Services is required"},
+		"bad role":      {func(w *WatchArgs) { w.TargetGroups = map[string]pulumi.StringInput{"Web App": pulumi.String("x")} }, `target group "Web App"`},
+		"storage":       {func(w *WatchArgs) { w.RdsAllocatedStorageGB = 5 }, "RdsAllocatedStorageGB 5"},
+		"no class":      {func(w *WatchArgs) { w.RdsInstanceClass = "" }, "RdsInstanceClass"},
+		"unknown class": {func(w *WatchArgs) { w.RdsInstanceClass = "db.x1.huge" }, "unknown instance class"},
+		"redis nodes":   {func(w *WatchArgs) { w.RedisNodeCount = 0 }, "RedisNodeCount 0"},
+		"no provider":   {func(w *WatchArgs) { w.UsEast1 = nil }, "UsEast1"},
+		"percent":       {func(w *WatchArgs) { w.Thresholds.CPUPercent = 120 }, "CPUPercent 120"},
+		"negative":      {func(w *WatchArgs) { w.Thresholds.WafBlockedPer5Min = -1 }, "WafBlockedPer5Min -1"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
+				_, _, err := build(ctx, nil, c.edit)
+				return err
+			})
+			require.ErrorContains(t, err, c.want)
+			assert.Empty(t, m.ByType(controls.TMetricAlarm))
+			assert.Empty(t, m.ByType(controls.TDashboard))
+		})
+	}
+}
+
+func statement(t *testing.T, doc iampolicy.Document, sid string) iampolicy.Statement {
+	t.Helper()
+	for _, s := range doc.Statement {
+		if s.Sid == sid {
+			return s
+		}
+	}
+	t.Fatalf("no statement %s", sid)
+	return iampolicy.Statement{}
+}
+
+func str(r infratest.Resource, path string) string {
+	if s, ok := r.Str(path); ok {
+		return s
+	}
+	v, _ := r.Output(path)
+	if v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
