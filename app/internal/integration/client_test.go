@@ -385,14 +385,60 @@ func (cl *client) snapshot(game string) gameView {
 	return g
 }
 
-// waitGameStart waits for the gameStart of a game on any connection and returns its state.
+// waitGameStart waits for the gameStart of a game the client has not watched yet on its
+// current connection and returns its state.
 func (cl *client) waitGameStart(d time.Duration) protocol.GameState {
 	cl.t.Helper()
-	m, err := cl.current().wait(ctxT(cl.t, d), func(m wsclient.Msg) bool { return m.T == "gameStart" })
+	m, err := cl.current().wait(ctxT(cl.t, d), func(m wsclient.Msg) bool {
+		if m.T != "gameStart" {
+			return false
+		}
+		var gs protocol.GameState
+		if json.Unmarshal(m.D, &gs) != nil {
+			return false
+		}
+		_, known := cl.games[gs.Game] // wait's predicates run with cl.mu held
+		return !known
+	})
 	require.NoError(cl.t, err)
 	var gs protocol.GameState
 	require.NoError(cl.t, json.Unmarshal(m.D, &gs))
 	return gs
+}
+
+// moveUntilAcked sends a move and resends it (each time with a fresh ack id, as a client's
+// resend timer does, but every 200 ms instead of 2.5 s) until it is acked, accepting only
+// `unavailable` refusals meanwhile. It returns the number of refusals.
+func (cl *client) moveUntilAcked(game string, ply int, uci string, d time.Duration) int {
+	cl.t.Helper()
+	deadline := time.Now().Add(d)
+	refused := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r, err := cl.actOn(ctx, cl.current(), "move", map[string]any{"game": game, "u": uci, "ply": ply})
+		cancel()
+		require.NoError(cl.t, err, "%s: move %d %s", cl.name, ply, uci)
+		if r.Code == "" {
+			cl.noteAck(game, ply, uci)
+			return refused
+		}
+		require.Equal(cl.t, "unavailable", r.Code, "%s: move %d %s refused", cl.name, ply, uci)
+		refused++
+		require.True(cl.t, time.Now().Before(deadline), "%s: move %d still refused after %s (%d times)", cl.name, ply, d, refused)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// event returns the client's versioned event v of a game.
+func (cl *client) event(game string, v int64) wsclient.Msg {
+	cl.t.Helper()
+	for _, m := range cl.snapshot(game).events {
+		if m.V == v {
+			return m
+		}
+	}
+	cl.t.Fatalf("%s has no event v%d of %s", cl.name, v, game)
+	return wsclient.Msg{}
 }
 
 // pair seeks tc with both clients (on whatever instances they are connected to), waits for the

@@ -451,3 +451,15 @@ next:
 	}
 	return n
 }
+
+// pgQueryRow runs a one-row query on a fresh connection and scans it into dst.
+func (c *cluster) pgQueryRow(sql string, dst ...any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.pg.DSN)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	return conn.QueryRow(ctx, sql).Scan(dst...)
+}
