@@ -48,7 +48,9 @@ var serviceTypes = map[string]filler{
 		if repo == "" {
 			return "", nil, fmt.Errorf("lifecycle policy without a repository")
 		}
-		return repo, map[string]any{"registryId": e.account}, nil
+		// The provider's id is the repository name; suffixed here because the harness wants
+		// ids unique across types.
+		return repo + "#lifecycle", map[string]any{"registryId": e.account}, nil
 	},
 
 	// Elastic Load Balancing v2
@@ -116,16 +118,17 @@ var serviceTypes = map[string]filler{
 			return "", nil, fmt.Errorf("certificate without a domainName")
 		}
 		arn := e.arn("acm", "certificate/"+uuid("cert", name))
-		return arn, map[string]any{
-			"arn":    arn,
-			"status": "PENDING_VALIDATION",
-			"domainValidationOptions": []any{map[string]any{
-				"domainName":          domain,
-				"resourceRecordName":  "_" + hexOf("rr/"+name, 32) + "." + domain + ".",
+		// ACM asks for one record per name, the same in every Region of the account.
+		var dvos []any
+		for _, d := range append([]string{domain}, strs(in, "subjectAlternativeNames")...) {
+			dvos = append(dvos, map[string]any{
+				"domainName":          d,
+				"resourceRecordName":  "_" + hexOf("rr/"+e.account+"/"+d, 32) + "." + d + ".",
 				"resourceRecordType":  "CNAME",
-				"resourceRecordValue": "_" + hexOf("rv/"+name, 32) + ".acm-validations.aws.",
-			}},
-		}, nil
+				"resourceRecordValue": "_" + hexOf("rv/"+e.account+"/"+d, 32) + ".acm-validations.aws.",
+			})
+		}
+		return arn, map[string]any{"arn": arn, "status": "PENDING_VALIDATION", "domainValidationOptions": dvos}, nil
 	},
 	"aws:acm/certificateValidation:CertificateValidation": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
 		arn := str(in, "certificateArn")
@@ -156,12 +159,12 @@ var serviceTypes = map[string]filler{
 			"region":                   e.region,
 		}, nil
 	},
-	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     bucketChild,
-	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     bucketChild,
-	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": bucketChild,
-	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               bucketChild,
-	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       bucketChild,
-	"aws:s3/bucketPolicy:BucketPolicy":                                                           bucketChild,
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     bucketChild("pab"),
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     bucketChild("ownership"),
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": bucketChild("sse"),
+	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               bucketChild("versioning"),
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       bucketChild("lifecycle"),
+	"aws:s3/bucketPolicy:BucketPolicy":                                                           bucketChild("policy"),
 
 	// Lambda
 	"aws:lambda/function:Function": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
@@ -257,13 +260,34 @@ func nameOr(in resource.PropertyMap, name string) string {
 	return autoName(name)
 }
 
-// bucketChild is an S3 bucket sub-resource: its id is the bucket name.
-func bucketChild(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
-	b := str(in, "bucket")
-	if b == "" {
-		return "", nil, fmt.Errorf("bucket sub-resource without a bucket")
+// strs reads a list of strings input, unwrapping secrets.
+func strs(in resource.PropertyMap, key string) []string {
+	v, ok := in[resource.PropertyKey(key)]
+	if !ok || !v.IsArray() {
+		return nil
 	}
-	return b + "/" + hexOf(name, 6), nil, nil
+	var out []string
+	for _, e := range v.ArrayValue() {
+		for e.IsSecret() {
+			e = e.SecretValue().Element
+		}
+		if e.IsString() {
+			out = append(out, e.StringValue())
+		}
+	}
+	return out
+}
+
+// bucketChild is an S3 bucket sub-resource; the provider's id is the bucket name, suffixed
+// with the kind here because the harness wants ids unique across types.
+func bucketChild(kind string) filler {
+	return func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		b := str(in, "bucket")
+		if b == "" {
+			return "", nil, fmt.Errorf("bucket %s without a bucket", kind)
+		}
+		return b + "#" + kind, nil, nil
+	}
 }
 
 // apiChild is an API Gateway v2 sub-resource with a short random id.

@@ -1,0 +1,509 @@
+// Package apigwws is the apigw-websocket component: the API Gateway WebSocket API in front of
+// the backend, its $connect Lambda REQUEST authorizer, the VPC link (v1) to the internal NLB,
+// the HTTP_PROXY integrations and routes the backend expects
+// (app/internal/transport/apigw/README.md), and the stage with access and execution logs and
+// throttling.
+//
+// It is built in two phases to break the cycle between the API and the services: New creates
+// the API, the authorizer, the session-signing key and the gateway shared secret, and knows the
+// stage's URLs and @connections ARNs (the backend needs them); Connect, called once the
+// services exist, creates the VPC link to their NLB, the integrations, routes, deployment and
+// stage, and registers the outputs. Every API must be connected.
+package apigwws
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"chessplatform/infra/awsenv"
+	"chessplatform/infra/iampolicy"
+	"chessplatform/infra/kmskey"
+)
+
+// Type is the component's type token.
+const Type = "chess:apigwws:WebSocketApi"
+
+// Route keys, integration paths and header names of the backend's API Gateway transport
+// (app/internal/transport/apigw: RouteConnect..., PathConnect..., HeaderConnectionID...).
+const (
+	RouteConnect    = "$connect"
+	RouteDefault    = "$default"
+	RouteDisconnect = "$disconnect"
+
+	HeaderConnectionID = "connectionId"
+	HeaderSecret       = "X-Chess-Gateway-Secret"
+	HeaderToken        = "X-Chess-Token"
+	HeaderPlayer       = "X-Chess-Player"
+
+	// RouteSelectionExpression: the backend's frames carry their type in "t"; no custom route
+	// matches, so every frame goes to $default.
+	RouteSelectionExpression = "$request.body.t"
+	// IdentitySource: API Gateway answers 401 to a connect without ?token= before invoking
+	// the Lambda.
+	IdentitySource = "route.request.querystring.token"
+)
+
+// Routes lists the routes in creation order.
+var Routes = []string{RouteConnect, RouteDefault, RouteDisconnect}
+
+// IntegrationPaths are the backend paths behind each route.
+var IntegrationPaths = map[string]string{
+	RouteConnect:    "/apigw/connect",
+	RouteDefault:    "/apigw/message",
+	RouteDisconnect: "/apigw/disconnect",
+}
+
+// IntegrationTimeoutsMs: $default may wait for a forward to the connection's owner.
+var IntegrationTimeoutsMs = map[string]int{
+	RouteConnect:    10000,
+	RouteDefault:    29000,
+	RouteDisconnect: 10000,
+}
+
+// ConnectionMethods are the @connections methods the backend uses: POST pushes frames, GET
+// probes silent connections, DELETE disconnects.
+var ConnectionMethods = []string{"POST", "GET", "DELETE"}
+
+// Authorizer function settings (README: provided.al2023, arm64, bootstrap, 128 MB, 5 s).
+const (
+	AuthorizerRuntime      = "provided.al2023"
+	AuthorizerArchitecture = "arm64"
+	AuthorizerHandler      = "bootstrap"
+	AuthorizerMemoryMB     = 128
+	AuthorizerTimeoutSec   = 5
+)
+
+// Lengths of the generated session key (alphanumeric: it decodes as base64 to 54 bytes, as
+// TOKEN_KEY requires at least 32) and shared secret (alphanumeric: safe inside a quoted request
+// parameter). Generated values differ anyway; distinct lengths also keep the mocks' generator,
+// which is deterministic per argument set, from handing two secrets the same value.
+const (
+	TokenKeyLength     = 72
+	SharedSecretLength = 80
+)
+
+// ExecutionLogGroupPrefix is the prefix of the group API Gateway writes execution logs to.
+const ExecutionLogGroupPrefix = "API-Gateway-Execution-Logs_"
+
+// AccessLogFormat is the stage's JSON access-log line (under the 3 KB limit).
+const AccessLogFormat = `{"requestId":"$context.requestId","requestTime":"$context.requestTime","ip":"$context.identity.sourceIp",` +
+	`"routeKey":"$context.routeKey","eventType":"$context.eventType","connectionId":"$context.connectionId",` +
+	`"messageId":"$context.messageId","status":"$context.status","integrationStatus":"$context.integrationStatus",` +
+	`"integrationError":"$context.integrationErrorMessage","authorizerError":"$context.authorizer.error",` +
+	`"principalId":"$context.authorizer.principalId","latency":"$context.integrationLatency"}`
+
+// RequestParameters are the integration request parameters of a route, as the backend reads
+// them (apigw.RequestParameters): the connection id on every route, the shared secret as a
+// static header, and on $connect the authorizer's token and player.
+func RequestParameters(route, secret string) map[string]string {
+	p := map[string]string{
+		"integration.request.header." + HeaderConnectionID: "context.connectionId",
+		"integration.request.header." + HeaderSecret:       "'" + secret + "'",
+	}
+	if route == RouteConnect {
+		p["integration.request.header."+HeaderToken] = "context.authorizer.token"
+		p["integration.request.header."+HeaderPlayer] = "context.authorizer.principalId"
+	}
+	return p
+}
+
+// Args configures the API.
+type Args struct {
+	// Account is the target account and region. Required.
+	Account awsenv.Account
+	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
+	NamePrefix string
+	// StageName, e.g. "live". Required.
+	StageName string
+	// AuthorizerZip is the path of dist/ws-authorizer.zip (make build-authorizer). Required;
+	// the file must exist.
+	AuthorizerZip string
+	// AuthorizerLogGroup is the name of the Lambda's log group; AccessLogGroupArn the ARN of
+	// the stage's access-log group. Both come from observability. Required.
+	AuthorizerLogGroup pulumi.StringInput
+	AccessLogGroupArn  pulumi.StringInput
+	// ManageAccountRole sets the region-wide API Gateway CloudWatch role from this stack.
+	ManageAccountRole bool
+	// ThrottlingRateLimit and ThrottlingBurstLimit of the stage's default route settings.
+	ThrottlingRateLimit, ThrottlingBurstLimit int
+	// LoggingLevel of execution logs: ERROR or INFO.
+	LoggingLevel string
+	// LogRetentionDays (execution log group) and KMSDeletionWindowDays. Required.
+	LogRetentionDays, KMSDeletionWindowDays int
+	// Tags are added to every taggable child. Optional.
+	Tags map[string]string
+}
+
+// ConnectArgs are the services' side of the API.
+type ConnectArgs struct {
+	// NlbArn and NlbDnsName are the internal NLB of the backend. Required.
+	NlbArn, NlbDnsName pulumi.StringInput
+	// BackendPort is the NLB listener port. Required.
+	BackendPort int
+}
+
+// API is the component.
+type API struct {
+	pulumi.ResourceState
+
+	ApiID pulumi.StringOutput `pulumi:"apiId"`
+	// WebSocketURL is wss://<api>.execute-api.<region>.amazonaws.com/<stage>, what browsers open.
+	WebSocketURL pulumi.StringOutput `pulumi:"webSocketUrl"`
+	// ManagementEndpoint is https://<api>.execute-api.<region>.amazonaws.com/<stage>, the
+	// @connections base the backend posts to.
+	ManagementEndpoint pulumi.StringOutput `pulumi:"managementEndpoint"`
+	// ConnectionsArns are the execute-api ARNs of the stage's @connections, one per method.
+	ConnectionsArns pulumi.StringArrayOutput `pulumi:"connectionsArns"`
+	// TokenKeySecretArn is the session-signing key (backend TOKEN_KEY, authorizer
+	// TOKEN_KEY_SECRET_ARN); SharedSecretArn the X-Chess-Gateway-Secret value (backend
+	// APIGW_SHARED_SECRET); SecretsKmsKeyArn encrypts both.
+	TokenKeySecretArn pulumi.StringOutput `pulumi:"tokenKeySecretArn"`
+	SharedSecretArn   pulumi.StringOutput `pulumi:"sharedSecretArn"`
+	SecretsKmsKeyArn  pulumi.StringOutput `pulumi:"secretsKmsKeyArn"`
+	// AuthorizerFunctionName is the Lambda's name (alarms, dashboards).
+	AuthorizerFunctionName pulumi.StringOutput `pulumi:"authorizerFunctionName"`
+	// ExecutionLogGroup is API-Gateway-Execution-Logs_<api>/<stage>.
+	ExecutionLogGroup pulumi.StringOutput `pulumi:"executionLogGroup"`
+	// Set by Connect.
+	StageArn  pulumi.StringOutput `pulumi:"stageArn"`
+	VpcLinkID pulumi.StringOutput `pulumi:"vpcLinkId"`
+
+	// StageName is known at preview.
+	StageName string
+
+	Api        *apigatewayv2.Api
+	Authorizer *apigatewayv2.Authorizer
+	Function   *lambda.Function
+	Stage      *apigatewayv2.Stage
+
+	name        string
+	args        *Args
+	sharedValue pulumi.StringOutput
+	stageDeps   []pulumi.Resource
+	connected   bool
+}
+
+func (api *API) wrap(what string, err error) error {
+	return fmt.Errorf("apigwws: %s: %w", what, err)
+}
+
+func (api *API) tags(suffix string) pulumi.StringMap {
+	return awsenv.Tags(api.args.Tags, api.args.NamePrefix+"-"+suffix)
+}
+
+// New creates the API, its authorizer and secrets (phase one).
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*API, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("apigwws %s: %w", name, err)
+	}
+	a := args.Account
+	api := &API{name: name, args: args, StageName: args.StageName}
+	if err := ctx.RegisterComponentResource(Type, name, api, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(api)
+	wrap := func(what string, err error) error { return fmt.Errorf("apigwws %s: %s: %w", name, what, err) }
+
+	key, err := kmskey.New(ctx, name+"-key", &kmskey.Args{
+		Account:            a,
+		Description:        "WebSocket API of " + args.NamePrefix + ": session key, gateway secret, execution logs",
+		Alias:              args.NamePrefix + "/apigw",
+		DeletionWindowDays: args.KMSDeletionWindowDays,
+		Grants:             []kmskey.ServiceGrant{kmskey.LogsGrant(a, ExecutionLogGroupPrefix)},
+		Tags:               args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, wrap("key", err)
+	}
+	api.SecretsKmsKeyArn = key.Arn
+
+	tokenKey, _, err := generatedSecret(ctx, name+"-token-key", TokenKeyLength, "Session-signing key of "+args.NamePrefix+" (backend TOKEN_KEY, $connect authorizer)", key.Arn, api.tags("token-key"), parent)
+	if err != nil {
+		return nil, wrap("token key", err)
+	}
+	shared, sharedValue, err := generatedSecret(ctx, name+"-shared-secret", SharedSecretLength, "Value of "+HeaderSecret+" that API Gateway sends to the "+args.NamePrefix+" backend", key.Arn, api.tags("shared-secret"), parent)
+	if err != nil {
+		return nil, wrap("shared secret", err)
+	}
+	api.TokenKeySecretArn, api.SharedSecretArn, api.sharedValue = tokenKey.Arn, shared.Arn, sharedValue
+
+	ws, err := apigatewayv2.NewApi(ctx, name+"-api", &apigatewayv2.ApiArgs{
+		Name:                     pulumi.String(args.NamePrefix + "-ws"),
+		Description:              pulumi.String("Real-time chess protocol of " + args.NamePrefix),
+		ProtocolType:             pulumi.String("WEBSOCKET"),
+		RouteSelectionExpression: pulumi.String(RouteSelectionExpression),
+		IpAddressType:            pulumi.String("ipv4"),
+		Tags:                     api.tags("ws"),
+	}, parent)
+	if err != nil {
+		return nil, wrap("API", err)
+	}
+	api.Api = ws
+	api.ApiID = ws.ID().ToStringOutput()
+	api.WebSocketURL = pulumi.Sprintf("%s/%s", ws.ApiEndpoint, args.StageName)
+	api.ManagementEndpoint = pulumi.Sprintf("https://%s.execute-api.%s.%s/%s", ws.ID(), a.Region, a.DNSSuffix, args.StageName)
+	api.ConnectionsArns = ws.ID().ToStringOutput().ApplyT(func(id string) []string { return ConnectionsArns(a, id, args.StageName) }).(pulumi.StringArrayOutput)
+
+	if err := api.authorizer(ctx, name, key.Arn, parent); err != nil {
+		return nil, err
+	}
+
+	// API Gateway creates the execution log group without retention or encryption unless it
+	// exists first.
+	execLogs, err := cloudwatch.NewLogGroup(ctx, name+"-execution-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("%s%s/%s", ExecutionLogGroupPrefix, ws.ID(), args.StageName),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        key.Arn,
+		Tags:            api.tags("execution-logs"),
+	}, parent)
+	if err != nil {
+		return nil, wrap("execution log group", err)
+	}
+	api.ExecutionLogGroup = execLogs.Name
+	api.stageDeps = append(api.stageDeps, execLogs)
+
+	if args.ManageAccountRole {
+		acct, err := accountRole(ctx, name, a, api.tags("apigw-cloudwatch"), parent)
+		if err != nil {
+			return nil, wrap("account CloudWatch role", err)
+		}
+		api.stageDeps = append(api.stageDeps, acct)
+	}
+	return api, nil
+}
+
+// ConnectionsArns are the execute-api ARNs of a stage's @connections for ConnectionMethods.
+func ConnectionsArns(a awsenv.Account, apiID, stage string) []string {
+	out := make([]string, len(ConnectionMethods))
+	for i, m := range ConnectionMethods {
+		out[i] = a.ARN("execute-api", apiID+"/"+stage+"/"+m+"/@connections/*")
+	}
+	return out
+}
+
+// generatedSecret stores a value from Secrets Manager's generator in a new secret. The
+// generator runs on every deployment; the version ignores later values and readers use the
+// version's value, so the first one stays (rotation: docs/infra.md).
+func generatedSecret(ctx *pulumi.Context, name string, length int, description string, keyArn pulumi.StringOutput, tags pulumi.StringMap, parent pulumi.ResourceOption) (*secretsmanager.Secret, pulumi.StringOutput, error) {
+	generated := secretsmanager.GetRandomPasswordOutput(ctx, secretsmanager.GetRandomPasswordOutputArgs{
+		PasswordLength:     pulumi.Int(length),
+		ExcludePunctuation: pulumi.Bool(true),
+		IncludeSpace:       pulumi.Bool(false),
+	}).RandomPassword()
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Description:          pulumi.String(description),
+		KmsKeyId:             keyArn,
+		RecoveryWindowInDays: pulumi.Int(7),
+		Tags:                 tags,
+	}, parent)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	version, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(generated).(pulumi.StringOutput),
+	}, parent, pulumi.IgnoreChanges([]string{"secretString"}), pulumi.AdditionalSecretOutputs([]string{"secretString"}))
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	return secret, pulumi.ToSecret(version.SecretString.Elem()).(pulumi.StringOutput), nil
+}
+
+// LambdaTrust lets Lambda assume the authorizer's role for this account only.
+func LambdaTrust(a awsenv.Account) iampolicy.Document {
+	return iampolicy.ServiceTrust(a.ServicePrincipal("lambda"), a.ID)
+}
+
+// AuthorizerPolicy: write its own logs, read the token key (and decrypt it through Secrets
+// Manager). Nothing else.
+func AuthorizerPolicy(a awsenv.Account, logGroup, tokenSecret, keyArn string) iampolicy.Document {
+	return iampolicy.New(
+		iampolicy.Statement{
+			Sid:      "WriteLogs",
+			Effect:   "Allow",
+			Action:   iampolicy.List{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: iampolicy.List{a.ARN("logs", "log-group:"+logGroup+":*")},
+		},
+		iampolicy.Statement{
+			Sid:      "ReadTokenKey",
+			Effect:   "Allow",
+			Action:   iampolicy.List{"secretsmanager:GetSecretValue"},
+			Resource: iampolicy.List{tokenSecret},
+		},
+		iampolicy.Statement{
+			Sid:       "DecryptTokenKey",
+			Effect:    "Allow",
+			Action:    iampolicy.List{"kms:Decrypt"},
+			Resource:  iampolicy.List{keyArn},
+			Condition: iampolicy.Conditions{"StringEquals": {"kms:ViaService": iampolicy.List{"secretsmanager." + a.Region + "." + a.DNSSuffix}}},
+		},
+	)
+}
+
+// authorizer creates the Lambda, its role, the REQUEST authorizer and the invoke permission.
+func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.StringOutput, parent pulumi.ResourceOption) error {
+	args := api.args
+	a := args.Account
+	trust, err := LambdaTrust(a).JSON()
+	if err != nil {
+		return api.wrap("authorizer trust policy", err)
+	}
+	role, err := iam.NewRole(ctx, name+"-authorizer", &iam.RoleArgs{
+		Name:             pulumi.String(args.NamePrefix + "-ws-authorizer-role"),
+		Description:      pulumi.String("$connect authorizer of " + args.NamePrefix + ": its logs and the token key"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             api.tags("ws-authorizer"),
+	}, parent)
+	if err != nil {
+		return api.wrap("authorizer role", err)
+	}
+	policy := pulumi.All(pulumi.StringMap{"lg": args.AuthorizerLogGroup, "secret": api.TokenKeySecretArn, "key": keyArn}.ToStringMapOutput()).
+		ApplyT(func(v []any) (string, error) {
+			s := v[0].(map[string]string)
+			return AuthorizerPolicy(a, s["lg"], s["secret"], s["key"]).JSON()
+		}).(pulumi.StringOutput)
+	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-authorizer", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Name:   pulumi.String("ws-authorizer"),
+		Policy: policy,
+	}, parent)
+	if err != nil {
+		return api.wrap("authorizer policy", err)
+	}
+	fn, err := lambda.NewFunction(ctx, name+"-authorizer", &lambda.FunctionArgs{
+		Name:          pulumi.String(args.NamePrefix + "-ws-authorizer"),
+		Description:   pulumi.String("$connect authorizer of the " + args.NamePrefix + " WebSocket API"),
+		Runtime:       pulumi.String(AuthorizerRuntime),
+		Architectures: pulumi.StringArray{pulumi.String(AuthorizerArchitecture)},
+		Handler:       pulumi.String(AuthorizerHandler),
+		MemorySize:    pulumi.Int(AuthorizerMemoryMB),
+		Timeout:       pulumi.Int(AuthorizerTimeoutSec),
+		PackageType:   pulumi.String("Zip"),
+		Code:          pulumi.NewFileArchive(args.AuthorizerZip),
+		Role:          role.Arn,
+		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
+			// The ARN only: the key itself stays in Secrets Manager, never in the configuration.
+			"TOKEN_KEY_SECRET_ARN": api.TokenKeySecretArn,
+			"TOKEN_KEY_REFRESH":    pulumi.String("5m"),
+			"LOG_LEVEL":            pulumi.String("info"),
+		}},
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
+			LogFormat: pulumi.String("JSON"),
+			LogGroup:  args.AuthorizerLogGroup,
+		},
+		Tags: api.tags("ws-authorizer"),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	if err != nil {
+		return api.wrap("authorizer function", err)
+	}
+	auth, err := apigatewayv2.NewAuthorizer(ctx, name+"-authorizer", &apigatewayv2.AuthorizerArgs{
+		ApiId:           api.Api.ID(),
+		Name:            pulumi.String("token"),
+		AuthorizerType:  pulumi.String("REQUEST"),
+		AuthorizerUri:   fn.InvokeArn,
+		IdentitySources: pulumi.StringArray{pulumi.String(IdentitySource)},
+	}, parent)
+	if err != nil {
+		return api.wrap("authorizer", err)
+	}
+	if _, err := lambda.NewPermission(ctx, name+"-authorizer", &lambda.PermissionArgs{
+		Action:        pulumi.String("lambda:InvokeFunction"),
+		Function:      fn.Name,
+		Principal:     pulumi.String(a.ServicePrincipal("apigateway")),
+		SourceArn:     pulumi.Sprintf("%s/authorizers/%s", api.Api.ExecutionArn, auth.ID()),
+		SourceAccount: pulumi.String(a.ID),
+	}, parent); err != nil {
+		return api.wrap("authorizer permission", err)
+	}
+	api.Function, api.Authorizer = fn, auth
+	api.AuthorizerFunctionName = fn.Name
+	return nil
+}
+
+// accountRole sets the region-wide CloudWatch Logs role API Gateway needs for execution logs.
+// The role carries AWS's managed AmazonAPIGatewayPushToCloudWatchLogs: it serves every API of
+// the account in this Region, whose log groups this stack cannot enumerate.
+func accountRole(ctx *pulumi.Context, name string, a awsenv.Account, tags pulumi.StringMap, parent pulumi.ResourceOption) (pulumi.Resource, error) {
+	trust, err := iampolicy.ServiceTrust(a.ServicePrincipal("apigateway"), a.ID).JSON()
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
+		Description:      pulumi.String("API Gateway account-level role: push execution and access logs to CloudWatch Logs"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	attach, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.String(a.ManagedPolicyARN("service-role/AmazonAPIGatewayPushToCloudWatchLogs")),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return apigateway.NewAccount(ctx, name+"-account", &apigateway.AccountArgs{
+		CloudwatchRoleArn: role.Arn,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{attach}))
+}
+
+var zipMagic = []byte("PK\x03\x04")
+
+func (a *Args) validate() error {
+	if a == nil {
+		return errors.New("args are required")
+	}
+	var errs []error
+	req := func(ok bool, what string) {
+		if !ok {
+			errs = append(errs, errors.New(what+" is required"))
+		}
+	}
+	req(a.Account.ID != "", "Account")
+	req(a.NamePrefix != "", "NamePrefix")
+	req(a.AuthorizerLogGroup != nil && a.AccessLogGroupArn != nil, "AuthorizerLogGroup and AccessLogGroupArn")
+	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(a.StageName) {
+		errs = append(errs, fmt.Errorf("StageName %q: want 1 to 64 letters, digits, _ or -", a.StageName))
+	}
+	if a.ThrottlingRateLimit < 1 || a.ThrottlingBurstLimit < 1 {
+		errs = append(errs, fmt.Errorf("throttling %d/s burst %d: both must be positive", a.ThrottlingRateLimit, a.ThrottlingBurstLimit))
+	}
+	if !slices.Contains([]string{"ERROR", "INFO"}, a.LoggingLevel) {
+		errs = append(errs, fmt.Errorf("LoggingLevel %q: want ERROR or INFO", a.LoggingLevel))
+	}
+	if err := checkZip(a.AuthorizerZip); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// checkZip requires the authorizer package to exist and be a zip file, so a missing build is a
+// clear error here rather than a failed upload.
+func checkZip(path string) error {
+	if path == "" {
+		return errors.New("AuthorizerZip is required")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("AuthorizerZip: %w (run make build-authorizer)", err)
+	}
+	defer f.Close()
+	head := make([]byte, len(zipMagic))
+	if _, err := f.Read(head); err != nil || string(head) != string(zipMagic) {
+		return fmt.Errorf("AuthorizerZip %s is not a zip file (run make build-authorizer)", path)
+	}
+	return nil
+}

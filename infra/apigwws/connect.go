@@ -1,0 +1,142 @@
+package apigwws
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Connect creates the VPC link to the backend's NLB, the three HTTP_PROXY integrations, the
+// routes ($connect behind the authorizer), the deployment and the stage, and registers the
+// component's outputs (phase two).
+func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
+	if api.connected {
+		return errors.New("apigwws: Connect called twice")
+	}
+	if c == nil || c.NlbArn == nil || c.NlbDnsName == nil || c.BackendPort <= 0 {
+		return errors.New("apigwws: Connect needs NlbArn, NlbDnsName and BackendPort")
+	}
+	args := api.args
+	parent := pulumi.Parent(api)
+	base := api.name
+
+	// VPC link v1: the only kind WebSocket APIs accept; it targets exactly one NLB.
+	link, err := apigateway.NewVpcLink(ctx, base+"-vpc-link", &apigateway.VpcLinkArgs{
+		Name:        pulumi.String(args.NamePrefix + "-backend"),
+		Description: pulumi.String("WebSocket API of " + args.NamePrefix + " to the backend's internal NLB"),
+		TargetArn:   c.NlbArn,
+		Tags:        api.tags("vpc-link"),
+	}, parent)
+	if err != nil {
+		return api.wrap("VPC link", err)
+	}
+
+	var routes []pulumi.Resource
+	settings := pulumi.StringMap{}
+	for _, route := range Routes {
+		key := routeName(route)
+		params := api.sharedValue.ApplyT(func(secret string) map[string]string { return RequestParameters(route, secret) }).(pulumi.StringMapOutput)
+		integ, err := apigatewayv2.NewIntegration(ctx, base+"-"+key, &apigatewayv2.IntegrationArgs{
+			ApiId:               api.Api.ID(),
+			Description:         pulumi.String(route + " to the backend's " + IntegrationPaths[route]),
+			IntegrationType:     pulumi.String("HTTP_PROXY"),
+			IntegrationMethod:   pulumi.String("POST"),
+			IntegrationUri:      pulumi.Sprintf("http://%s:%d%s", c.NlbDnsName, c.BackendPort, IntegrationPaths[route]),
+			ConnectionType:      pulumi.String("VPC_LINK"),
+			ConnectionId:        link.ID(),
+			TimeoutMilliseconds: pulumi.Int(IntegrationTimeoutsMs[route]),
+			RequestParameters:   params,
+		}, parent)
+		if err != nil {
+			return api.wrap("integration "+route, err)
+		}
+		routeArgs := &apigatewayv2.RouteArgs{
+			ApiId:             api.Api.ID(),
+			RouteKey:          pulumi.String(route),
+			Target:            pulumi.Sprintf("integrations/%s", integ.ID()),
+			OperationName:     pulumi.String(key),
+			AuthorizationType: pulumi.String("NONE"), // WebSocket APIs authorize only $connect (docs/infra.md)
+		}
+		if route == RouteConnect {
+			routeArgs.AuthorizationType = pulumi.String("CUSTOM")
+			routeArgs.AuthorizerId = api.Authorizer.ID()
+		}
+		r, err := apigatewayv2.NewRoute(ctx, base+"-"+key, routeArgs, parent)
+		if err != nil {
+			return api.wrap("route "+route, err)
+		}
+		routes = append(routes, r)
+		// Everything a deployment snapshots: a change to any of it needs a new deployment.
+		settings[key] = pulumi.All(integ.ID(), r.ID(), api.Authorizer.ID(), params, c.NlbDnsName).ApplyT(func(v []any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		}).(pulumi.StringOutput)
+	}
+	fingerprint := settings.ToStringMapOutput().ApplyT(func(m map[string]string) (string, error) {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return "", fmt.Errorf("deployment fingerprint: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:]), nil
+	}).(pulumi.StringOutput)
+
+	dep, err := apigatewayv2.NewDeployment(ctx, base+"-deployment", &apigatewayv2.DeploymentArgs{
+		ApiId:       api.Api.ID(),
+		Description: pulumi.String("Routes and integrations of " + args.NamePrefix),
+		Triggers:    pulumi.StringMap{"settings": fingerprint},
+	}, parent, pulumi.DependsOn(routes))
+	if err != nil {
+		return api.wrap("deployment", err)
+	}
+	stage, err := apigatewayv2.NewStage(ctx, base+"-stage", &apigatewayv2.StageArgs{
+		ApiId:        api.Api.ID(),
+		Name:         pulumi.String(args.StageName),
+		Description:  pulumi.String("Live stage of " + args.NamePrefix),
+		DeploymentId: dep.ID(),
+		AccessLogSettings: &apigatewayv2.StageAccessLogSettingsArgs{
+			DestinationArn: args.AccessLogGroupArn,
+			Format:         pulumi.String(AccessLogFormat),
+		},
+		DefaultRouteSettings: &apigatewayv2.StageDefaultRouteSettingsArgs{
+			LoggingLevel:           pulumi.String(args.LoggingLevel),
+			DataTraceEnabled:       pulumi.Bool(false), // it would log message payloads
+			DetailedMetricsEnabled: pulumi.Bool(true),
+			ThrottlingRateLimit:    pulumi.Float64(float64(args.ThrottlingRateLimit)),
+			ThrottlingBurstLimit:   pulumi.Int(args.ThrottlingBurstLimit),
+		},
+		Tags: api.tags("stage"),
+	}, parent, pulumi.DependsOn(api.stageDeps))
+	if err != nil {
+		return api.wrap("stage", err)
+	}
+	api.Stage = stage
+	api.StageArn = stage.Arn
+	api.VpcLinkID = link.ID().ToStringOutput()
+	api.connected = true
+	if err := ctx.RegisterResourceOutputs(api, pulumi.Map{
+		"apiId":                  api.ApiID,
+		"webSocketUrl":           api.WebSocketURL,
+		"managementEndpoint":     api.ManagementEndpoint,
+		"connectionsArns":        api.ConnectionsArns,
+		"tokenKeySecretArn":      api.TokenKeySecretArn,
+		"sharedSecretArn":        api.SharedSecretArn,
+		"secretsKmsKeyArn":       api.SecretsKmsKeyArn,
+		"authorizerFunctionName": api.AuthorizerFunctionName,
+		"executionLogGroup":      api.ExecutionLogGroup,
+		"stageArn":               api.StageArn,
+		"vpcLinkId":              api.VpcLinkID,
+	}); err != nil {
+		return api.wrap("register outputs", err)
+	}
+	return nil
+}
+
+// routeName is a route key usable in logical names: "$connect" -> "connect".
+func routeName(route string) string { return route[1:] }

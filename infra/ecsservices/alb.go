@@ -1,0 +1,502 @@
+package ecsservices
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"chessplatform/infra/iampolicy"
+)
+
+// AccessLogPrefix is the key prefix of the ALB access logs in their bucket.
+const AccessLogPrefix = "alb"
+
+// Rule priorities on the HTTPS listener: the /apigw block first, then the backend paths, then
+// everything else to the web service. Requests without the origin-verify header match none of
+// the forwarding rules and get the listener's default 403.
+const (
+	PriorityBlocked     = 1
+	PriorityBackendBase = 10
+	PriorityWeb         = 100
+)
+
+// maxPathsPerRule: an ALB rule takes at most five condition values, one of which is the
+// origin-verify header value.
+const maxPathsPerRule = 4
+
+// logBucket creates the ALB access-log bucket. ALB access logs support only SSE-S3 (AES256),
+// not SSE-KMS; everything else is hardened: no public access, bucket-owner-enforced ownership,
+// versioning, TLS-only policy, expiry after the log retention.
+func (b *builder) logBucket() error {
+	a := b.args
+	name := a.NamePrefix + "-alb-logs-" + a.Account.ID
+	bucket, err := s3.NewBucketV2(b.ctx, b.name+"-alb-logs", &s3.BucketV2Args{
+		Bucket: pulumi.String(name),
+		// Deletion protection off (dev) also lets destroy remove the logs with the bucket.
+		ForceDestroy: pulumi.Bool(!a.DeletionProtection),
+		Tags:         b.tags("alb-logs"),
+	}, b.parent)
+	if err != nil {
+		return b.wrap("log bucket", err)
+	}
+	children := []pulumi.Resource{}
+	pab, err := s3.NewBucketPublicAccessBlock(b.ctx, b.name+"-alb-logs", &s3.BucketPublicAccessBlockArgs{
+		Bucket:                bucket.ID(),
+		BlockPublicAcls:       pulumi.Bool(true),
+		BlockPublicPolicy:     pulumi.Bool(true),
+		IgnorePublicAcls:      pulumi.Bool(true),
+		RestrictPublicBuckets: pulumi.Bool(true),
+	}, b.parent)
+	if err != nil {
+		return b.wrap("log bucket public access block", err)
+	}
+	own, err := s3.NewBucketOwnershipControls(b.ctx, b.name+"-alb-logs", &s3.BucketOwnershipControlsArgs{
+		Bucket: bucket.ID(),
+		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+	}, b.parent)
+	if err != nil {
+		return b.wrap("log bucket ownership", err)
+	}
+	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(b.ctx, b.name+"-alb-logs", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
+			&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+				ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+					SseAlgorithm: pulumi.String("AES256"), // the only encryption ALB log delivery supports
+				},
+			},
+		},
+	}, b.parent)
+	if err != nil {
+		return b.wrap("log bucket encryption", err)
+	}
+	ver, err := s3.NewBucketVersioningV2(b.ctx, b.name+"-alb-logs", &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, b.parent)
+	if err != nil {
+		return b.wrap("log bucket versioning", err)
+	}
+	life, err := s3.NewBucketLifecycleConfigurationV2(b.ctx, b.name+"-alb-logs", &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
+			&s3.BucketLifecycleConfigurationV2RuleArgs{
+				Id:     pulumi.String("expire-access-logs"),
+				Status: pulumi.String("Enabled"),
+				Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(AccessLogPrefix + "/")},
+				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{
+					Days: pulumi.Int(a.LogRetentionDays),
+				},
+				NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+					NoncurrentDays: pulumi.Int(7),
+				},
+				AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+					DaysAfterInitiation: pulumi.Int(1),
+				},
+			},
+		},
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{ver}))
+	if err != nil {
+		return b.wrap("log bucket lifecycle", err)
+	}
+	// Regions opened before August 2022 deliver logs as the regional ELB account; newer ones
+	// as the log-delivery service principal. Both are admitted, each only to this account's
+	// prefix.
+	elbAccount, err := elb.GetServiceAccount(b.ctx, &elb.GetServiceAccountArgs{})
+	if err != nil {
+		return b.wrap("ELB service account", err)
+	}
+	policy := iampolicy.Render(bucket.Arn, func(arn string) iampolicy.Document {
+		return LogBucketPolicy(arn, a.Account.ID, elbAccount.Arn)
+	})
+	pol, err := s3.NewBucketPolicy(b.ctx, b.name+"-alb-logs", &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: policy,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{pab}))
+	if err != nil {
+		return b.wrap("log bucket policy", err)
+	}
+	children = append(children, pab, own, sse, ver, life, pol)
+	b.logBucketReady = children
+	b.s.AccessLogBucket = bucket.Bucket
+	return nil
+}
+
+// LogBucketPolicy admits ELB log delivery to <bucket>/alb/AWSLogs/<account>/ and refuses every
+// request that is not over TLS (FSBP S3.5).
+func LogBucketPolicy(bucketArn, accountID, elbAccountArn string) iampolicy.Document {
+	objects := bucketArn + "/" + AccessLogPrefix + "/AWSLogs/" + accountID + "/*"
+	return iampolicy.New(
+		iampolicy.Statement{
+			Sid:       "DenyInsecureTransport",
+			Effect:    "Deny",
+			Principal: &iampolicy.Principal{Wildcard: true},
+			Action:    iampolicy.List{"s3:*"},
+			Resource:  iampolicy.List{bucketArn, bucketArn + "/*"},
+			Condition: iampolicy.Conditions{"Bool": {"aws:SecureTransport": iampolicy.List{"false"}}},
+		},
+		iampolicy.Statement{
+			Sid:       "ELBAccountLogDelivery",
+			Effect:    "Allow",
+			Principal: &iampolicy.Principal{AWS: iampolicy.List{elbAccountArn}},
+			Action:    iampolicy.List{"s3:PutObject"},
+			Resource:  iampolicy.List{objects},
+		},
+		iampolicy.Statement{
+			Sid:       "ELBServiceLogDelivery",
+			Effect:    "Allow",
+			Principal: &iampolicy.Principal{Service: iampolicy.List{"logdelivery.elasticloadbalancing.amazonaws.com"}},
+			Action:    iampolicy.List{"s3:PutObject"},
+			Resource:  iampolicy.List{objects},
+		},
+	)
+}
+
+// OriginHost is the name CloudFront connects to for the ALB: origin.<domain>. The ALB
+// certificate covers it and the domain itself (CloudFront forwards the viewer's Host header and
+// sends it as SNI).
+func OriginHost(domain string) string { return "origin." + domain }
+
+// certificate picks the HTTPS listener's certificate: the configured ARN, or a certificate for
+// the domain and OriginHost validated through the hosted zone, or (preview without a domain)
+// an unknown value.
+func (b *builder) certificate() error {
+	a := b.args
+	switch {
+	case a.CertificateArn != "":
+		b.s.CertificateArn = pulumi.String(a.CertificateArn).ToStringOutput()
+	case a.HostedZoneID != "":
+		cert, err := acm.NewCertificate(b.ctx, b.name+"-cert", &acm.CertificateArgs{
+			DomainName:              pulumi.String(a.Domain),
+			SubjectAlternativeNames: pulumi.StringArray{pulumi.String(OriginHost(a.Domain))},
+			ValidationMethod:        pulumi.String("DNS"),
+			KeyAlgorithm:            pulumi.String("RSA_2048"),
+			Tags:                    b.tags("alb-cert"),
+		}, b.parent)
+		if err != nil {
+			return b.wrap("certificate", err)
+		}
+		var fqdns pulumi.StringArray
+		for i, name := range []string{a.Domain, OriginHost(a.Domain)} {
+			record, err := ValidationRecord(b.ctx, fmt.Sprintf("%s-cert-validation-%d", b.name, i), a.HostedZoneID, cert, name, b.parent)
+			if err != nil {
+				return b.wrap("certificate validation record "+name, err)
+			}
+			fqdns = append(fqdns, record.Fqdn)
+			b.s.ValidationRecords = append(b.s.ValidationRecords, record)
+		}
+		valid, err := acm.NewCertificateValidation(b.ctx, b.name+"-cert", &acm.CertificateValidationArgs{
+			CertificateArn:        cert.Arn,
+			ValidationRecordFqdns: fqdns,
+		}, b.parent)
+		if err != nil {
+			return b.wrap("certificate validation", err)
+		}
+		b.s.CertificateArn = valid.CertificateArn
+	default:
+		// Preview only (New refuses this outside a preview): the listener shows a computed
+		// certificate.
+		b.s.CertificateArn = pulumi.UnsafeUnknownOutput(nil).ApplyT(func(v any) string { return fmt.Sprint(v) }).(pulumi.StringOutput)
+	}
+	return nil
+}
+
+// ValidationRecord creates the DNS record that validates cert for one of its names (it may
+// exist already from an earlier certificate: it is overwritten with the same value). ACM asks
+// for the same record for a name in every Region of an account, so the CloudFront certificate
+// (us-east-1) for the domain is validated by this stack's record too (ValidationRecords).
+func ValidationRecord(ctx *pulumi.Context, name, zoneID string, cert *acm.Certificate, domain string, opts ...pulumi.ResourceOption) (*route53.Record, error) {
+	dvo := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (acm.CertificateDomainValidationOption, error) {
+		for _, o := range opts {
+			if o.DomainName != nil && *o.DomainName == domain {
+				return o, nil
+			}
+		}
+		return acm.CertificateDomainValidationOption{}, fmt.Errorf("certificate has no validation option for %s", domain)
+	}).(acm.CertificateDomainValidationOptionOutput)
+	return route53.NewRecord(ctx, name, &route53.RecordArgs{
+		ZoneId:         pulumi.String(zoneID),
+		Name:           dvo.ResourceRecordName().Elem(),
+		Type:           dvo.ResourceRecordType().Elem(),
+		Records:        pulumi.StringArray{dvo.ResourceRecordValue().Elem()},
+		Ttl:            pulumi.Int(300),
+		AllowOverwrite: pulumi.Bool(true),
+	}, opts...)
+}
+
+// originRecord points OriginHost at the ALB when the stack manages the zone; otherwise the
+// operator creates it (docs/infra.md).
+func (b *builder) originRecord() error {
+	a := b.args
+	switch {
+	case a.Domain == "":
+		b.s.OriginDomainName = b.s.AlbDnsName
+		return nil
+	case a.HostedZoneID == "":
+		b.s.OriginDomainName = pulumi.String(OriginHost(a.Domain)).ToStringOutput()
+		return nil
+	}
+	r, err := route53.NewRecord(b.ctx, b.name+"-origin", &route53.RecordArgs{
+		ZoneId: pulumi.String(a.HostedZoneID),
+		Name:   pulumi.String(OriginHost(a.Domain)),
+		Type:   pulumi.String("A"),
+		Aliases: route53.RecordAliasArray{&route53.RecordAliasArgs{
+			Name:                 b.s.AlbDnsName,
+			ZoneId:               b.s.AlbZoneID,
+			EvaluateTargetHealth: pulumi.Bool(true),
+		}},
+	}, b.parent)
+	if err != nil {
+		return b.wrap("origin record", err)
+	}
+	b.s.OriginDomainName = r.Fqdn
+	return nil
+}
+
+// loadBalancers creates the public ALB (listeners, rules, target groups) and the internal NLB
+// of the VPC link.
+func (b *builder) loadBalancers() error {
+	a := b.args
+	alb, err := lb.NewLoadBalancer(b.ctx, b.name+"-alb", &lb.LoadBalancerArgs{
+		LoadBalancerType:         pulumi.String("application"),
+		Internal:                 pulumi.Bool(false),
+		IpAddressType:            pulumi.String("ipv4"),
+		SecurityGroups:           pulumi.StringArray{a.SecurityGroups.ALB},
+		Subnets:                  a.PublicSubnetIDs,
+		DropInvalidHeaderFields:  pulumi.Bool(true),
+		DesyncMitigationMode:     pulumi.String("defensive"),
+		EnableDeletionProtection: pulumi.Bool(a.DeletionProtection),
+		IdleTimeout:              pulumi.Int(a.IdleTimeoutSeconds),
+		EnableHttp2:              pulumi.Bool(true),
+		EnableWafFailOpen:        pulumi.Bool(false),
+		XffHeaderProcessingMode:  pulumi.String("append"),
+		AccessLogs: &lb.LoadBalancerAccessLogsArgs{
+			Bucket:  b.s.AccessLogBucket,
+			Prefix:  pulumi.String(AccessLogPrefix),
+			Enabled: pulumi.Bool(true),
+		},
+		Tags: b.tags("alb"),
+	}, b.parent, pulumi.DependsOn(b.logBucketReady))
+	if err != nil {
+		return b.wrap("ALB", err)
+	}
+	b.s.ALB = alb
+	b.s.AlbArn, b.s.AlbArnSuffix, b.s.AlbDnsName, b.s.AlbZoneID = alb.Arn, alb.ArnSuffix, alb.DnsName, alb.ZoneId
+
+	web, err := b.targetGroup("web", a.WebPort, "/api/config", false)
+	if err != nil {
+		return err
+	}
+	backend, err := b.targetGroup("backend", a.BackendPort, "/healthz", true)
+	if err != nil {
+		return err
+	}
+	b.s.WebTGroup, b.s.BackendTGroup = web, backend
+	b.s.WebTargetGroupArnSuffix, b.s.BackendTargetGroupArnSuffix = web.ArnSuffix, backend.ArnSuffix
+
+	https, err := lb.NewListener(b.ctx, b.name+"-https", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn,
+		Port:            pulumi.Int(443),
+		Protocol:        pulumi.String("HTTPS"),
+		SslPolicy:       pulumi.String(SSLPolicy),
+		CertificateArn:  b.s.CertificateArn,
+		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("fixed-response"),
+			FixedResponse: &lb.ListenerDefaultActionFixedResponseArgs{
+				ContentType: pulumi.String("text/plain"),
+				MessageBody: pulumi.String("Forbidden"),
+				StatusCode:  pulumi.String("403"),
+			},
+		}},
+		Tags: b.tags("https"),
+	}, b.parent)
+	if err != nil {
+		return b.wrap("HTTPS listener", err)
+	}
+	b.s.HTTPSListener = https
+	b.listeners = []pulumi.Resource{https}
+	if a.HTTPRedirect {
+		http, err := lb.NewListener(b.ctx, b.name+"-http", &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(80),
+			Protocol:        pulumi.String("HTTP"),
+			DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+				Type: pulumi.String("redirect"),
+				Redirect: &lb.ListenerDefaultActionRedirectArgs{
+					Protocol:   pulumi.String("HTTPS"),
+					Port:       pulumi.String("443"),
+					StatusCode: pulumi.String("HTTP_301"),
+				},
+			}},
+			Tags: b.tags("http-redirect"),
+		}, b.parent)
+		if err != nil {
+			return b.wrap("HTTP redirect listener", err)
+		}
+		b.listeners = append(b.listeners, http)
+	}
+
+	if err := b.rules(https, web, backend); err != nil {
+		return err
+	}
+	return b.networkLoadBalancer()
+}
+
+// targetGroup is an HTTP target group of Fargate tasks (ip targets).
+func (b *builder) targetGroup(role string, port int, healthPath string, sticky bool) (*lb.TargetGroup, error) {
+	a := b.args
+	stickiness := &lb.TargetGroupStickinessArgs{Type: pulumi.String("lb_cookie"), Enabled: pulumi.Bool(false)}
+	if sticky {
+		// /ws holds a socket on one task; lb_cookie keeps a reconnecting browser on it too.
+		stickiness = &lb.TargetGroupStickinessArgs{Type: pulumi.String("lb_cookie"), Enabled: pulumi.Bool(true), CookieDuration: pulumi.Int(86400)}
+	}
+	tg, err := lb.NewTargetGroup(b.ctx, b.name+"-"+role+"-tg", &lb.TargetGroupArgs{
+		VpcId:               a.VpcID,
+		TargetType:          pulumi.String("ip"),
+		Port:                pulumi.Int(port),
+		Protocol:            pulumi.String("HTTP"),
+		ProtocolVersion:     pulumi.String("HTTP1"),
+		IpAddressType:       pulumi.String("ipv4"),
+		DeregistrationDelay: pulumi.Int(30),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Enabled:            pulumi.Bool(true),
+			Protocol:           pulumi.String("HTTP"),
+			Path:               pulumi.String(healthPath),
+			Port:               pulumi.String("traffic-port"),
+			Matcher:            pulumi.String("200"),
+			Interval:           pulumi.Int(15),
+			Timeout:            pulumi.Int(5),
+			HealthyThreshold:   pulumi.Int(2),
+			UnhealthyThreshold: pulumi.Int(3),
+		},
+		Stickiness: stickiness,
+		Tags:       b.tags(role + "-tg"),
+	}, b.parent)
+	if err != nil {
+		return nil, b.wrap("target group "+role, err)
+	}
+	return tg, nil
+}
+
+// rules: /apigw and /apigw/* answer 404 first; the backend paths (with the origin-verify
+// header) go to the backend; any other path with the header goes to the web service.
+func (b *builder) rules(https *lb.Listener, web, backend *lb.TargetGroup) error {
+	verify := &lb.ListenerRuleConditionArgs{HttpHeader: &lb.ListenerRuleConditionHttpHeaderArgs{
+		HttpHeaderName: pulumi.String(OriginVerifyHeader),
+		Values:         pulumi.StringArray{b.s.OriginVerifyValue},
+	}}
+	forward := func(tg *lb.TargetGroup) lb.ListenerRuleActionArray {
+		return lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}}
+	}
+	if _, err := lb.NewListenerRule(b.ctx, b.name+"-apigw-blocked", &lb.ListenerRuleArgs{
+		ListenerArn: https.Arn,
+		Priority:    pulumi.Int(PriorityBlocked),
+		Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
+			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(BlockedPaths)},
+		}},
+		Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{
+			Type: pulumi.String("fixed-response"),
+			FixedResponse: &lb.ListenerRuleActionFixedResponseArgs{
+				ContentType: pulumi.String("text/plain"),
+				MessageBody: pulumi.String(""),
+				StatusCode:  pulumi.String("404"),
+			},
+		}},
+		Tags: b.tags("apigw-blocked"),
+	}, b.parent); err != nil {
+		return b.wrap("/apigw rule", err)
+	}
+	for i := 0; i*maxPathsPerRule < len(BackendPaths); i++ {
+		paths := BackendPaths[i*maxPathsPerRule : min((i+1)*maxPathsPerRule, len(BackendPaths))]
+		n := strconv.Itoa(i + 1)
+		if _, err := lb.NewListenerRule(b.ctx, b.name+"-backend-"+n, &lb.ListenerRuleArgs{
+			ListenerArn: https.Arn,
+			Priority:    pulumi.Int(PriorityBackendBase + i),
+			Conditions: lb.ListenerRuleConditionArray{
+				&lb.ListenerRuleConditionArgs{PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(paths)}},
+				verify,
+			},
+			Actions: forward(backend),
+			Tags:    b.tags("backend-" + n),
+		}, b.parent); err != nil {
+			return b.wrap("backend rule "+n, err)
+		}
+	}
+	if _, err := lb.NewListenerRule(b.ctx, b.name+"-web", &lb.ListenerRuleArgs{
+		ListenerArn: https.Arn,
+		Priority:    pulumi.Int(PriorityWeb),
+		Conditions:  lb.ListenerRuleConditionArray{verify},
+		Actions:     forward(web),
+		Tags:        b.tags("web"),
+	}, b.parent); err != nil {
+		return b.wrap("web rule", err)
+	}
+	return nil
+}
+
+// networkLoadBalancer is the internal NLB the API Gateway VPC link (v1) targets: TCP on the
+// backend port to the backend tasks. API Gateway reaches it through PrivateLink, which its
+// security group would drop unless inbound enforcement for PrivateLink traffic is off (the
+// NLB group has no inbound rule).
+func (b *builder) networkLoadBalancer() error {
+	a := b.args
+	nlb, err := lb.NewLoadBalancer(b.ctx, b.name+"-nlb", &lb.LoadBalancerArgs{
+		LoadBalancerType:             pulumi.String("network"),
+		Internal:                     pulumi.Bool(true),
+		IpAddressType:                pulumi.String("ipv4"),
+		Subnets:                      a.PrivateSubnetIDs,
+		SecurityGroups:               pulumi.StringArray{a.SecurityGroups.NLB},
+		EnableCrossZoneLoadBalancing: pulumi.Bool(true),
+		EnableDeletionProtection:     pulumi.Bool(a.DeletionProtection),
+		EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: pulumi.String("off"),
+		Tags: b.tags("nlb"),
+	}, b.parent)
+	if err != nil {
+		return b.wrap("NLB", err)
+	}
+	tg, err := lb.NewTargetGroup(b.ctx, b.name+"-nlb-backend-tg", &lb.TargetGroupArgs{
+		VpcId:               a.VpcID,
+		TargetType:          pulumi.String("ip"),
+		Port:                pulumi.Int(a.BackendPort),
+		Protocol:            pulumi.String("TCP"),
+		IpAddressType:       pulumi.String("ipv4"),
+		DeregistrationDelay: pulumi.Int(30),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Enabled:            pulumi.Bool(true),
+			Protocol:           pulumi.String("HTTP"),
+			Path:               pulumi.String("/healthz"),
+			Port:               pulumi.String("traffic-port"),
+			Matcher:            pulumi.String("200"),
+			Interval:           pulumi.Int(10),
+			Timeout:            pulumi.Int(5),
+			HealthyThreshold:   pulumi.Int(2),
+			UnhealthyThreshold: pulumi.Int(2),
+		},
+		Tags: b.tags("nlb-backend-tg"),
+	}, b.parent)
+	if err != nil {
+		return b.wrap("NLB target group", err)
+	}
+	listener, err := lb.NewListener(b.ctx, b.name+"-nlb-tcp", &lb.ListenerArgs{
+		LoadBalancerArn: nlb.Arn,
+		Port:            pulumi.Int(a.BackendPort),
+		Protocol:        pulumi.String("TCP"),
+		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("forward"), TargetGroupArn: tg.Arn,
+		}},
+		Tags: b.tags("nlb-tcp"),
+	}, b.parent)
+	if err != nil {
+		return b.wrap("NLB listener", err)
+	}
+	b.listeners = append(b.listeners, listener)
+	b.s.NLB, b.s.NLBTargetGroup = nlb, tg
+	b.s.NlbArn, b.s.NlbArnSuffix, b.s.NlbDnsName, b.s.NlbTargetGroupArnSuffix = nlb.Arn, nlb.ArnSuffix, nlb.DnsName, tg.ArnSuffix
+	return nil
+}

@@ -1,0 +1,388 @@
+// Package ecsservices is the ecs-services component: the ECS cluster, the ECR repositories, the
+// web task (Next.js plus the health-check and service-listing sidecars sharing a reports volume)
+// and the backend task (Go chess server), their execution and task roles, the Fargate services
+// with auto scaling, the public ALB (HTTPS only, origin-verify header from CloudFront, /apigw
+// blocked) with its access-log bucket, and the internal NLB the API Gateway VPC link targets.
+//
+// Images are not built here: CI pushes them to the repositories this component creates and the
+// stack config pins them by digest (docs/infra.md, "Images"). A service whose image is not set
+// yet runs no task (bootstrap), so the first `pulumi up` can create the repositories.
+package ecsservices
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"chessplatform/infra/awsenv"
+	"chessplatform/infra/config"
+)
+
+// Type is the component's type token.
+const Type = "chess:ecsservices:Services"
+
+// Container names; the log group of each is LogGroupNames()[name].
+const (
+	ContainerWeb          = "web"
+	ContainerHealthCheck  = "health-check"
+	ContainerListServices = "list-services"
+	ContainerBackend      = "backend"
+)
+
+// Containers lists every container of the two task definitions.
+var Containers = []string{ContainerWeb, ContainerHealthCheck, ContainerListServices, ContainerBackend}
+
+// Repositories are the ECR repositories, by image role.
+var Repositories = []string{"web", "backend", "utility"}
+
+// OriginVerifyHeader is the header CloudFront adds to every origin request; the ALB forwards
+// only requests that carry the generated value (everything else gets 403).
+const OriginVerifyHeader = "X-Origin-Verify"
+
+// BackendPaths are the paths the ALB sends to the backend (docs/design/backend.md, plus
+// /api/session, which the backend also serves). /apigw/* is never routed: it is reachable only
+// through the NLB behind the VPC link.
+var BackendPaths = []string{
+	"/ws", "/api/accounts", "/api/sessions", "/api/session",
+	"/api/players/*", "/api/games/*", "/api/leaderboard", "/healthz", "/readyz",
+}
+
+// BlockedPaths are answered 404 by the ALB before any forwarding rule.
+var BlockedPaths = []string{"/apigw", "/apigw/*"}
+
+// ReportsDir is where the sidecars write and the web app reads the utility reports.
+const ReportsDir = "/var/run/chess-reports"
+
+// RDSCABundle is the RDS CA bundle inside the backend image (DB_SSLROOTCERT).
+const RDSCABundle = "/etc/ssl/certs/rds-global-bundle.pem"
+
+// Users the containers run as (non-root; the images create them).
+const (
+	WebUser     = "1000:1000"   // node in node:20-bookworm-slim
+	UtilityUser = "10001:10001" // chess in scripts/Dockerfile
+	BackendUser = "65532:65532" // nonroot in distroless
+)
+
+// SSLPolicy is the HTTPS listener policy (TLS 1.3 and 1.2 only; FSBP ELB.17).
+const SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+// LogGroupNames are the CloudWatch log groups of the containers; observability creates them
+// (retention, KMS) and Args.LogGroups passes them back.
+func LogGroupNames(namePrefix string) map[string]string {
+	out := map[string]string{}
+	for _, c := range Containers {
+		out[c] = "/" + namePrefix + "/ecs/" + c
+	}
+	return out
+}
+
+// RepositoryName is the ECR repository of an image role ("web", "backend", "utility").
+func RepositoryName(namePrefix, role string) string { return namePrefix + "/" + role }
+
+// SecurityGroups are the groups of the network component the services attach to.
+type SecurityGroups struct {
+	ALB, Web, Backend, NLB pulumi.StringInput
+}
+
+// Images are digest-pinned image references (config.ParseImage form); "" means bootstrap: the
+// service runs no task until CI has pushed an image and the config names it.
+type Images struct {
+	Web, Backend, Utility string
+}
+
+// TaskCount bounds a service's auto scaling; Min is also the initial desired count.
+type TaskCount struct {
+	Min, Max int
+}
+
+// Database is what the backend needs of the rds component.
+type Database struct {
+	Host pulumi.StringInput
+	Port pulumi.IntInput
+	Name string
+	// SecretArn is the RDS-managed master secret (JSON username/password).
+	SecretArn pulumi.StringInput
+	// KmsKeyArn encrypts the secret.
+	KmsKeyArn pulumi.StringInput
+}
+
+// Cache is what the backend needs of the elasticache component.
+type Cache struct {
+	Endpoint      pulumi.StringInput
+	Port          pulumi.IntInput
+	AuthSecretArn pulumi.StringInput
+	KmsKeyArn     pulumi.StringInput
+}
+
+// Gateway is what the services need of the apigw-websocket component's first phase.
+type Gateway struct {
+	// ManagementEndpoint is https://<api>.execute-api.<region>.amazonaws.com/<stage>.
+	ManagementEndpoint pulumi.StringInput
+	// WebSocketURL is the stage's wss:// URL handed to browsers in apigw mode.
+	WebSocketURL pulumi.StringInput
+	// ConnectionsArns are the execute-api ARNs of the stage's @connections (POST, GET, DELETE).
+	ConnectionsArns pulumi.StringArrayInput
+	// TokenKeySecretArn is the session-signing key; SharedSecretArn the X-Chess-Gateway-Secret
+	// value; both are encrypted with SecretsKmsKeyArn.
+	TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn pulumi.StringInput
+}
+
+// Args configures the services.
+type Args struct {
+	// Account is the target account and region. Required.
+	Account awsenv.Account
+	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
+	NamePrefix string
+	// Project and Stack are the tag values list-services.sh filters on. Required.
+	Project, Stack string
+
+	// VpcID, PublicSubnetIDs (ALB) and PrivateSubnetIDs (tasks, NLB). Required.
+	VpcID                             pulumi.StringInput
+	PublicSubnetIDs, PrivateSubnetIDs pulumi.StringArrayInput
+	// SecurityGroups from the network component. Required.
+	SecurityGroups SecurityGroups
+
+	// Ports and Fargate sizes (validated by infra/config). Required.
+	WebPort, BackendPort                         int
+	WebCPU, WebMemory, BackendCPU, BackendMemory int
+	// Images; see Images.
+	Images Images
+	// WebTasks and BackendTasks bound auto scaling. Required (Min >= 1).
+	WebTasks, BackendTasks TaskCount
+	// ScalingCPUPercent and ScalingRequestsPerTarget are the target-tracking goals. Required.
+	ScalingCPUPercent, ScalingRequestsPerTarget int
+	// ECRMaxImages is how many images each repository keeps. Required.
+	ECRMaxImages int
+
+	// Domain is the site's name (CloudFront forwards it as Host; the ALB certificate covers
+	// it). CertificateArn is an existing ACM certificate; otherwise, with HostedZoneID, one is
+	// created and DNS-validated. Without any of them only a preview is possible.
+	Domain, HostedZoneID, CertificateArn string
+	// HTTPRedirect adds the :80 listener that only redirects to HTTPS.
+	HTTPRedirect bool
+	// DeletionProtection protects both load balancers (and keeps the log bucket's objects).
+	DeletionProtection bool
+	// IdleTimeoutSeconds of the ALB (WebSockets on /ws).
+	IdleTimeoutSeconds int
+	// LogRetentionDays expires ALB access logs; KMSDeletionWindowDays for the services key.
+	LogRetentionDays, KMSDeletionWindowDays int
+
+	// Database, Cache and Gateway are the backend's dependencies. Required.
+	Database Database
+	Cache    Cache
+	Gateway  Gateway
+	// WSTransport is "apigw" or "direct" (config wsTransport).
+	WSTransport string
+	// LogGroups maps every container name to its log group name (from observability). Required.
+	LogGroups map[string]pulumi.StringInput
+
+	// Tags are added to every taggable child. Optional.
+	Tags map[string]string
+}
+
+// Services is the component.
+type Services struct {
+	pulumi.ResourceState
+
+	ClusterName        pulumi.StringOutput `pulumi:"clusterName"`
+	ClusterArn         pulumi.StringOutput `pulumi:"clusterArn"`
+	WebServiceName     pulumi.StringOutput `pulumi:"webServiceName"`
+	BackendServiceName pulumi.StringOutput `pulumi:"backendServiceName"`
+
+	AlbArn       pulumi.StringOutput `pulumi:"albArn"`
+	AlbArnSuffix pulumi.StringOutput `pulumi:"albArnSuffix"`
+	AlbDnsName   pulumi.StringOutput `pulumi:"albDnsName"`
+	AlbZoneID    pulumi.StringOutput `pulumi:"albZoneId"`
+	// Target group ARN suffixes, the dimensions of the ALB/NLB CloudWatch metrics.
+	WebTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"webTargetGroupArnSuffix"`
+	BackendTargetGroupArnSuffix pulumi.StringOutput `pulumi:"backendTargetGroupArnSuffix"`
+	NlbArn                      pulumi.StringOutput `pulumi:"nlbArn"`
+	NlbArnSuffix                pulumi.StringOutput `pulumi:"nlbArnSuffix"`
+	NlbDnsName                  pulumi.StringOutput `pulumi:"nlbDnsName"`
+	NlbTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"nlbTargetGroupArnSuffix"`
+	CertificateArn              pulumi.StringOutput `pulumi:"certificateArn"`
+	// OriginDomainName is what CloudFront connects to: origin.<domain> (the ALB itself in a
+	// preview without a domain).
+	OriginDomainName pulumi.StringOutput `pulumi:"originDomainName"`
+	AccessLogBucket  pulumi.StringOutput `pulumi:"accessLogBucket"`
+
+	// RepositoryUrls by image role (web, backend, utility).
+	RepositoryUrls pulumi.StringMapOutput `pulumi:"repositoryUrls"`
+	// OriginVerifySecretArn holds the origin-verify value; OriginVerifyValue is that value as
+	// a secret output, for CloudFront's custom origin header.
+	OriginVerifySecretArn pulumi.StringOutput `pulumi:"originVerifySecretArn"`
+	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
+
+	// Plain values known at preview: the desired task counts (0 while bootstrapping).
+	WebDesiredCount, BackendDesiredCount int
+
+	// ValidationRecords are the DNS records that validate the ALB certificate (domain and
+	// origin host), when the stack manages the zone.
+	ValidationRecords []pulumi.Resource
+
+	Cluster         *ecs.Cluster
+	WebTaskDef      *ecs.TaskDefinition
+	BackendTaskDef  *ecs.TaskDefinition
+	WebService      *ecs.Service
+	BackendService  *ecs.Service
+	ALB             *lb.LoadBalancer
+	NLB             *lb.LoadBalancer
+	HTTPSListener   *lb.Listener
+	BackendTGroup   *lb.TargetGroup
+	WebTGroup       *lb.TargetGroup
+	NLBTargetGroup  *lb.TargetGroup
+	ExecutionRoles  map[string]pulumi.StringOutput // task family role -> ARN
+	TaskRoleArns    map[string]pulumi.StringOutput
+	repositoryArns  map[string]pulumi.StringOutput
+	repositoryURLs  map[string]pulumi.StringOutput
+	originVerifyArn pulumi.StringOutput
+}
+
+// builder carries what every part of New needs.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   *Args
+	parent pulumi.ResourceOption
+	s      *Services
+
+	keyArn         pulumi.StringOutput // the services CMK
+	logBucketReady []pulumi.Resource   // the log bucket's policy and settings, before the ALB
+	listeners      []pulumi.Resource   // target groups are attached before the services start
+}
+
+func (b *builder) wrap(what string, err error) error {
+	return fmt.Errorf("ecsservices %s: %s: %w", b.name, what, err)
+}
+
+func (b *builder) tags(suffix string) pulumi.StringMap {
+	return awsenv.Tags(b.args.Tags, b.args.NamePrefix+"-"+suffix)
+}
+
+// New creates the services.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Services, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("ecsservices %s: %w", name, err)
+	}
+	if args.CertificateArn == "" && args.HostedZoneID == "" && !ctx.DryRun() {
+		return nil, fmt.Errorf("ecsservices %s: the HTTPS listener needs a certificate: set Domain with HostedZoneID or CertificateArn (a preview runs without)", name)
+	}
+	s := &Services{}
+	if err := ctx.RegisterComponentResource(Type, name, s, opts...); err != nil {
+		return nil, err
+	}
+	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
+	for _, step := range []func() error{b.key, b.repositories, b.originVerify, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	s.RepositoryUrls = pulumi.StringMap{
+		"web": s.repositoryURLs["web"], "backend": s.repositoryURLs["backend"], "utility": s.repositoryURLs["utility"],
+	}.ToStringMapOutput()
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
+		"clusterName":                 s.ClusterName,
+		"clusterArn":                  s.ClusterArn,
+		"webServiceName":              s.WebServiceName,
+		"backendServiceName":          s.BackendServiceName,
+		"albArn":                      s.AlbArn,
+		"albArnSuffix":                s.AlbArnSuffix,
+		"albDnsName":                  s.AlbDnsName,
+		"albZoneId":                   s.AlbZoneID,
+		"webTargetGroupArnSuffix":     s.WebTargetGroupArnSuffix,
+		"backendTargetGroupArnSuffix": s.BackendTargetGroupArnSuffix,
+		"nlbArn":                      s.NlbArn,
+		"nlbArnSuffix":                s.NlbArnSuffix,
+		"nlbDnsName":                  s.NlbDnsName,
+		"nlbTargetGroupArnSuffix":     s.NlbTargetGroupArnSuffix,
+		"certificateArn":              s.CertificateArn,
+		"originDomainName":            s.OriginDomainName,
+		"accessLogBucket":             s.AccessLogBucket,
+		"repositoryUrls":              s.RepositoryUrls,
+		"originVerifySecretArn":       s.OriginVerifySecretArn,
+	}); err != nil {
+		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
+	}
+	return s, nil
+}
+
+// bootstrapping reports whether a task family has no image yet.
+func (a *Args) webBootstrap() bool     { return a.Images.Web == "" }
+func (a *Args) backendBootstrap() bool { return a.Images.Backend == "" }
+
+func (a *Args) validate() error {
+	if a == nil {
+		return errors.New("args are required")
+	}
+	var errs []error
+	req := func(ok bool, what string) {
+		if !ok {
+			errs = append(errs, errors.New(what+" is required"))
+		}
+	}
+	req(a.Account.ID != "", "Account")
+	req(a.NamePrefix != "", "NamePrefix")
+	req(a.Project != "" && a.Stack != "", "Project and Stack")
+	req(a.VpcID != nil, "VpcID")
+	req(a.PublicSubnetIDs != nil && a.PrivateSubnetIDs != nil, "PublicSubnetIDs and PrivateSubnetIDs")
+	sg := a.SecurityGroups
+	req(sg.ALB != nil && sg.Web != nil && sg.Backend != nil && sg.NLB != nil, "SecurityGroups (ALB, Web, Backend, NLB)")
+	req(a.WebPort > 0 && a.BackendPort > 0, "WebPort and BackendPort")
+	req(a.WebCPU > 0 && a.WebMemory > 0 && a.BackendCPU > 0 && a.BackendMemory > 0, "Fargate CPU and memory")
+	req(a.ScalingCPUPercent > 0 && a.ScalingRequestsPerTarget > 0, "ScalingCPUPercent and ScalingRequestsPerTarget")
+	req(a.ECRMaxImages > 0, "ECRMaxImages")
+	req(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
+	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
+	req(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil, "Database (Host, Port, Name, SecretArn, KmsKeyArn)")
+	req(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretArn != nil && a.Cache.KmsKeyArn != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
+	g := a.Gateway
+	req(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,
+		"Gateway (ManagementEndpoint, WebSocketURL, ConnectionsArns, TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn)")
+	for _, c := range Containers {
+		if a.LogGroups[c] == nil {
+			errs = append(errs, fmt.Errorf("LogGroups[%q] is required", c))
+		}
+	}
+	for _, tc := range []struct {
+		what string
+		c    TaskCount
+	}{{"WebTasks", a.WebTasks}, {"BackendTasks", a.BackendTasks}} {
+		if tc.c.Min < 1 || tc.c.Max < tc.c.Min {
+			errs = append(errs, fmt.Errorf("%s %+v: want 1 <= Min <= Max", tc.what, tc.c))
+		}
+	}
+	if !slices.Contains([]string{"apigw", "direct"}, a.WSTransport) {
+		errs = append(errs, fmt.Errorf("WSTransport %q: want apigw or direct", a.WSTransport))
+	}
+	if (a.Images.Web == "") != (a.Images.Utility == "") {
+		errs = append(errs, errors.New("Images.Web and Images.Utility are set together (one task runs both)"))
+	}
+	// Images must come from this stack's repositories: the execution roles may pull only those.
+	for role, img := range map[string]string{"web": a.Images.Web, "backend": a.Images.Backend, "utility": a.Images.Utility} {
+		if img == "" {
+			continue
+		}
+		acct, region, repo, ok := config.ParseImage(img)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("Images.%s %q is not an ECR image pinned by digest", role, img))
+		case acct != a.Account.ID || region != a.Account.Region || repo != RepositoryName(a.NamePrefix, role):
+			errs = append(errs, fmt.Errorf("Images.%s %q: want an image in %s.dkr.ecr.%s.amazonaws.com/%s, the repository this stack creates", role, img, a.Account.ID, a.Account.Region, RepositoryName(a.NamePrefix, role)))
+		}
+	}
+	if a.Domain == "" && (a.HostedZoneID != "" || a.CertificateArn != "") {
+		errs = append(errs, errors.New("Domain is required with HostedZoneID or CertificateArn"))
+	}
+	if a.Domain != "" && strings.ContainsAny(a.Domain, "/: ") {
+		errs = append(errs, fmt.Errorf("Domain %q must be a bare DNS name", a.Domain))
+	}
+	if n := len(a.NamePrefix + "-alb-logs-" + a.Account.ID); n > 63 {
+		errs = append(errs, fmt.Errorf("NamePrefix %q makes the log bucket name %d characters long, more than 63", a.NamePrefix, n))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,158 @@
+package ecsservices
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// HealthCheckGraceSeconds is how long a new task's load-balancer health checks are ignored
+// (the backend may wait for PostgreSQL and Redis at start).
+const HealthCheckGraceSeconds = 90
+
+// Auto scaling cooldowns: scale out fast, scale in slowly (WebSocket clients reconnect when a
+// task drains).
+const (
+	ScaleOutCooldownSeconds = 60
+	ScaleInCooldownSeconds  = 300
+)
+
+// serviceSpec is one Fargate service.
+type serviceSpec struct {
+	family        string
+	taskDef       *ecs.TaskDefinition
+	securityGroup pulumi.StringInput
+	count         TaskCount
+	bootstrap     bool
+	// targets are the target groups the service registers with; requestTG is the ALB one
+	// whose requests per target drive the request-count policy.
+	targets   []serviceTarget
+	requestTG *lb.TargetGroup
+}
+
+type serviceTarget struct {
+	tg        *lb.TargetGroup
+	container string
+	port      int
+}
+
+// services creates both Fargate services and their auto scaling.
+func (b *builder) services() error {
+	a := b.args
+	specs := []serviceSpec{
+		{
+			family: FamilyWeb, taskDef: b.s.WebTaskDef, securityGroup: a.SecurityGroups.Web, count: a.WebTasks,
+			bootstrap: a.webBootstrap(), requestTG: b.s.WebTGroup,
+			targets: []serviceTarget{{b.s.WebTGroup, ContainerWeb, a.WebPort}},
+		},
+		{
+			family: FamilyBackend, taskDef: b.s.BackendTaskDef, securityGroup: a.SecurityGroups.Backend, count: a.BackendTasks,
+			bootstrap: a.backendBootstrap(), requestTG: b.s.BackendTGroup,
+			// The ALB serves the HTTP API and /ws; the NLB serves API Gateway's /apigw/*.
+			targets: []serviceTarget{{b.s.BackendTGroup, ContainerBackend, a.BackendPort}, {b.s.NLBTargetGroup, ContainerBackend, a.BackendPort}},
+		},
+	}
+	for _, sp := range specs {
+		svc, desired, err := b.service(sp)
+		if err != nil {
+			return err
+		}
+		switch sp.family {
+		case FamilyWeb:
+			b.s.WebService, b.s.WebServiceName, b.s.WebDesiredCount = svc, svc.Name, desired
+		case FamilyBackend:
+			b.s.BackendService, b.s.BackendServiceName, b.s.BackendDesiredCount = svc, svc.Name, desired
+		}
+	}
+	return nil
+}
+
+func (b *builder) service(sp serviceSpec) (*ecs.Service, int, error) {
+	a := b.args
+	lbs := ecs.ServiceLoadBalancerArray{}
+	for _, t := range sp.targets {
+		lbs = append(lbs, &ecs.ServiceLoadBalancerArgs{TargetGroupArn: t.tg.Arn, ContainerName: pulumi.String(t.container), ContainerPort: pulumi.Int(t.port)})
+	}
+	// Bootstrap: no image yet, so no task and no scaling room.
+	minTasks, maxTasks := sp.count.Min, sp.count.Max
+	if sp.bootstrap {
+		minTasks, maxTasks = 0, 0
+	}
+	svc, err := ecs.NewService(b.ctx, b.name+"-"+sp.family, &ecs.ServiceArgs{
+		Name:            pulumi.String(sp.family),
+		Cluster:         b.s.Cluster.Arn,
+		TaskDefinition:  sp.taskDef.Arn,
+		DesiredCount:    pulumi.Int(minTasks),
+		LaunchType:      pulumi.String("FARGATE"),
+		PlatformVersion: pulumi.String("LATEST"),
+		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
+			Subnets:        a.PrivateSubnetIDs,
+			SecurityGroups: pulumi.StringArray{sp.securityGroup},
+			AssignPublicIp: pulumi.Bool(false),
+		},
+		LoadBalancers:                 lbs,
+		HealthCheckGracePeriodSeconds: pulumi.Int(HealthCheckGraceSeconds),
+		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{
+			Enable:   pulumi.Bool(true),
+			Rollback: pulumi.Bool(true),
+		},
+		DeploymentMinimumHealthyPercent: pulumi.Int(100),
+		DeploymentMaximumPercent:        pulumi.Int(200),
+		AvailabilityZoneRebalancing:     pulumi.String("ENABLED"),
+		EnableExecuteCommand:            pulumi.Bool(false),
+		EnableEcsManagedTags:            pulumi.Bool(true),
+		PropagateTags:                   pulumi.String("SERVICE"),
+		WaitForSteadyState:              pulumi.Bool(false),
+		Tags:                            b.tags(sp.family + "-service"),
+	}, b.parent, pulumi.DependsOn(b.listeners),
+		// Auto scaling owns the running count after creation.
+		pulumi.IgnoreChanges([]string{"desiredCount"}))
+	if err != nil {
+		return nil, 0, b.wrap(sp.family+" service", err)
+	}
+
+	target, err := appautoscaling.NewTarget(b.ctx, b.name+"-"+sp.family+"-scaling", &appautoscaling.TargetArgs{
+		ServiceNamespace:  pulumi.String("ecs"),
+		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
+		ResourceId:        pulumi.Sprintf("service/%s/%s", b.s.Cluster.Name, svc.Name),
+		MinCapacity:       pulumi.Int(minTasks),
+		MaxCapacity:       pulumi.Int(maxTasks),
+		Tags:              b.tags(sp.family + "-scaling"),
+	}, b.parent)
+	if err != nil {
+		return nil, 0, b.wrap(sp.family+" scalable target", err)
+	}
+	policy := func(kind string, metric *appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs, value int) error {
+		_, err := appautoscaling.NewPolicy(b.ctx, b.name+"-"+sp.family+"-"+kind, &appautoscaling.PolicyArgs{
+			Name:              pulumi.String(a.NamePrefix + "-" + sp.family + "-" + kind),
+			PolicyType:        pulumi.String("TargetTrackingScaling"),
+			ServiceNamespace:  target.ServiceNamespace,
+			ScalableDimension: target.ScalableDimension,
+			ResourceId:        target.ResourceId,
+			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+				PredefinedMetricSpecification: metric,
+				TargetValue:                   pulumi.Float64(float64(value)),
+				ScaleInCooldown:               pulumi.Int(ScaleInCooldownSeconds),
+				ScaleOutCooldown:              pulumi.Int(ScaleOutCooldownSeconds),
+				DisableScaleIn:                pulumi.Bool(false),
+			},
+		}, b.parent)
+		if err != nil {
+			return b.wrap(sp.family+" "+kind+" scaling policy", err)
+		}
+		return nil
+	}
+	if err := policy("cpu", &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+		PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization"),
+	}, a.ScalingCPUPercent); err != nil {
+		return nil, 0, err
+	}
+	if err := policy("requests", &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+		PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
+		ResourceLabel:        pulumi.Sprintf("%s/%s", b.s.AlbArnSuffix, sp.requestTG.ArnSuffix),
+	}, a.ScalingRequestsPerTarget); err != nil {
+		return nil, 0, err
+	}
+	return svc, minTasks, nil
+}
