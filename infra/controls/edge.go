@@ -1014,12 +1014,21 @@ func edgeSecurityHeaders(pol infratest.Resource) error {
 // ---------------------------------------------------------------------------------------------
 // S3.
 
-// edgeSinks are the buckets that receive another bucket's server access logs.
+// edgeSinks are the buckets that receive another bucket's server access logs, and the buckets
+// that receive a load balancer's access logs (ELB delivers those only to SSE-S3 buckets; they are
+// log destinations like the server-access-log sinks).
 func edgeSinks(rec infratest.Recorded) map[string]bool {
 	out := map[string]bool{}
 	for _, l := range rec.ByType(TS3BucketLogging) {
 		if t, ok := l.Str("targetBucket"); ok {
 			out[t] = true
+		}
+	}
+	for _, lb := range rec.ByType(TLoadBalancer) {
+		if on, _ := lb.Bool("accessLogs.enabled"); on {
+			if b, ok := lb.Str("accessLogs.bucket"); ok {
+				out[b] = true
+			}
 		}
 	}
 	return out
