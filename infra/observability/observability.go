@@ -54,6 +54,10 @@ type Args struct {
 	// full name (e.g. "/aws/lambda/chess-platform-dev-ws-authorizer"). The output maps are keyed
 	// by the entries as given. Optional; "cloudtrail" is reserved.
 	LogGroups []string
+	// ExtraLogGroupPatterns are more log group names, "*" allowed, whose groups the logs key
+	// admits; for groups another component must create itself with LogsKmsKeyArn because
+	// their name is only known at deploy time (e.g. "API-Gateway-Execution-Logs_*"). Optional.
+	ExtraLogGroupPatterns []string
 	// LogRetentionDays is the retention of every log group (a CloudWatch Logs value). Required.
 	LogRetentionDays int
 	// KMSDeletionWindowDays is the deletion window of the keys (7 to 30). Required.
@@ -95,7 +99,10 @@ type Observability struct {
 	watched bool
 }
 
-var logGroupName = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
+var (
+	logGroupName    = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
+	logGroupPattern = regexp.MustCompile(`^[.\-_/#A-Za-z0-9*]{1,512}$`)
+)
 
 // New creates the logs key, the log groups, the alarm topic and CloudTrail. Call Watch once the
 // monitored resources exist; it registers the component's outputs.
@@ -123,7 +130,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Alias:              args.NamePrefix + "/logs",
 		DeletionWindowDays: args.KMSDeletionWindowDays,
 		Grants: []kmskey.ServiceGrant{
-			logsGrant(a, args.NamePrefix, groups),
+			logsGrant(a, args.NamePrefix, groups, args.ExtraLogGroupPatterns),
 			{
 				Sid:       "AllowCloudTrailEncryptLogs",
 				Principal: a.ServicePrincipal("cloudtrail"),
@@ -201,12 +208,15 @@ func logicalSuffix(entry string) string {
 
 // logsGrant lets CloudWatch Logs use the key for the component's groups only: everything under
 // "/<prefix>/" and each full name listed.
-func logsGrant(a awsenv.Account, prefix string, groups map[string]string) kmskey.ServiceGrant {
+func logsGrant(a awsenv.Account, prefix string, groups map[string]string, extra []string) kmskey.ServiceGrant {
 	patterns := iampolicy.List{a.ARN("logs", "log-group:/"+prefix+"/*")}
 	for _, full := range slices.Sorted(maps.Values(groups)) {
 		if !strings.HasPrefix(full, "/"+prefix+"/") {
 			patterns = append(patterns, a.ARN("logs", "log-group:"+full))
 		}
+	}
+	for _, p := range extra {
+		patterns = append(patterns, a.ARN("logs", "log-group:"+p))
 	}
 	g := kmskey.LogsGrant(a, "/"+prefix+"/")
 	g.Conditions = iampolicy.Conditions{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": patterns}}
@@ -437,6 +447,11 @@ func (a *Args) validate() error {
 			errs = append(errs, fmt.Errorf("log group %q collides with %q", e, logical[logicalSuffix(e)]))
 		}
 		seen[full], logical[logicalSuffix(e)] = e, e
+	}
+	for _, p := range a.ExtraLogGroupPatterns {
+		if p == "" || p == "*" || !logGroupPattern.MatchString(p) {
+			errs = append(errs, fmt.Errorf("ExtraLogGroupPatterns: %q is not a log group name pattern (a name with * wildcards, not \"*\" alone)", p))
+		}
 	}
 	if !slices.Contains(retentionDays, a.LogRetentionDays) {
 		errs = append(errs, fmt.Errorf("LogRetentionDays %d is not a CloudWatch Logs retention", a.LogRetentionDays))

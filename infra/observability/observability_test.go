@@ -51,6 +51,7 @@ func testArgs(a awsenv.Account) *Args {
 		LogRetentionDays:      365,
 		KMSDeletionWindowDays: 30,
 		AlarmEmail:            email,
+		ExtraLogGroupPatterns: []string{"API-Gateway-Execution-Logs_*"},
 		Tags:                  map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "observability"},
 	}
 }
@@ -191,6 +192,7 @@ func TestLogGroups(t *testing.T) {
 	assert.Equal(t, iampolicy.List{
 		"arn:aws:logs:eu-west-1:123456789012:log-group:/" + testPrefix + "/*",
 		"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/chess-platform-test-ws-authorizer",
+		"arn:aws:logs:eu-west-1:123456789012:log-group:API-Gateway-Execution-Logs_*",
 	}, logs.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
 }
 
@@ -426,6 +428,7 @@ func TestInvalidArgsCreateNothing(t *testing.T) {
 		"email":           {func(a *Args) { a.AlarmEmail = "not-an-address" }, "AlarmEmail"},
 		"trail retention": {func(a *Args) { a.TrailRetentionDays = 30 }, "TrailRetentionDays 30"},
 		"prefix":          {func(a *Args) { a.NamePrefix = "a/b" }, "NamePrefix"},
+		"star pattern":    {func(a *Args) { a.ExtraLogGroupPatterns = []string{"*"} }, "ExtraLogGroupPatterns"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
