@@ -118,6 +118,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if o.stopOnEOF {
+		// The supervisor that died also held our stdout and stderr: without this, the first log
+		// line after its death would kill us with SIGPIPE before anything is stopped cleanly.
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 		ctx = stopAtEOF(ctx, os.Stdin, log)
 	}
 

@@ -9,3 +9,20 @@ afterEach(async (ctx) => {
   const files = await screenshotOpenPages(`failed-${name}`);
   if (files.length) console.error(`screenshots of the failed test: ${files.join(', ')}`);
 });
+
+// The runner's main process owns the platform (devrun stops when that process's pipe closes).
+// A worker orphaned by a killed runner must not keep driving a browser against nothing: it
+// ends itself when its parent is gone. Hard: vitest intercepts process.exit() in a worker and
+// then spins trying to report it to the dead parent.
+const parent = process.ppid;
+const parentAlive = () => {
+  try {
+    process.kill(parent, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+setInterval(() => {
+  if (!parentAlive()) process.kill(process.pid, 'SIGKILL');
+}, 1000).unref();
