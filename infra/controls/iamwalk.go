@@ -181,10 +181,11 @@ func PolicyWalk() []Control {
 				}
 				return errors.Join(errs...)
 			},
+			// Removing a document leaves nothing to walk, so only the insecure values are tried.
 			Props: []Prop{
-				{TRolePolicy, "policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:UpdateService"],"Resource":["*"]}]}`},
-				{TRole, "assumeRolePolicy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole"]}]}`},
-				{TBucketPolicy, "policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}`},
+				{TRolePolicy, "policy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:UpdateService"],"Resource":["*"]}]}`)},
+				{TRole, "assumeRolePolicy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole"]}]}`)},
+				{TBucketPolicy, "policy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}`)},
 			},
 			Breaks: []Break{
 				edit("identity policy with Action s3:*", TRolePolicy, func(_ infratest.Resource, in resource.PropertyMap) {

@@ -6,35 +6,74 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"chessplatform/infra/apigwws"
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/cdn"
 	"chessplatform/infra/config"
+	"chessplatform/infra/ecsservices"
 	"chessplatform/infra/elasticache"
 	"chessplatform/infra/network"
+	"chessplatform/infra/observability"
 	"chessplatform/infra/rds"
+	"chessplatform/infra/waf"
 )
 
 // Logical names of the component instances (stable: renaming changes URNs).
 const (
-	NetworkName  = "network"
-	DatabaseName = "database"
-	CacheName    = "cache"
+	NetworkName       = "network"
+	DatabaseName      = "database"
+	CacheName         = "cache"
+	ObservabilityName = "observability"
+	APIName           = "websocket"
+	ServicesName      = "services"
+	WAFName           = "waf"
+	SiteName          = "site"
+	CDNName           = "cdn"
+	UsEast1Name       = "us-east-1"
 )
+
+// LogGroupNames are the log groups observability creates for the services and the API: the
+// containers' (by container name), the authorizer's and the stage's access log (full names).
+func LogGroupNames(prefix string) (containers map[string]string, authorizer, access string) {
+	return ecsservices.LogGroupNames(prefix), "/" + prefix + "/lambda/ws-authorizer", "/" + prefix + "/apigw/access"
+}
 
 // Stack holds every component of a deployed stack.
 type Stack struct {
-	Config   *config.Config
-	Account  awsenv.Account
-	Network  *network.Network
-	Database *rds.Database
-	Cache    *elasticache.Cache
+	Config        *config.Config
+	Account       awsenv.Account
+	Network       *network.Network
+	Database      *rds.Database
+	Cache         *elasticache.Cache
+	Observability *observability.Observability
+	API           *apigwws.API
+	Services      *ecsservices.Services
+	WAF           *waf.Waf
+	Site          *Site
+	CDN           *cdn.Cdn
+	// UsEast1 is the provider of the CLOUDFRONT-scope resources (web ACL, certificate, logs).
+	UsEast1 *aws.Provider
+
+	ctx *pulumi.Context
 }
 
-// Build creates the stack's components from cfg (already validated by config.Load).
+// ErrNoDomain stops `pulumi up` (not a preview) without a domain: the HTTPS listener and
+// CloudFront need certificates for it.
+var ErrNoDomain = errors.New("stack: chess-platform:domain is not set: pulumi up needs the site's domain with hostedZoneId " +
+	"(the stack creates and validates the certificates) or with albCertificateArn and cdnCertificateArn; pulumi preview runs without")
+
+// Build creates the stack's components from cfg (already validated by config.Load). The order
+// breaks the cycle between the WebSocket API and the services: the API exists first (the
+// backend needs its @connections endpoint and secrets), the services second, and the API's VPC
+// link to the services' NLB last; the edge (WAF, CloudFront) follows the ALB, and the alarms
+// come last, when everything they watch exists.
 func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("stack: config is required")
@@ -42,14 +81,27 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
+	if cfg.Edge.Domain == "" && !ctx.DryRun() {
+		return nil, ErrNoDomain
+	}
 	acct, err := awsenv.Lookup(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
-	s := &Stack{Config: cfg, Account: acct}
-	prefix := cfg.Name()
+	s := &Stack{Config: cfg, Account: acct, ctx: ctx}
+	for _, step := range []func() error{s.foundation, s.provider, s.observe, s.api, s.services, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("stack: %w", err)
+		}
+	}
+	return s, nil
+}
 
-	s.Network, err = network.New(ctx, NetworkName, &network.Args{
+// foundation: network, database and cache.
+func (s *Stack) foundation() error {
+	cfg, acct, prefix := s.Config, s.Account, s.Config.Name()
+	var err error
+	s.Network, err = network.New(s.ctx, NetworkName, &network.Args{
 		Account:               acct,
 		NamePrefix:            prefix,
 		VpcCIDR:               cfg.Network.VpcCIDR,
@@ -63,11 +115,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 		Tags:                  cfg.Tags("network"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("stack: %w", err)
+		return err
 	}
-
 	db := cfg.Database
-	s.Database, err = rds.New(ctx, DatabaseName, &rds.Args{
+	s.Database, err = rds.New(s.ctx, DatabaseName, &rds.Args{
 		Account:                          acct,
 		NamePrefix:                       prefix,
 		SubnetIDs:                        s.Network.IsolatedSubnetIDs,
@@ -90,11 +141,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 		Tags:                             cfg.Tags("rds"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("stack: %w", err)
+		return err
 	}
-
 	c := cfg.Cache
-	s.Cache, err = elasticache.New(ctx, CacheName, &elasticache.Args{
+	s.Cache, err = elasticache.New(s.ctx, CacheName, &elasticache.Args{
 		Account:               acct,
 		NamePrefix:            prefix,
 		SubnetIDs:             s.Network.IsolatedSubnetIDs,
@@ -110,16 +160,237 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
 		Tags:                  cfg.Tags("elasticache"),
 	})
-	if err != nil {
-		return nil, fmt.Errorf("stack: %w", err)
+	return err
+}
+
+// provider is the us-east-1 provider of CloudFront's web ACL, certificate and log delivery.
+func (s *Stack) provider() error {
+	var err error
+	s.UsEast1, err = aws.NewProvider(s.ctx, UsEast1Name, &aws.ProviderArgs{
+		Region:      pulumi.String("us-east-1"),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(s.Config.Tags("edge"))},
+	})
+	return err
+}
+
+// observe creates the logs key, every log group the services and the API write to, the alarm
+// topic and CloudTrail.
+func (s *Stack) observe() error {
+	cfg := s.Config
+	containers, authorizer, access := LogGroupNames(cfg.Name())
+	groups := []string{authorizer, access}
+	for _, c := range ecsservices.Containers {
+		groups = append(groups, containers[c])
 	}
-	return s, nil
+	var err error
+	s.Observability, err = observability.New(s.ctx, ObservabilityName, &observability.Args{
+		Account:               s.Account,
+		NamePrefix:            cfg.Name(),
+		LogGroups:             groups,
+		LogRetentionDays:      cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
+		AlarmEmail:            cfg.Observe.AlarmEmail,
+		TrailRetentionDays:    cfg.Observe.TrailRetentionDays,
+		Tags:                  cfg.Tags("observability"),
+	})
+	return err
+}
+
+// api creates the WebSocket API (phase one): the backend needs its endpoint and secrets.
+func (s *Stack) api() error {
+	cfg, o := s.Config, s.Observability
+	_, authorizer, access := LogGroupNames(cfg.Name())
+	g := cfg.Gateway
+	var err error
+	s.API, err = apigwws.New(s.ctx, APIName, &apigwws.Args{
+		Account:               s.Account,
+		NamePrefix:            cfg.Name(),
+		StageName:             g.StageName,
+		AuthorizerZip:         g.AuthorizerZip,
+		AuthorizerLogGroup:    o.LogGroupNames[authorizer],
+		AccessLogGroupArn:     o.LogGroupArns[access],
+		ManageAccountRole:     g.ManageAccountRole,
+		ThrottlingRateLimit:   g.ThrottlingRateLimit,
+		ThrottlingBurstLimit:  g.ThrottlingBurstLimit,
+		LoggingLevel:          g.LoggingLevel,
+		LogRetentionDays:      cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
+		Tags:                  cfg.Tags("apigw-websocket"),
+	})
+	return err
+}
+
+// services creates the cluster, images, tasks, services and load balancers.
+func (s *Stack) services() error {
+	cfg, n, o := s.Config, s.Network, s.Observability
+	sv, e := cfg.Services, cfg.Edge
+	containers, _, _ := LogGroupNames(cfg.Name())
+	logs := map[string]pulumi.StringInput{}
+	for c, name := range containers {
+		logs[c] = o.LogGroupNames[name]
+	}
+	var err error
+	s.Services, err = ecsservices.New(s.ctx, ServicesName, &ecsservices.Args{
+		Account:          s.Account,
+		NamePrefix:       cfg.Name(),
+		Project:          cfg.Project,
+		Stack:            cfg.Stack,
+		VpcID:            n.VpcID,
+		PublicSubnetIDs:  n.PublicSubnetIDs,
+		PrivateSubnetIDs: n.PrivateSubnetIDs,
+		SecurityGroups: ecsservices.SecurityGroups{
+			ALB: n.SecurityGroups.ALB, Web: n.SecurityGroups.Web, Backend: n.SecurityGroups.Backend, NLB: n.SecurityGroups.NLB,
+		},
+		WebPort: sv.WebPort, BackendPort: sv.BackendPort,
+		WebCPU: sv.WebCPU, WebMemory: sv.WebMemory, BackendCPU: sv.BackendCPU, BackendMemory: sv.BackendMemory,
+		Images:                   ecsservices.Images{Web: sv.WebImage, Backend: sv.BackendImage, Utility: sv.UtilityImage},
+		WebTasks:                 ecsservices.TaskCount{Min: sv.WebMinTasks, Max: sv.WebMaxTasks},
+		BackendTasks:             ecsservices.TaskCount{Min: sv.BackendMinTasks, Max: sv.BackendMaxTasks},
+		ScalingCPUPercent:        sv.ScalingCPUPercent,
+		ScalingRequestsPerTarget: sv.ScalingRequestsPerTarget,
+		ECRMaxImages:             sv.ECRMaxImages,
+		Domain:                   e.Domain,
+		HostedZoneID:             e.HostedZoneID,
+		CertificateArn:           e.ALBCertificateArn,
+		HTTPRedirect:             cfg.Network.ALBHTTPRedirect,
+		DeletionProtection:       e.ALBDeletionProtection,
+		IdleTimeoutSeconds:       e.ALBIdleTimeoutSeconds,
+		LogRetentionDays:         cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays:    cfg.Logs.KMSDeletionWindowDays,
+		Database: ecsservices.Database{
+			Host: s.Database.Address, Port: s.Database.Port, Name: s.Database.DBName,
+			SecretArn: s.Database.SecretArn, KmsKeyArn: s.Database.KmsKeyArn,
+		},
+		Cache: ecsservices.Cache{
+			Endpoint: s.Cache.PrimaryEndpoint, Port: s.Cache.Port, AuthSecretArn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn,
+		},
+		Gateway: ecsservices.Gateway{
+			ManagementEndpoint: s.API.ManagementEndpoint, WebSocketURL: s.API.WebSocketURL, ConnectionsArns: s.API.ConnectionsArns,
+			TokenKeySecretArn: s.API.TokenKeySecretArn, SharedSecretArn: s.API.SharedSecretArn, SecretsKmsKeyArn: s.API.SecretsKmsKeyArn,
+		},
+		WSTransport: sv.WSTransport,
+		LogGroups:   logs,
+		Tags:        cfg.Tags("ecs-services"),
+	})
+	return err
+}
+
+// connect links the API to the services' NLB (phase two).
+func (s *Stack) connect() error {
+	return s.API.Connect(s.ctx, &apigwws.ConnectArgs{
+		NlbArn: s.Services.NlbArn, NlbDnsName: s.Services.NlbDnsName, BackendPort: s.Config.Services.BackendPort,
+	})
+}
+
+// waf creates the REGIONAL web ACL on the ALB and the CLOUDFRONT one.
+func (s *Stack) waf() error {
+	cfg := s.Config
+	var err error
+	s.WAF, err = waf.New(s.ctx, WAFName, &waf.Args{
+		Account:               s.Account,
+		NamePrefix:            cfg.Name(),
+		AlbArn:                s.Services.AlbArn,
+		UsEast1:               s.UsEast1,
+		RateLimit:             cfg.Edge.WAFRateLimit,
+		RateWindowSeconds:     cfg.Edge.WAFRateWindow,
+		LogRetentionDays:      cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
+		Tags:                  cfg.Tags("waf"),
+	})
+	return err
+}
+
+// site creates (or takes) CloudFront's certificate for the domain.
+func (s *Stack) site() error {
+	e := s.Config.Edge
+	var err error
+	s.Site, err = NewSite(s.ctx, SiteName, &SiteArgs{
+		Domain:         e.Domain,
+		HostedZoneID:   e.HostedZoneID,
+		CertificateArn: e.CDNCertificateArn,
+		UsEast1:        s.UsEast1,
+		ValidatedBy:    s.Services.ValidationRecords,
+		Tags:           s.Config.Tags("site"),
+	})
+	return err
+}
+
+// cdn creates the assets bucket, the upload and the distribution in front of the ALB.
+func (s *Stack) cdn() error {
+	cfg, e := s.Config, s.Config.Edge
+	args := &cdn.Args{
+		Account:               s.Account,
+		NamePrefix:            cfg.Name(),
+		UsEast1:               s.UsEast1,
+		OriginDomainName:      s.Services.OriginDomainName,
+		OriginVerifySecret:    s.Services.OriginVerifyValue,
+		WebAclArn:             s.WAF.CloudfrontAclArn,
+		StaticDir:             e.WebStaticDir,
+		PriceClass:            e.CDNPriceClass,
+		LogRetentionDays:      cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
+		ForceDestroyBuckets:   !e.ALBDeletionProtection,
+		Tags:                  cfg.Tags("cdn"),
+	}
+	if e.Domain != "" {
+		args.Aliases = []string{e.Domain}
+		args.CertificateArn = s.Site.CertificateArn
+	} else {
+		// Preview without a domain only (Build refuses `pulumi up`): *.cloudfront.net.
+		args.AllowDefaultCertificate = true
+	}
+	var err error
+	s.CDN, err = cdn.New(s.ctx, CDNName, args)
+	return err
+}
+
+// alias points the domain at the distribution.
+func (s *Stack) alias() error { return s.Site.Alias(s.ctx, s.CDN.DomainName) }
+
+// watch creates the alarms and the dashboard over everything above.
+func (s *Stack) watch() error {
+	cfg, sv := s.Config, s.Services
+	return s.Observability.Watch(s.ctx, &observability.WatchArgs{
+		AlbArnSuffix: sv.AlbArnSuffix,
+		TargetGroups: map[string]pulumi.StringInput{"web": sv.WebTargetGroupArnSuffix, "backend": sv.BackendTargetGroupArnSuffix},
+		ClusterName:  sv.ClusterName,
+		Services: map[string]observability.Service{
+			"web":     {Name: sv.WebServiceName, DesiredCount: sv.WebDesiredCount},
+			"backend": {Name: sv.BackendServiceName, DesiredCount: sv.BackendDesiredCount},
+		},
+		RdsInstanceID:           pulumi.String(s.Database.Identifier),
+		RdsAllocatedStorageGB:   cfg.Database.AllocatedStorageGB,
+		RdsInstanceClass:        cfg.Database.InstanceClass,
+		RedisReplicationGroupID: s.Cache.ReplicationGroup.ReplicationGroupId,
+		RedisNodeCount:          cfg.Cache.NodeCount,
+		ApiID:                   s.API.ApiID,
+		ApiStage:                pulumi.String(s.API.StageName),
+		RegionalAclName:         s.WAF.RegionalAclName,
+		CloudfrontAclName:       s.WAF.CloudfrontAclName,
+		UsEast1:                 s.UsEast1,
+	})
+}
+
+// WebSocketURL is what browsers connect to: the API stage, or /ws on the site (direct).
+func (s *Stack) WebSocketURL() pulumi.StringOutput {
+	if s.Config.Services.WSTransport == "direct" && s.Config.Edge.Domain != "" {
+		return pulumi.String("wss://" + s.Config.Edge.Domain + "/ws").ToStringOutput()
+	}
+	return s.API.WebSocketURL
 }
 
 // Outputs are the stack outputs main.go exports, by name.
 func (s *Stack) Outputs() map[string]pulumi.Input {
 	sg := s.Network.SecurityGroups
 	return map[string]pulumi.Input{
+		// What an operator uses.
+		"siteUrl":           s.CDN.SiteURL,
+		"webSocketUrl":      s.WebSocketURL(),
+		"albDnsName":        s.Services.AlbDnsName,
+		"ecrRepositoryUrls": s.Services.RepositoryUrls,
+		"dashboardUrl":      s.Observability.DashboardURL,
+		"alarmTopicArn":     s.Observability.AlarmTopicArn,
+		// Wiring details.
 		"region":                 pulumi.String(s.Account.Region),
 		"vpcId":                  s.Network.VpcID,
 		"availabilityZones":      pulumi.ToStringArray(s.Network.AvailabilityZones),
@@ -138,6 +409,14 @@ func (s *Stack) Outputs() map[string]pulumi.Input {
 		"redisEndpoint":          s.Cache.PrimaryEndpoint,
 		"redisPort":              s.Cache.Port,
 		"redisAuthSecretArn":     s.Cache.AuthSecretArn,
+		"clusterName":            s.Services.ClusterName,
+		"apiManagementEndpoint":  s.API.ManagementEndpoint,
+		"apiId":                  s.API.ApiID,
+		"cloudfrontDistribution": s.CDN.DistributionId,
+		"cloudfrontDomainName":   s.CDN.DomainName,
+		"regionalWebAclArn":      s.WAF.RegionalAclArn,
+		"cloudfrontWebAclArn":    s.WAF.CloudfrontAclArn,
+		"trailArn":               s.Observability.TrailArn,
 	}
 }
 

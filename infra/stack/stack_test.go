@@ -1,7 +1,11 @@
 package stack_test
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -10,51 +14,10 @@ import (
 
 	"chessplatform/infra/config"
 	"chessplatform/infra/controls"
+	"chessplatform/infra/ecsservices"
 	"chessplatform/infra/infratest"
 	"chessplatform/infra/stack"
 )
-
-// program is main.go's body: load config, build, export.
-func program(s **stack.Stack, c **config.Config) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		cfg, err := config.Load(ctx)
-		if err != nil {
-			return err
-		}
-		st, err := stack.Build(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		st.Export(ctx)
-		if s != nil {
-			*s = st
-		}
-		if c != nil {
-			*c = cfg
-		}
-		return nil
-	}
-}
-
-// deploy runs the program with the committed Pulumi.<name>.yaml settings.
-func deploy(t *testing.T, name string, opts ...pulumi.RunOption) (*infratest.Mocks, *config.Config) {
-	t.Helper()
-	var cfg *config.Config
-	m := infratest.NewMocks()
-	m.Run(t, program(nil, &cfg), append([]pulumi.RunOption{infratest.WithStack(name), infratest.WithConfig(infratest.StackConfig(t, name))}, opts...)...)
-	return m, cfg
-}
-
-func params(cfg *config.Config) controls.NetworkParams {
-	return controls.NetworkParams{
-		AZCount:          cfg.Network.AZCount,
-		WebPort:          cfg.Services.WebPort,
-		BackendPort:      cfg.Services.BackendPort,
-		ALBHTTPRedirect:  cfg.Network.ALBHTTPRedirect,
-		InterfaceEndpts:  controls.DefaultInterfaceEndpoints,
-		GatewayEndpoints: controls.DefaultGatewayEndpoints,
-	}
-}
 
 // devWaivers are the controls Pulumi.dev.yaml relaxes for cost, and nothing else. Each one is a
 // named config value (config tag `waives`); prod waives none.
@@ -69,10 +32,16 @@ var devWaivers = []string{
 	"ELB.6 ALB deletion protection",
 }
 
-// TestFoundationSecurity runs every foundation control against the dev and prod stacks. prod
-// must pass all of them. dev must pass all but its listed waivers, and each listed waiver must
-// really be in effect (the control fails on dev) and be switched on by a config value.
-func TestFoundationSecurity(t *testing.T) {
+// recorded is what the controls read: the mocks' resources with the ARNs of resources created
+// through the us-east-1 provider moved to that region (the mock builds every ARN in its own).
+func recorded(m *infratest.Mocks) infratest.Set {
+	return controls.InProviderRegions(m, m.Region)
+}
+
+// TestStackSecurity runs every control of the whole stack against dev and prod: prod passes
+// all of them; dev passes all but its listed waivers, each of which must be in effect and
+// switched on by a config value.
+func TestStackSecurity(t *testing.T) {
 	for _, name := range []string{"dev", "prod"} {
 		t.Run(name, func(t *testing.T) {
 			m, cfg := deploy(t, name)
@@ -86,52 +55,57 @@ func TestFoundationSecurity(t *testing.T) {
 			}
 			assert.ElementsMatch(t, waived, fromConfig, "the waivers switched on by Pulumi.%s.yaml", name)
 
-			for _, c := range controls.Foundation(params(cfg)) {
+			rec := recorded(m)
+			all := allControls(cfg)
+			ids := controls.IDs(all)
+			for _, w := range waived {
+				assert.Contains(t, ids, w, "waiver %q names no control", w)
+			}
+			seen := map[string]bool{}
+			for _, c := range all {
+				require.False(t, seen[c.ID], "control %q listed twice", c.ID)
+				seen[c.ID] = true
 				t.Run(c.ID, func(t *testing.T) {
-					err := c.Check(m)
-					for _, w := range waived {
-						if w == c.ID {
-							require.Error(t, err, "listed as a %s waiver but not in effect", name)
-							t.Logf("WAIVED in %s: %v", name, err)
-							return
-						}
+					err := c.Check(rec)
+					if slices.Contains(waived, c.ID) {
+						require.Error(t, err, "listed as a %s waiver but not in effect", name)
+						t.Logf("WAIVED in %s: %v", name, err)
+						return
 					}
 					require.NoError(t, err)
 				})
 			}
+			t.Logf("%s: %d controls, %d waived", name, len(all), len(waived))
 		})
 	}
 }
 
-// TestFoundationControlsCanFail proves every foundation control fails when one of the
-// properties it enforces is removed or set insecurely in the prod stack.
-func TestFoundationControlsCanFail(t *testing.T) {
+// TestStackControlsCanFail proves every control of the stack fails when a property it enforces
+// is removed or set insecurely (Props) or a mutation it guards against is applied (Breaks).
+func TestStackControlsCanFail(t *testing.T) {
 	m, cfg := deploy(t, "prod")
-	controls.Breakable(t, m.Snapshot(), controls.Foundation(params(cfg)))
+	controls.Breakable(t, recorded(m), allControls(cfg))
 }
 
-// TestFoundationResourceCounts lists the foundation's resources by type for dev and prod.
-func TestFoundationResourceCounts(t *testing.T) {
-	want := map[string]map[string]int{
-		"dev": {
-			controls.TVpc: 1, controls.TSubnet: 6, controls.TNat: 1, "aws:ec2/eip:Eip": 1, controls.TRouteTable: 4, controls.TRoute: 3,
-			controls.TRouteAssoc: 6, controls.TSecurityGroup: 7, controls.TIngress: 11, controls.TEgress: 11, controls.TEndpoint: 5,
-			controls.TKMSKey: 3, "aws:kms/alias:Alias": 3, controls.TLogGroup: 5, controls.TRole: 2, controls.TRDSInstance: 1,
-			controls.TCacheGroup: 1, controls.TSecret: 1, controls.TSecretVersion: 1,
-		},
-		"prod": {
-			controls.TVpc: 1, controls.TSubnet: 9, controls.TNat: 3, "aws:ec2/eip:Eip": 3, controls.TRouteTable: 5, controls.TRoute: 4,
-			controls.TRouteAssoc: 9, controls.TSecurityGroup: 7, controls.TIngress: 11, controls.TEgress: 11, controls.TEndpoint: 5,
-			controls.TKMSKey: 3, "aws:kms/alias:Alias": 3, controls.TLogGroup: 5, controls.TRole: 2, controls.TRDSInstance: 1,
-			controls.TCacheGroup: 1, controls.TSecret: 1, controls.TSecretVersion: 1,
-		},
+// TestResourceCounts prints the stack's resources by type for dev and prod and pins the counts
+// of the services and API components.
+func TestResourceCounts(t *testing.T) {
+	common := map[string]int{
+		controls.TCluster: 1, controls.TTaskDef: 2, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
+		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 3, controls.TListenerRule: 5,
+		controls.TScalingTarget: 2, controls.TScalingPolicy: 4, controls.TApi: 1, controls.TAuthorizer: 1,
+		controls.TIntegration: 3, controls.TApiRoute: 3, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
+		controls.TApiAccount: 1, controls.TFunction: 1, controls.TPermission: 1,
+		"aws:acm/certificate:Certificate": 2, "aws:acm/certificateValidation:CertificateValidation": 2,
+		// 2 ALB-certificate validation records, the origin alias, the site's A and AAAA aliases.
+		"aws:route53/record:Record": 5,
 	}
 	for _, name := range []string{"dev", "prod"} {
 		t.Run(name, func(t *testing.T) {
 			m, _ := deploy(t, name)
 			counts := m.CountByType()
-			t.Logf("%s foundation resources by type:\n%s", name, infratest.CountTable(counts))
-			for typ, n := range want[name] {
+			t.Logf("%s resources by type:\n%s", name, infratest.CountTable(counts))
+			for typ, n := range common {
 				assert.Equal(t, n, counts[typ], typ)
 			}
 			var components []string
@@ -141,116 +115,496 @@ func TestFoundationResourceCounts(t *testing.T) {
 				}
 			}
 			sort.Strings(components)
-			assert.Equal(t, []string{"chess:elasticache:Cache", "chess:network:Network", "chess:rds:Database"}, components)
+			assert.Equal(t, []string{
+				"chess:apigwws:WebSocketApi", "chess:cdn:Cdn", "chess:ecsservices:Services", "chess:elasticache:Cache",
+				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:site:Site", "chess:waf:Waf",
+			}, components, "every component is created once")
 		})
 	}
 }
 
+// TestSecurityGroupGraph: the groups' rules, extracted from the recorded rule resources, are
+// exactly the design's graph, and each load balancer and service sits in its design group.
 func TestSecurityGroupGraph(t *testing.T) {
-	m, cfg := deploy(t, "prod")
-	in, out, err := controls.Graph(m)
-	require.NoError(t, err)
-	wantIn, wantOut := controls.DesignGraph(params(cfg))
-	assert.Equal(t, wantIn, in)
-	assert.Equal(t, wantOut, out)
-	for _, e := range in {
-		t.Logf("ingress %s", e)
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			m, cfg := deploy(t, name)
+			in, out, err := controls.Graph(m)
+			require.NoError(t, err)
+			wantIn, wantOut := controls.DesignGraph(networkParams(cfg))
+			assert.Equal(t, wantIn, in)
+			assert.Equal(t, wantOut, out)
+			var b strings.Builder
+			for _, e := range in {
+				fmt.Fprintf(&b, "  ingress %s\n", e)
+			}
+			for _, e := range out {
+				fmt.Fprintf(&b, "  egress  %s\n", e)
+			}
+			t.Logf("%s security-group graph:\n%s", name, b.String())
+
+			groups := map[string]string{}
+			for _, sg := range m.ByType(controls.TSecurityGroup) {
+				groups[sg.ID] = strings.TrimSuffix(strings.TrimPrefix(sg.Name, "network-"), "-sg")
+			}
+			attached := map[string][]string{}
+			for _, lb := range m.ByType(controls.TLoadBalancer) {
+				for _, id := range lb.Strings("securityGroups") {
+					attached[lb.Name] = append(attached[lb.Name], groups[id])
+				}
+			}
+			for _, s := range m.ByType(controls.TService) {
+				for _, id := range s.Strings("networkConfiguration.securityGroups") {
+					attached[s.Name] = append(attached[s.Name], groups[id])
+				}
+			}
+			assert.Equal(t, map[string][]string{
+				"services-alb": {"alb"}, "services-nlb": {"nlb"}, "services-web": {"web"}, "services-backend": {"backend"},
+			}, attached)
+		})
 	}
 }
 
-// TestWiring checks cross-component wiring through awaited outputs.
-func TestWiring(t *testing.T) {
+// wiring holds awaited outputs of the whole stack.
+type wiring struct {
+	outputs                                                map[string]any
+	secretOutputs                                          []string
+	albArn, nlbArn, nlbDNS, cfAclArn, regionalAclArn       string
+	tokenKeyArn, sharedArn, apiKeyArn, mgmtEndpoint, wsURL string
+	authorizerID, stageExecArn, originVerify, vpcLinkID    string
+	connections                                            []string
+	originVerifySecret                                     bool
+}
+
+func await(t *testing.T, name string) (*infratest.Mocks, *config.Config, wiring) {
+	t.Helper()
+	var w wiring
 	var s *stack.Stack
+	var cfg *config.Config
 	m := infratest.NewMocks()
-	got := map[string]any{}
 	m.Run(t, func(ctx *pulumi.Context) error {
-		if err := program(&s, nil)(ctx); err != nil {
+		if err := program(&s, &cfg)(ctx); err != nil {
 			return err
 		}
+		w.outputs = map[string]any{}
 		for name, in := range s.Outputs() {
 			r, err := infratest.AwaitResult[any](ctx, pulumi.ToOutput(in))
 			if err != nil {
-				return err
+				return fmt.Errorf("output %s: %w", name, err)
 			}
 			if r.Secret {
-				got[name] = "SECRET"
-				continue
+				w.secretOutputs = append(w.secretOutputs, name)
 			}
-			got[name] = r.Value
+			w.outputs[name] = r.Value
 		}
-		return nil
-	}, infratest.WithStack("prod"), infratest.WithConfig(infratest.StackConfig(t, "prod")))
-
-	db := m.One(t, controls.TRDSInstance)
-	group := m.One(t, controls.TRDSSubnetGroup)
-	assert.ElementsMatch(t, got["isolatedSubnetIds"], toAny(group.Strings("subnetIds")), "the database lives in the isolated subnets")
-	cache := m.One(t, controls.TCacheGroup)
-	cacheGroup := m.One(t, controls.TCacheSubnetGroup)
-	assert.ElementsMatch(t, got["isolatedSubnetIds"], toAny(cacheGroup.Strings("subnetIds")))
-
-	sgs := map[string]string{}
-	for _, sg := range m.ByType(controls.TSecurityGroup) {
-		sgs[sg.Name] = sg.ID
-		vpc, _ := sg.Str("vpcId")
-		assert.Equal(t, got["vpcId"], vpc)
-	}
-	assert.Equal(t, []string{sgs["network-rds-sg"]}, db.Strings("vpcSecurityGroupIds"))
-	assert.Equal(t, []string{sgs["network-redis-sg"]}, cache.Strings("securityGroupIds"))
-	assert.Equal(t, sgs["network-alb-sg"], got["albSecurityGroupId"])
-	assert.Equal(t, sgs["network-nlb-sg"], got["nlbSecurityGroupId"])
-
-	addr, _ := db.Output("address")
-	assert.Equal(t, addr.StringValue(), got["dbEndpoint"])
-	assert.Equal(t, 5432, got["dbPort"])
-	assert.Equal(t, 6379, got["redisPort"])
-	secret := m.One(t, controls.TSecret)
-	assert.Equal(t, secret.ID, got["redisAuthSecretArn"])
-	assert.Regexp(t, `^arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-`, got["dbSecretArn"])
-	for name, v := range got {
-		assert.NotEqual(t, "SECRET", v, "output %s is secret: no secret value is exported", name)
-	}
-	assert.Len(t, got, 18)
+		strs := []struct {
+			dst *string
+			out pulumi.StringOutput
+		}{
+			{&w.albArn, s.Services.AlbArn}, {&w.nlbArn, s.Services.NlbArn}, {&w.nlbDNS, s.Services.NlbDnsName},
+			{&w.cfAclArn, s.WAF.CloudfrontAclArn}, {&w.regionalAclArn, s.WAF.RegionalAclArn},
+			{&w.tokenKeyArn, s.API.TokenKeySecretArn}, {&w.sharedArn, s.API.SharedSecretArn}, {&w.apiKeyArn, s.API.SecretsKmsKeyArn},
+			{&w.mgmtEndpoint, s.API.ManagementEndpoint}, {&w.wsURL, s.API.WebSocketURL},
+			{&w.authorizerID, s.API.Authorizer.ID().ToStringOutput()}, {&w.stageExecArn, s.API.Stage.ExecutionArn},
+			{&w.vpcLinkID, s.API.VpcLinkID},
+		}
+		for _, f := range strs {
+			v, err := infratest.Await[string](ctx, f.out)
+			if err != nil {
+				return err
+			}
+			*f.dst = v
+		}
+		ov, err := infratest.AwaitResult[string](ctx, s.Services.OriginVerifyValue)
+		if err != nil {
+			return err
+		}
+		w.originVerify, w.originVerifySecret = ov.Value, ov.Secret
+		w.connections, err = infratest.Await[[]string](ctx, s.API.ConnectionsArns)
+		return err
+	}, infratest.WithStack(name), infratest.WithConfig(deployed(t, name)))
+	return m, cfg, w
 }
 
-// TestInvalidConfigCreatesNothing: a bad value stops the program before any resource exists.
+// TestWiring checks the cross-component wiring of the whole stack through awaited outputs.
+func TestWiring(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			m, cfg, w := await(t, name)
+			out := w.outputs
+			assert.Empty(t, w.secretOutputs, "no stack output is secret")
+
+			// The backend's task definition injects exactly the stores' and the API's secrets.
+			backend := containers(t, m, cfg.Name()+"-backend")[ecsservices.ContainerBackend]
+			secrets := kv(backend, "secrets", "valueFrom")
+			env := kv(backend, "environment", "value")
+			dbSecret := out["dbSecretArn"].(string)
+			assert.Equal(t, map[string]string{
+				"DB_PASSWORD":         dbSecret + ":password::",
+				"DB_USER":             dbSecret + ":username::",
+				"REDIS_PASSWORD":      out["redisAuthSecretArn"].(string),
+				"TOKEN_KEY":           w.tokenKeyArn,
+				"APIGW_SHARED_SECRET": w.sharedArn,
+			}, secrets)
+			assert.Equal(t, dbSecret, env["DB_SECRET_ARN"], "runtime re-read of the rotated secret")
+			assert.Equal(t, out["dbEndpoint"], env["DB_HOST"])
+			assert.Equal(t, "5432", env["DB_PORT"])
+			assert.Equal(t, cfg.Database.Name, env["DB_NAME"])
+			assert.Equal(t, "verify-full", env["DB_SSLMODE"])
+			assert.Equal(t, "/etc/ssl/certs/rds-global-bundle.pem", env["DB_SSLROOTCERT"])
+			assert.Equal(t, fmt.Sprintf("%s:6379", out["redisEndpoint"]), env["REDIS_ADDR"])
+			assert.Equal(t, "true", env["REDIS_TLS"])
+			assert.Equal(t, w.mgmtEndpoint, env["APIGW_MANAGEMENT_ENDPOINT"])
+			assert.Equal(t, "https://"+out["apiId"].(string)+".execute-api.eu-west-1.amazonaws.com/"+cfg.Gateway.StageName, w.mgmtEndpoint)
+			assert.Equal(t, domainOf(name), env["ALLOWED_ORIGINS"])
+			assert.Equal(t, "production", env["CHESS_ENV"])
+			assert.Equal(t, "eu-west-1", env["AWS_REGION"])
+			assert.Equal(t, ":8080", env["LISTEN_ADDR"])
+
+			// The backend task role may manage exactly the stage's @connections.
+			assert.Equal(t, []string{w.stageExecArn + "/POST/@connections/*", w.stageExecArn + "/GET/@connections/*", w.stageExecArn + "/DELETE/@connections/*"}, w.connections)
+			roles := taskRoles(t, m, cfg.Name()+"-backend")
+			var granted []string
+			for _, s := range roles.Statement {
+				if slices.Contains(s.Action, "execute-api:ManageConnections") {
+					granted = append(granted, s.Resource...)
+				}
+			}
+			assert.Equal(t, w.connections, granted)
+
+			// The web app hands browsers the stage's wss:// URL.
+			web := containers(t, m, cfg.Name()+"-web")[ecsservices.ContainerWeb]
+			assert.Equal(t, w.wsURL, kv(web, "environment", "value")["CHESS_WS_URL"])
+			assert.Equal(t, out["webSocketUrl"], w.wsURL)
+			assert.Equal(t, "wss://"+out["apiId"].(string)+".execute-api.eu-west-1.amazonaws.com/"+cfg.Gateway.StageName, w.wsURL)
+
+			// The REGIONAL web ACL is associated with the ALB; the distribution carries the
+			// CLOUDFRONT ACL's ARN.
+			assoc := m.One(t, "aws:wafv2/webAclAssociation:WebAclAssociation")
+			assert.Equal(t, w.albArn, str(assoc, "resourceArn"))
+			assert.Equal(t, w.regionalAclArn, str(assoc, "webAclArn"))
+			dist := m.One(t, "aws:cloudfront/distribution:Distribution")
+			assert.Equal(t, w.cfAclArn, str(dist, "webAclId"))
+			assert.Contains(t, w.cfAclArn, ":global/webacl/", "the CLOUDFRONT-scope ACL")
+			assert.Equal(t, out["cloudfrontWebAclArn"], w.cfAclArn)
+
+			// CloudFront sends the origin-verify value the ALB requires, to origin.<domain>.
+			require.True(t, w.originVerifySecret)
+			var sent []string
+			for i := 0; i < dist.Len("origins"); i++ {
+				for j := 0; j < dist.Len(fmt.Sprintf("origins[%d].customHeaders", i)); j++ {
+					if n, _ := dist.Str(fmt.Sprintf("origins[%d].customHeaders[%d].name", i, j)); n == ecsservices.OriginVerifyHeader {
+						v, _ := dist.Str(fmt.Sprintf("origins[%d].customHeaders[%d].value", i, j))
+						sent = append(sent, v)
+						d, _ := dist.Str(fmt.Sprintf("origins[%d].domainName", i))
+						assert.Equal(t, "origin."+domainOf(name), d)
+					}
+				}
+			}
+			require.NotEmpty(t, sent)
+			for _, v := range sent {
+				assert.Equal(t, w.originVerify, v)
+			}
+			for _, r := range m.ByType(controls.TListenerRule) {
+				if v := r.Strings("conditions[1].httpHeader.values"); len(v) > 0 {
+					assert.Equal(t, []string{w.originVerify}, v, r.Name)
+				}
+			}
+
+			// $connect is behind the authorizer; every integration goes through the VPC link
+			// to the NLB with the connection id mapped.
+			for _, r := range m.ByType(controls.TApiRoute) {
+				key := str(r, "routeKey")
+				if key == "$connect" {
+					assert.Equal(t, "CUSTOM", str(r, "authorizationType"))
+					assert.Equal(t, w.authorizerID, str(r, "authorizerId"))
+				} else {
+					assert.Equal(t, "NONE", str(r, "authorizationType"), key)
+				}
+			}
+			link := m.One(t, controls.TVpcLink)
+			assert.Equal(t, w.nlbArn, str(link, "targetArn"))
+			assert.Equal(t, w.vpcLinkID, link.ID)
+			for _, r := range m.ByType(controls.TIntegration) {
+				assert.Equal(t, w.vpcLinkID, str(r, "connectionId"))
+				assert.Regexp(t, `^http://`+w.nlbDNS+`:8080/apigw/(connect|message|disconnect)$`, str(r, "integrationUri"))
+				params, _ := r.Get("requestParameters")
+				assert.Equal(t, "context.connectionId", params.ObjectValue()["integration.request.header.connectionId"].StringValue())
+			}
+
+			// Stack outputs an operator uses.
+			assert.Equal(t, "https://"+domainOf(name), out["siteUrl"])
+			assert.Equal(t, w.albArn != "", out["albDnsName"] != "")
+			repos, _ := out["ecrRepositoryUrls"].(map[string]string)
+			assert.Equal(t, map[string]string{
+				"web":     "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + cfg.Name() + "/web",
+				"backend": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + cfg.Name() + "/backend",
+				"utility": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + cfg.Name() + "/utility",
+			}, repos)
+			assert.Contains(t, out["dashboardUrl"], "console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards")
+			assert.Regexp(t, `^arn:aws:sns:eu-west-1:123456789012:`, out["alarmTopicArn"])
+			assert.Len(t, out, 32)
+		})
+	}
+}
+
+// TestWebTaskSidecars (issue 6): the web task runs both utility sidecars next to Next.js, sharing
+// the reports volume (written by the sidecars, read-only for the web app), every root
+// filesystem read-only, and the task role grants only read actions.
+func TestWebTaskSidecars(t *testing.T) {
+	m, cfg := deploy(t, "prod")
+	cs := containers(t, m, cfg.Name()+"-web")
+	require.Equal(t, []string{"health-check", "list-services", "web"}, sortedKeys(cs))
+
+	td := infratest.ByOutput(m, controls.TTaskDef, "family", cfg.Name()+"-web")[0]
+	var volumes []string
+	for i := 0; i < td.Len("volumes"); i++ {
+		v, _ := td.Str(fmt.Sprintf("volumes[%d].name", i))
+		volumes = append(volumes, v)
+	}
+	assert.ElementsMatch(t, []string{"reports", "next-cache", "tmp"}, volumes)
+
+	mount := func(c map[string]any, volume string) (string, bool, bool) {
+		for _, mp := range c["mountPoints"].([]any) {
+			p := mp.(map[string]any)
+			if p["sourceVolume"] == volume {
+				return p["containerPath"].(string), p["readOnly"].(bool), true
+			}
+		}
+		return "", false, false
+	}
+	for name, c := range cs {
+		assert.Equal(t, true, c["readonlyRootFilesystem"], name)
+		assert.Equal(t, false, c["privileged"], name)
+		path, ro, ok := mount(c, "reports")
+		require.True(t, ok, "%s mounts the reports volume", name)
+		assert.Equal(t, "/var/run/chess-reports", path, name)
+		assert.Equal(t, name == "web", ro, "%s: only the web app mounts the reports read-only", name)
+	}
+	for _, sidecar := range []string{"health-check", "list-services"} {
+		c := cs[sidecar]
+		assert.Equal(t, false, c["essential"], sidecar)
+		assert.Equal(t, "10001:10001", c["user"], sidecar)
+		assert.Equal(t, true, c["linuxParameters"].(map[string]any)["initProcessEnabled"], sidecar)
+		assert.GreaterOrEqual(t, c["stopTimeout"], float64(10), sidecar)
+		assert.Empty(t, c["portMappings"], sidecar)
+	}
+	assert.Equal(t, []any{"health-check.sh", "--interval", "30", "--timeout", "5", "--window", "120", "--threshold", "0.95",
+		"--output", "/var/run/chess-reports/health.json", "http://localhost:3000/api/config",
+		"https://chess.example.com/healthz", "https://chess.example.com/readyz"}, cs["health-check"]["command"])
+	assert.Equal(t, []any{"list-services.sh", "--region", "eu-west-1", "--project", "chess-platform", "--stack", "prod",
+		"--interval", "300", "--output", "/var/run/chess-reports/services.json"}, cs["list-services"]["command"])
+	for _, p := range []string{"/app/.next/cache", "/tmp"} {
+		found := false
+		for _, mp := range cs["web"]["mountPoints"].([]any) {
+			if mp.(map[string]any)["containerPath"] == p && mp.(map[string]any)["readOnly"] == false {
+				found = true
+			}
+		}
+		assert.True(t, found, "web has a writable %s", p)
+	}
+
+	doc := taskRoles(t, m, cfg.Name()+"-web")
+	var actions []string
+	for _, s := range doc.Statement {
+		require.Equal(t, "Allow", s.Effect)
+		actions = append(actions, s.Action...)
+	}
+	sort.Strings(actions)
+	t.Logf("web task role actions (%d): %s", len(actions), strings.Join(actions, " "))
+	for _, a := range actions {
+		op := a[strings.Index(a, ":")+1:]
+		assert.True(t, a == "apigateway:GET" || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Get"),
+			"%s is not a read action", a)
+	}
+	readOnly := controlNamed(t, "IAM.READONLY")
+	require.NoError(t, readOnly.Check(m))
+}
+
+// TestPolicyWalk walks every policy document of the stack and prints what it walked.
+func TestPolicyWalk(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			m, _ := deploy(t, name)
+			docs, err := controls.PolicyDocuments(recorded(m))
+			require.NoError(t, err)
+			kinds := map[string]int{}
+			var errs []error
+			for _, d := range docs {
+				kinds[d.Kind]++
+				errs = append(errs, controls.CheckPolicy(d))
+			}
+			require.NoError(t, errors.Join(errs...))
+			t.Logf("%s: %d policy documents walked: %v", name, len(docs), kinds)
+			for _, k := range []string{controls.KindIdentity, controls.KindResource, controls.KindTrust} {
+				assert.Positive(t, kinds[k], k)
+			}
+			roles := len(m.ByType(controls.TRole))
+			assert.Equal(t, roles, kinds[controls.KindTrust], "every role's trust policy is walked")
+		})
+	}
+	var star []string
+	for a, why := range controls.StarOnlyActions {
+		star = append(star, a+": "+why)
+	}
+	sort.Strings(star)
+	t.Logf("actions allowed on \"*\":\n  %s", strings.Join(star, "\n  "))
+}
+
+// TestInvalidConfigCreatesNothing: a bad value of a services, edge or API key stops the program
+// before any resource or lookup exists, with an error naming the key.
 func TestInvalidConfigCreatesNothing(t *testing.T) {
-	cfg := infratest.StackConfig(t, "dev")
-	cfg[config.Project+":azCount"] = "1"
-	cfg[config.Project+":webMemory"] = "4096"
-	m, err := infratest.RunErr(program(nil, nil), infratest.WithStack("dev"), infratest.WithConfig(cfg))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "chess-platform:azCount")
-	assert.Contains(t, err.Error(), "chess-platform:webMemory")
-	assert.Empty(t, m.Resources())
-	assert.Empty(t, m.Calls(), "not even a lookup runs")
-}
-
-// TestPreview: the program also runs under a simulated preview.
-func TestPreview(t *testing.T) {
-	m, _ := deploy(t, "prod", infratest.DryRun())
-	assert.NotEmpty(t, m.ByType(controls.TRDSInstance))
-}
-
-func TestBuildRejectsInvalidConfig(t *testing.T) {
-	_, err := infratest.RunErr(func(ctx *pulumi.Context) error {
-		c := config.Defaults(config.Project, "test")
-		c.Network.AZCount = 4
-		_, err := stack.Build(ctx, c)
-		return err
-	})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "chess-platform:azCount")
-	_, err = infratest.RunErr(func(ctx *pulumi.Context) error {
-		_, err := stack.Build(ctx, nil)
-		return err
-	})
-	require.Error(t, err)
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+	cases := []struct{ key, value string }{
+		{"azCount", "1"},
+		{"webMemory", "4096"},
+		{"backendImage", "nginx:latest"},
+		{"webImage", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-dev/web:v1"},
+		{"backendMinTasks", "0"},
+		{"wsTransport", "polling"},
+		{"domain", "Chess Example"},
+		{"hostedZoneId", "not-a-zone"},
+		{"albIdleTimeoutSeconds", "20"},
+		{"apiLoggingLevel", "OFF"},
+		{"apiStageName", "$default"},
+		{"authorizerZip", "dist/ws-authorizer"},
+		{"wafRateWindowSeconds", "45"},
+		{"cdnCertificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"},
 	}
-	return out
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			cfg := deployed(t, "dev")
+			cfg[config.Project+":"+c.key] = c.value
+			m, err := infratest.RunErr(program(nil, nil), infratest.WithStack("dev"), infratest.WithConfig(cfg))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "chess-platform:"+c.key)
+			assert.Empty(t, m.Resources())
+			assert.Empty(t, m.Calls(), "not even a lookup runs")
+		})
+	}
+}
+
+// TestImageFromAnotherRepository: an image outside the stack's repositories is refused (the
+// execution role may pull only those).
+func TestImageFromAnotherRepository(t *testing.T) {
+	cfg := deployed(t, "dev")
+	cfg[config.Project+":backendImage"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/somebody-else/backend@" + digest
+	_, err := infratest.RunErr(program(nil, nil), infratest.WithStack("dev"), infratest.WithConfig(cfg))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "chess-platform-dev/backend, the repository this stack creates")
+}
+
+// TestUpWithoutDomain: the committed stack files name no domain; `pulumi up` stops before
+// creating anything, with the keys to set.
+func TestUpWithoutDomain(t *testing.T) {
+	cfg := infratest.StackConfig(t, "dev")
+	cfg[config.Project+":authorizerZip"] = authorizerZip(t)
+	m, err := infratest.RunErr(program(nil, nil), infratest.WithStack("dev"), infratest.WithConfig(cfg))
+	require.ErrorIs(t, err, stack.ErrNoDomain)
+	assert.Contains(t, err.Error(), "chess-platform:domain")
+	assert.Empty(t, m.Resources())
+}
+
+// TestPreviewCommittedStacks: `pulumi preview` of the committed stack files (no domain, no
+// images yet) succeeds; the HTTPS listener's certificate and CloudFront's aliases wait for the
+// domain, and the services run no task until CI has pushed images.
+func TestPreviewCommittedStacks(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := infratest.StackConfig(t, name)
+			cfg[config.Project+":authorizerZip"] = authorizerZip(t)
+			m := infratest.NewMocks()
+			m.Run(t, program(nil, nil), infratest.WithStack(name), infratest.WithConfig(cfg), infratest.DryRun())
+			var https infratest.Resource
+			for _, l := range m.ByType(controls.TListener) {
+				if p, _ := l.Str("protocol"); p == "HTTPS" {
+					https = l
+				}
+			}
+			assert.False(t, https.Has("certificateArn"), "the certificate is unknown until a domain is set")
+			assert.Empty(t, m.ByType("aws:acm/certificate:Certificate"))
+			for _, s := range m.ByType(controls.TService) {
+				n, _ := s.Int("desiredCount")
+				assert.Equal(t, 0, n, "%s runs no task before its image exists", s.Name)
+			}
+		})
+	}
+}
+
+// TestBootstrap: with a domain but before CI has pushed images, the repositories and task
+// definitions exist, the services run no task and cannot scale, and the task definitions
+// name the (never pulled) bootstrap tag of the stack's repositories.
+func TestBootstrap(t *testing.T) {
+	cfg := deployed(t, "prod")
+	for _, k := range []string{"webImage", "backendImage", "utilityImage"} {
+		delete(cfg, config.Project+":"+k)
+	}
+	m := infratest.NewMocks()
+	m.Run(t, program(nil, nil), infratest.WithStack("prod"), infratest.WithConfig(cfg))
+	for _, s := range m.ByType(controls.TService) {
+		n, _ := s.Int("desiredCount")
+		assert.Equal(t, 0, n, s.Name)
+	}
+	for _, tgt := range m.ByType(controls.TScalingTarget) {
+		lo, _ := tgt.Int("minCapacity")
+		hi, _ := tgt.Int("maxCapacity")
+		assert.Equal(t, [2]int{0, 0}, [2]int{lo, hi}, tgt.Name)
+	}
+	web := containers(t, m, "chess-platform-prod-web")
+	assert.Equal(t, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-prod/web:"+ecsservices.BootstrapTag, web["web"]["image"])
+	assert.Equal(t, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-prod/utility:"+ecsservices.BootstrapTag, web["list-services"]["image"])
+	require.NoError(t, controlNamed(t, "ECS.SCALE").Check(m))
+}
+
+// TestDirectTransport: with wsTransport=direct the web app hands out /ws on the site.
+func TestDirectTransport(t *testing.T) {
+	cfg := deployed(t, "prod")
+	cfg[config.Project+":wsTransport"] = "direct"
+	m := infratest.NewMocks()
+	m.Run(t, program(nil, nil), infratest.WithStack("prod"), infratest.WithConfig(cfg))
+	env := kv(containers(t, m, "chess-platform-prod-web")["web"], "environment", "value")
+	assert.Equal(t, "wss://chess.example.com/ws", env["CHESS_WS_URL"])
+	assert.Equal(t, "direct", env["CHESS_WS_TRANSPORT"])
+}
+
+// TestExistingCertificates: with albCertificateArn and cdnCertificateArn (DNS managed
+// elsewhere) the stack creates no certificate and no record, and uses both.
+func TestExistingCertificates(t *testing.T) {
+	const albCert = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	const cdnCert = "arn:aws:acm:us-east-1:123456789012:certificate/9a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	cfg := deployed(t, "prod")
+	delete(cfg, config.Project+":hostedZoneId")
+	cfg[config.Project+":albCertificateArn"] = albCert
+	cfg[config.Project+":cdnCertificateArn"] = cdnCert
+	m := infratest.NewMocks()
+	m.Run(t, program(nil, nil), infratest.WithStack("prod"), infratest.WithConfig(cfg))
+	assert.Empty(t, m.ByType("aws:acm/certificate:Certificate"))
+	assert.Empty(t, m.ByType("aws:route53/record:Record"))
+	for _, l := range m.ByType(controls.TListener) {
+		if p, _ := l.Str("protocol"); p == "HTTPS" {
+			assert.Equal(t, albCert, str(l, "certificateArn"))
+		}
+	}
+	dist := m.One(t, "aws:cloudfront/distribution:Distribution")
+	assert.Equal(t, cdnCert, str(dist, "viewerCertificate.acmCertificateArn"))
+	var origins []string
+	for i := 0; i < dist.Len("origins"); i++ {
+		origins = append(origins, str(dist, fmt.Sprintf("origins[%d].domainName", i)))
+	}
+	assert.Contains(t, origins, "origin.chess.example.com")
+}
+
+func controlNamed(t *testing.T, prefix string) controls.Control {
+	t.Helper()
+	for _, c := range allControls(config.Defaults(config.Project, "prod")) {
+		if strings.HasPrefix(c.ID, prefix) {
+			return c
+		}
+	}
+	t.Fatalf("no control %s", prefix)
+	return controls.Control{}
+}
+
+func str(r infratest.Resource, path string) string {
+	v, _ := r.Str(path)
+	return v
 }
