@@ -26,7 +26,9 @@ $(WEB_STAMP): $(WEB_DIR)/package-lock.json $(WEB_DIR)/package.json
 
 web-deps: $(WEB_STAMP) ## install the web app's npm packages (npm ci) when needed
 
-$(WEB_BUILD_MARK): $(WEB_STAMP) $(WEB_BUILD_INPUTS)
+# node_modules is order-only: reinstalling the same lock file does not call for a new build
+# (package-lock.json itself is an input), as devrun -web-build=auto sees it too.
+$(WEB_BUILD_MARK): $(WEB_BUILD_INPUTS) | $(WEB_STAMP)
 	cd $(WEB_DIR) && $(WEB_ENV) $(NPM) run --silent build
 
 web-build: $(WEB_BUILD_MARK) ## production build of the web app (.next/standalone), when its inputs changed
