@@ -1,0 +1,304 @@
+package ecsservices_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"chessplatform/infra/awsenv"
+	"chessplatform/infra/controls"
+	"chessplatform/infra/ecsservices"
+	"chessplatform/infra/infratest"
+)
+
+var acct = awsenv.Account{ID: "123456789012", Region: "eu-west-1", Partition: "aws", DNSSuffix: "amazonaws.com", ServicePrefix: "com.amazonaws"}
+
+const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// args are valid Args with plain inputs standing in for the other components' outputs.
+func args() *ecsservices.Args {
+	logs := map[string]pulumi.StringInput{}
+	for c, n := range ecsservices.LogGroupNames("chess-platform-test") {
+		logs[c] = pulumi.String(n)
+	}
+	secret := func(n string) pulumi.String {
+		return pulumi.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:" + n + "-AbCdEf")
+	}
+	key := func(n string) pulumi.String { return pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/" + n) }
+	registry := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/"
+	return &ecsservices.Args{
+		Account: acct, NamePrefix: "chess-platform-test", Project: "chess-platform", Stack: "test",
+		VpcID:            pulumi.String("vpc-1"),
+		PublicSubnetIDs:  pulumi.ToStringArray([]string{"subnet-pub-a", "subnet-pub-b"}),
+		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-priv-a", "subnet-priv-b"}),
+		SecurityGroups:   ecsservices.SecurityGroups{ALB: pulumi.String("sg-alb"), Web: pulumi.String("sg-web"), Backend: pulumi.String("sg-backend"), NLB: pulumi.String("sg-nlb")},
+		WebPort:          3000, BackendPort: 8080, WebCPU: 256, WebMemory: 512, BackendCPU: 256, BackendMemory: 512,
+		Images: ecsservices.Images{
+			Web: registry + "web@" + digest, Backend: registry + "backend@" + digest, Utility: registry + "utility@" + digest,
+		},
+		WebTasks: ecsservices.TaskCount{Min: 1, Max: 2}, BackendTasks: ecsservices.TaskCount{Min: 2, Max: 4},
+		ScalingCPUPercent: 60, ScalingRequestsPerTarget: 1000, ECRMaxImages: 30,
+		Domain: "chess.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ",
+		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300, LogRetentionDays: 365, KMSDeletionWindowDays: 30,
+		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds")},
+		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretArn: secret("auth"), KmsKeyArn: key("cache")},
+		Gateway: ecsservices.Gateway{
+			ManagementEndpoint: pulumi.String("https://abc.execute-api.eu-west-1.amazonaws.com/live"),
+			WebSocketURL:       pulumi.String("wss://abc.execute-api.eu-west-1.amazonaws.com/live"),
+			ConnectionsArns:    pulumi.ToStringArray([]string{"arn:aws:execute-api:eu-west-1:123456789012:abc/live/POST/@connections/*"}),
+			TokenKeySecretArn:  secret("token"), SharedSecretArn: secret("shared"), SecretsKmsKeyArn: key("apigw"),
+		},
+		WSTransport: "apigw",
+		LogGroups:   logs,
+		Tags:        map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"},
+	}
+}
+
+func run(t *testing.T, a *ecsservices.Args, opts ...pulumi.RunOption) (*infratest.Mocks, *ecsservices.Services, error) {
+	t.Helper()
+	var s *ecsservices.Services
+	m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
+		var err error
+		s, err = ecsservices.New(ctx, "services", a)
+		return err
+	}, opts...)
+	return m, s, err
+}
+
+// TestArgsValidation: bad args are refused before anything is created.
+func TestArgsValidation(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*ecsservices.Args)
+		want   string
+	}{
+		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretArn = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn)"},
+		{"missing container log group", func(a *ecsservices.Args) { delete(a.LogGroups, ecsservices.ContainerListServices) }, `LogGroups["list-services"]`},
+		{"no web task", func(a *ecsservices.Args) { a.WebTasks.Min = 0 }, "WebTasks"},
+		{"max below min", func(a *ecsservices.Args) { a.BackendTasks = ecsservices.TaskCount{Min: 3, Max: 2} }, "BackendTasks"},
+		{"unknown transport", func(a *ecsservices.Args) { a.WSTransport = "sse" }, "WSTransport"},
+		{"web without utility image", func(a *ecsservices.Args) { a.Images.Utility = "" }, "set together"},
+		{"image of another account", func(a *ecsservices.Args) {
+			a.Images.Backend = "999999999999.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/backend@" + digest
+		}, "the repository this stack creates"},
+		{"image of another repository", func(a *ecsservices.Args) {
+			a.Images.Web = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/backend@" + digest
+		}, "the repository this stack creates"},
+		{"image by tag", func(a *ecsservices.Args) {
+			a.Images.Backend = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/backend:latest"
+		}, "not an ECR image pinned by digest"},
+		{"zone without domain", func(a *ecsservices.Args) { a.Domain = "" }, "Domain is required"},
+		{"domain with a scheme", func(a *ecsservices.Args) { a.Domain = "https://chess.example.com" }, "bare DNS name"},
+		{"bucket name too long", func(a *ecsservices.Args) { a.NamePrefix = strings.Repeat("x", 45) }, "more than 63"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := args()
+			c.mutate(a)
+			m, _, err := run(t, a)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, m.Resources(), "nothing is created")
+		})
+	}
+	_, _, err := run(t, nil)
+	assert.ErrorContains(t, err, "args are required")
+}
+
+// TestCertificateNeededOutsidePreview: without a certificate source only a preview runs.
+func TestCertificateNeededOutsidePreview(t *testing.T) {
+	a := args()
+	a.Domain, a.HostedZoneID = "", ""
+	m, _, err := run(t, a)
+	require.ErrorContains(t, err, "needs a certificate")
+	assert.Empty(t, m.Resources())
+
+	m, _, err = run(t, args(), infratest.DryRun())
+	require.NoError(t, err)
+	a = args()
+	a.Domain, a.HostedZoneID = "", ""
+	m, _, err = run(t, a, infratest.DryRun())
+	require.NoError(t, err)
+	assert.Empty(t, m.ByType("aws:acm/certificate:Certificate"))
+}
+
+// TestCertificateCoversDomainAndOrigin: the created certificate covers the site and the
+// origin host, each validated by a record in the zone, and origin.<domain> points at the ALB.
+func TestCertificateCoversDomainAndOrigin(t *testing.T) {
+	m, s, err := run(t, args())
+	require.NoError(t, err)
+	cert := m.One(t, "aws:acm/certificate:Certificate")
+	d, _ := cert.Str("domainName")
+	assert.Equal(t, "chess.example.com", d)
+	assert.Equal(t, []string{"origin.chess.example.com"}, cert.Strings("subjectAlternativeNames"))
+	var names []string
+	for _, r := range m.ByType("aws:route53/record:Record") {
+		n, _ := r.Str("name")
+		names = append(names, n)
+		z, _ := r.Str("zoneId")
+		assert.Equal(t, "Z0123456789ABCDEFGHIJ", z)
+	}
+	sort.Strings(names)
+	require.Len(t, names, 3)
+	assert.Contains(t, names, "origin.chess.example.com")
+	var site, origin int
+	for _, n := range names {
+		switch {
+		case regexp.MustCompile(`^_[0-9a-f]{32}\.chess\.example\.com\.$`).MatchString(n):
+			site++
+		case regexp.MustCompile(`^_[0-9a-f]{32}\.origin\.chess\.example\.com\.$`).MatchString(n):
+			origin++
+		}
+	}
+	assert.Equal(t, [2]int{1, 1}, [2]int{site, origin}, "one validation record per name: %v", names)
+	assert.Len(t, s.ValidationRecords, 2)
+	v := m.One(t, "aws:acm/certificateValidation:CertificateValidation")
+	assert.Len(t, v.Strings("validationRecordFqdns"), 2)
+}
+
+// TestEnvironmentContract: the backend container sets exactly the variables chess-server,
+// pgstore and redisstore read (read from their sources), and nothing secret in plain text.
+func TestEnvironmentContract(t *testing.T) {
+	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
+		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBSecretArn: "arn:db", DBPort: 5432,
+		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
+		ManagementEndpoint: "https://x", AllowedOrigins: "chess.example.com", LogGroup: "/lg",
+	})
+	require.Len(t, cs, 1)
+	var names []string
+	for _, e := range cs[0].Environment {
+		names = append(names, e.Name)
+	}
+	for _, s := range cs[0].Secrets {
+		names = append(names, s.Name)
+	}
+	read := envReadBy(t, "app/cmd/chess-server/main.go", "app/internal/store/pgstore/config.go", "app/internal/store/redisstore/config.go")
+	read["AWS_REGION"] = true // read by the AWS SDK too
+	for _, n := range names {
+		assert.True(t, read[n], "%s is set but no backend code reads it", n)
+	}
+	for _, must := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT",
+		"REDIS_ADDR", "REDIS_TLS", "REDIS_PASSWORD", "TOKEN_KEY", "APIGW_MANAGEMENT_ENDPOINT", "APIGW_SHARED_SECRET", "ALLOWED_ORIGINS", "CHESS_ENV", "LISTEN_ADDR"} {
+		assert.Contains(t, names, must)
+	}
+	secrets := map[string]string{}
+	for _, s := range cs[0].Secrets {
+		secrets[s.Name] = s.ValueFrom
+	}
+	assert.Equal(t, map[string]string{
+		"APIGW_SHARED_SECRET": "arn:shared", "DB_PASSWORD": "arn:db:password::", "DB_USER": "arn:db:username::",
+		"REDIS_PASSWORD": "arn:redis", "TOKEN_KEY": "arn:token",
+	}, secrets)
+}
+
+// envReadBy collects the environment variable names the given Go sources mention: every
+// string literal shaped like one (the sources read them through getenv, env helpers, Env*
+// constants and lists of names).
+func envReadBy(t *testing.T, files ...string) map[string]bool {
+	t.Helper()
+	root := repoRoot(t)
+	lit := regexp.MustCompile(`"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"`)
+	out := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		require.NoError(t, err)
+		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
+			out[m[1]] = true
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
+}
+
+func repoRoot(t *testing.T) string { return infratest.RepoRoot(t) }
+
+// TestListServicesPolicyMatchesScript: the web task role grants exactly the IAM actions of the
+// calls list-services.sh makes (its iam_action table), sts:GetCallerIdentity aside (always
+// allowed), and each of them only once.
+func TestListServicesPolicyMatchesScript(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "scripts", "list-services.sh"))
+	require.NoError(t, err)
+	want := map[string]bool{}
+	for _, m := range regexp.MustCompile(`echo "([a-z0-9-]+:[A-Za-z]+)" ;;`).FindAllStringSubmatch(string(b), -1) {
+		if m[1] != "sts:GetCallerIdentity" {
+			want[m[1]] = true
+		}
+	}
+	require.Greater(t, len(want), 15, "the script's action table was found")
+	doc := ecsservices.ListServicesPolicy(acct)
+	got := map[string]int{}
+	for _, s := range doc.Statement {
+		require.Equal(t, "Allow", s.Effect)
+		for _, a := range s.Action {
+			got[a]++
+		}
+		if slices.Contains(s.Resource, "*") {
+			for _, a := range s.Action {
+				_, ok := controls.StarOnlyActions[a]
+				assert.True(t, ok, "%s on * is not in the allow-list", a)
+			}
+		}
+	}
+	for a := range want {
+		assert.Equal(t, 1, got[a], "%s granted once", a)
+	}
+	for a := range got {
+		assert.True(t, want[a], "%s is granted but the script never calls it", a)
+	}
+}
+
+// TestLifecyclePolicy: untagged images go after a day, at most ECRMaxImages stay.
+func TestLifecyclePolicy(t *testing.T) {
+	p, err := ecsservices.LifecyclePolicy(30)
+	require.NoError(t, err)
+	var doc struct {
+		Rules []struct {
+			RulePriority int `json:"rulePriority"`
+			Selection    struct {
+				TagStatus, CountType string
+				CountNumber          int
+			} `json:"selection"`
+			Action struct{ Type string } `json:"action"`
+		} `json:"rules"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(p), &doc))
+	require.Len(t, doc.Rules, 2)
+	assert.Equal(t, "untagged", doc.Rules[0].Selection.TagStatus)
+	assert.Equal(t, "imageCountMoreThan", doc.Rules[1].Selection.CountType)
+	assert.Equal(t, 30, doc.Rules[1].Selection.CountNumber)
+	for _, r := range doc.Rules {
+		assert.Equal(t, "expire", r.Action.Type)
+	}
+}
+
+// TestRulesRespectALBLimits: the backend paths are split so no rule has more than 5 condition
+// values (4 paths plus the origin-verify header).
+func TestRulesRespectALBLimits(t *testing.T) {
+	m, _, err := run(t, args())
+	require.NoError(t, err)
+	var paths []string
+	for _, r := range m.ByType(controls.TListenerRule) {
+		n := 0
+		for i := 0; i < r.Len("conditions"); i++ {
+			p := r.Strings("conditions[" + itoa(i) + "].pathPattern.values")
+			h := r.Strings("conditions[" + itoa(i) + "].httpHeader.values")
+			n += len(p) + len(h)
+			if len(h) > 0 {
+				paths = append(paths, "header")
+			}
+		}
+		assert.LessOrEqual(t, n, 5, r.Name)
+	}
+	assert.Len(t, paths, 4, "three backend rules and the web rule require the header")
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
