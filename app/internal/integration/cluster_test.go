@@ -259,7 +259,11 @@ func (c *cluster) cleanup() {
 		in.cmd, in.done = nil, nil
 		in.mu.Unlock()
 		if !st.Success() {
-			c.t.Errorf("instance %s: exit %v at the end of the test", in.name, st)
+			hint := ""
+			if serverRace && st.ExitCode() == 66 {
+				hint = " (66: the race detector found a data race; see the log)"
+			}
+			c.t.Errorf("instance %s: exit %v at the end of the test%s", in.name, st, hint)
 		}
 	}
 	for _, in := range c.insts {

@@ -7,7 +7,10 @@
 //
 // The package has no production code; see the _test.go files. Environment:
 //
-//	CHESS_SERVER_RACE=1  build the server binary with -race (the test binary's own -race does
-//	                     not reach the separate server processes)
-//	CHESS_SERVER_BIN     use this prebuilt binary instead of building one
+//	CHESS_SERVER_RACE=1|0  build the server binary with or without -race; by default it
+//	                       follows the test binary (go test -race, as `make test` runs it,
+//	                       builds a race-detecting server). A race report or panic in any
+//	                       server's log fails the test that ran it.
+//	CHESS_SERVER_BIN       use this prebuilt binary instead of building one (say with
+//	                       CHESS_SERVER_RACE whether it was built with -race)
 package integration

@@ -39,13 +39,22 @@ func TestMain(m *testing.M) {
 
 // buildServer builds app/cmd/chess-server into dir (or takes CHESS_SERVER_BIN as is).
 func buildServer(dir string) (string, bool, error) {
+	race := testRace
+	switch v := os.Getenv("CHESS_SERVER_RACE"); v {
+	case "1":
+		race = true
+	case "0":
+		race = false
+	case "":
+	default:
+		return "", false, fmt.Errorf("CHESS_SERVER_RACE=%q: want 1 or 0", v)
+	}
 	if bin := os.Getenv("CHESS_SERVER_BIN"); bin != "" {
 		if _, err := os.Stat(bin); err != nil {
 			return "", false, fmt.Errorf("CHESS_SERVER_BIN: %w", err)
 		}
-		return bin, os.Getenv("CHESS_SERVER_RACE") == "1", nil
+		return bin, race, nil
 	}
-	race := os.Getenv("CHESS_SERVER_RACE") == "1"
 	out := filepath.Join(dir, "chess-server")
 	args := []string{"build", "-o", out}
 	if race {
