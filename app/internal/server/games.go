@@ -61,10 +61,18 @@ func (s *Server) gameAction(ctx context.Context, playerID string, m protocol.Cli
 // apply runs f on the current state of a game and commits the result. playerID "" is the
 // system (timers), which may act in any game.
 func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error {
+	stale := int64(-1) // the cached version that lost a commit race, if any
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
 		st, err := s.loadGame(ctx, gameID, attempt > 0)
 		if err != nil {
 			return err
+		}
+		if stale >= 0 && st.V > stale {
+			// The durable store is ahead of the cache. Usually the instance that committed is
+			// publishing right now, but it may have died between its commit and its publish;
+			// then nobody would ever tell the watchers. A full state is harmless in the first
+			// case and the only repair in the second.
+			s.publishState(ctx, st)
 		}
 		var by rules.Color
 		if playerID != "" {
@@ -81,6 +89,7 @@ func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error
 		}
 		err = s.commit(ctx, st, prevV, &out)
 		if errors.Is(err, store.ErrConflict) {
+			stale = prevV
 			if derr := s.live.DropGame(ctx, gameID); derr != nil {
 				s.log.WarnContext(ctx, "dropping stale live game", "game", gameID, "err", derr)
 			}
@@ -185,6 +194,14 @@ func (s *Server) loadGame(ctx context.Context, id string, fromDurable bool) (*ga
 		s.log.WarnContext(ctx, "re-caching game", "game", id, "err", err)
 	}
 	return st, nil
+}
+
+// publishState sends a game's full state to every watcher, so clients that missed events catch up.
+func (s *Server) publishState(ctx context.Context, st *game.State) {
+	frame := protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs()))
+	if err := s.live.Publish(ctx, store.GameTopic(st.ID), frame); err != nil {
+		s.log.WarnContext(ctx, "publishing a repair state", "game", st.ID, "v", st.V, "err", err)
+	}
 }
 
 // GameState returns the current state of a game (for the HTTP API).
