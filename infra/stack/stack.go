@@ -166,10 +166,7 @@ func (s *Stack) foundation() error {
 // provider is the us-east-1 provider of CloudFront's web ACL, certificate and log delivery.
 func (s *Stack) provider() error {
 	var err error
-	s.UsEast1, err = aws.NewProvider(s.ctx, UsEast1Name, &aws.ProviderArgs{
-		Region:      pulumi.String("us-east-1"),
-		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(s.Config.Tags("edge"))},
-	})
+	s.UsEast1, err = aws.NewProvider(s.ctx, UsEast1Name, &aws.ProviderArgs{Region: pulumi.String("us-east-1")})
 	return err
 }
 
