@@ -40,6 +40,8 @@ type gameView struct {
 	events    []wsclient.Msg // versioned events, in arrival order over all connections
 	states    []int64        // versions of full states received (watch replies, resyncs)
 	anomalies []string       // gaps, duplicates, versions going back: must stay empty
+	seen      map[int64]bool // versions received as events
+	redundant int            // events that arrived after a full state already covering them
 	ended     bool
 	endAt     time.Time
 	result    string
@@ -128,7 +130,7 @@ func (cn *conn) pump() {
 func (cl *client) view(game string) *gameView {
 	g, ok := cl.games[game]
 	if !ok {
-		g = &gameView{acked: map[int]string{}}
+		g = &gameView{acked: map[int]string{}, seen: map[int64]bool{}}
 		cl.games[game] = g
 	}
 	return g
@@ -165,13 +167,20 @@ func (cl *client) observe(m wsclient.Msg) {
 		}
 		g := cl.view(ref.Game)
 		switch {
-		case m.V <= g.lastV:
-			g.anomalies = append(g.anomalies, fmt.Sprintf("duplicate or old v%d after v%d: %s", m.V, g.lastV, m.Raw))
+		case g.seen[m.V]:
+			g.anomalies = append(g.anomalies, fmt.Sprintf("duplicate event v%d (holding v%d): %s", m.V, g.lastV, m.Raw))
 			return
+		case m.V <= g.lastV:
+			// Already covered by a full state that arrived first (a repair or a resync): a
+			// client ignores it. Recorded, since every version must still come as an event.
+			g.redundant++
 		case m.V > g.lastV+1:
 			g.anomalies = append(g.anomalies, fmt.Sprintf("gap: v%d after v%d: %s", m.V, g.lastV, m.Raw))
+			g.lastV = m.V
+		default:
+			g.lastV = m.V
 		}
-		g.lastV = m.V
+		g.seen[m.V] = true
 		g.events = append(g.events, m)
 		if m.T == "end" && !g.ended {
 			g.ended, g.endAt, g.result, g.reason = true, m.At, ref.Result, ref.Reason
@@ -377,6 +386,7 @@ func (cl *client) snapshot(game string) gameView {
 	g.events = append([]wsclient.Msg(nil), g.events...)
 	g.states = append([]int64(nil), g.states...)
 	g.anomalies = append([]string(nil), g.anomalies...)
+	g.seen = nil // not needed by callers
 	acked := make(map[int]string, len(g.acked))
 	for k, v := range g.acked {
 		acked[k] = v

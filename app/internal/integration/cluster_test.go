@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,27 +31,60 @@ import (
 // instance is accepted by all.
 const tokenKey = "8f3a6c1e2b7d4e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778"
 
-// cluster is one PostgreSQL, one redis-server and the chess-server instances using them.
+// cluster is one PostgreSQL database, one redis-server and the chess-server instances using
+// them.
 type cluster struct {
 	t     *testing.T
-	pg    *testenv.Postgres
+	pg    *testenv.Postgres // the server holding the database (shared unless privatePG)
+	dsn   string            // the test's own, initially empty, database
 	rd    *testenv.Redis
 	dir   string
 	hc    *http.Client
 	insts []*instance
 }
 
-// newCluster starts PostgreSQL (an empty database) and redis-server for a test. Instances are
-// started with start.
+// newCluster gives a test an empty database of its own on the package's PostgreSQL server
+// (initdb costs seconds; CREATE DATABASE does not) and its own redis-server. Instances are
+// started with start or startAll.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	needServer(t)
-	c := &cluster{t: t, pg: testenv.PostgresT(t), rd: testenv.RedisT(t), dir: t.TempDir(),
+	return setup(t, sharedPG, createDatabase(t, sharedPG))
+}
+
+// newClusterPrivatePG is newCluster with a PostgreSQL server of the test's own, for tests that
+// stop it.
+func newClusterPrivatePG(t *testing.T) *cluster {
+	t.Helper()
+	needServer(t)
+	pg := testenv.PostgresT(t)
+	return setup(t, pg, pg.DSN)
+}
+
+func setup(t *testing.T, pg *testenv.Postgres, dsn string) *cluster {
+	c := &cluster{t: t, pg: pg, dsn: dsn, rd: testenv.RedisT(t), dir: t.TempDir(),
 		hc: &http.Client{Timeout: 10 * time.Second}}
 	// Registered after the dependencies' cleanups, so it runs before them: instances stop
 	// while PostgreSQL and Redis are still up.
 	t.Cleanup(c.cleanup)
 	return c
+}
+
+var dbSeq atomic.Int64
+
+// createDatabase creates an empty database on pg and returns its DSN.
+func createDatabase(t *testing.T, pg *testenv.Postgres) string {
+	t.Helper()
+	ctx := ctxT(t, 30*time.Second)
+	conn, err := pgx.Connect(ctx, pg.DSN)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	name := fmt.Sprintf("it_%d", dbSeq.Add(1))
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	dsn := strings.Replace(pg.DSN, "/chess?", "/"+name+"?", 1)
+	require.NotEqual(t, pg.DSN, dsn, "unexpected DSN shape %s", pg.DSN)
+	return dsn
 }
 
 // instance is one chess-server process (restartable on the same port).
@@ -114,7 +148,7 @@ func (c *cluster) env(in *instance) []string {
 		}
 	}
 	return append(env,
-		"DATABASE_URL="+c.pg.DSN,
+		"DATABASE_URL="+c.dsn,
 		"REDIS_URL="+c.rd.URL,
 		"TOKEN_KEY="+tokenKey,
 		"LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(in.port),
@@ -320,7 +354,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 // db opens a direct connection to the cluster's PostgreSQL (closed at cleanup).
 func (c *cluster) db() *pgx.Conn {
 	c.t.Helper()
-	conn, err := pgx.Connect(ctxT(c.t, 10*time.Second), c.pg.DSN)
+	conn, err := pgx.Connect(ctxT(c.t, 10*time.Second), c.dsn)
 	require.NoError(c.t, err)
 	c.t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	return conn
@@ -338,7 +372,7 @@ type moveRow struct {
 func (c *cluster) dbMoves(game string) []moveRow {
 	c.t.Helper()
 	ctx := ctxT(c.t, 10*time.Second)
-	conn, err := pgx.Connect(ctx, c.pg.DSN)
+	conn, err := pgx.Connect(ctx, c.dsn)
 	require.NoError(c.t, err)
 	defer conn.Close(context.Background())
 	rows, err := conn.Query(ctx, `SELECT ply, uci, san FROM moves WHERE game_id = $1 ORDER BY ply`, game)
@@ -359,7 +393,7 @@ type gameRow struct {
 func (c *cluster) dbGame(game string) gameRow {
 	c.t.Helper()
 	ctx := ctxT(c.t, 10*time.Second)
-	conn, err := pgx.Connect(ctx, c.pg.DSN)
+	conn, err := pgx.Connect(ctx, c.dsn)
 	require.NoError(c.t, err)
 	defer conn.Close(context.Background())
 	var g gameRow
@@ -460,7 +494,7 @@ next:
 func (c *cluster) pgQueryRow(sql string, dst ...any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.pg.DSN)
+	conn, err := pgx.Connect(ctx, c.dsn)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -304,7 +305,7 @@ func TestRedisRestartMidGame(t *testing.T) {
 // published. When PostgreSQL is back the client's resent move is accepted without any server
 // restart, and the game goes on to checkmate with nothing acknowledged lost.
 func TestPostgresOutage(t *testing.T) {
-	c := newCluster(t)
+	c := newClusterPrivatePG(t)
 	insts := c.startAll("a", "b")
 	white, black, game := pair(t, c.guest("p1", insts[0]), c.guest("p2", insts[1]), "5+0")
 	play(t, white, black, game, operaGame, 1, 8)
@@ -363,31 +364,20 @@ func TestPostgresOutage(t *testing.T) {
 	assert.Equal(t, int64(total), g.V)
 }
 
-// TestCrashBetweenCommitAndPublish: an instance dies after a move is durable in PostgreSQL but
-// before Redis has cached and published it (the one step that makes the move visible to the
-// other instances). The test makes that window deterministic: it holds the game's row lock so
-// the commit waits, pauses Redis writes (CLIENT PAUSE WRITE, reads go on), releases the lock so
-// the commit completes, then kills the instance while its PutGame is held back. The mover, as
-// the protocol asks, reconnects elsewhere and resends the unacknowledged move; it is acked as a
-// duplicate. What must still hold: the opponent and the spectator learn of the committed move
-// (its event or a full state), and the game goes on.
-func TestCrashBetweenCommitAndPublish(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
-	play(t, white, black, game, operaGame, 1, 12)
-	for _, cl := range []*client{white, black, spectator} {
-		cl.waitV(game, 12, 5*time.Second)
-	}
-	victim := white.current().inst
-	refuge := otherThan(insts, victim, black.current().inst)
-
-	ctx := ctxT(t, 2*time.Minute)
+// crashAfterCommit makes an instance die after the mover's move is durable in PostgreSQL but
+// before Redis has cached and published it (the one step that makes a move visible to the other
+// instances), deterministically: it holds the game's row lock so the commit waits, pauses Redis
+// writes (CLIENT PAUSE WRITE; reads go on), releases the lock so the commit completes, then
+// kills the mover's instance while its PutGame is held back. It returns the mover's dropped
+// connection and checks that the fault is as intended: PostgreSQL at the new version, Redis
+// and every client still at the one before.
+func crashAfterCommit(t *testing.T, c *cluster, mover *client, game string, ply int, uci string, watchers ...*client) *conn {
+	t.Helper()
+	victim := mover.current().inst
+	ctx := ctxT(t, time.Minute)
 	db := c.db()
 	rdb := c.redis()
+	before := c.dbGame(game).V
 	tx, err := db.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(ctx) }()
@@ -401,8 +391,8 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 		}
 	}()
 
-	old := white.current()
-	white.sendOn(old, "move", map[string]any{"game": game, "u": operaGame[12], "ply": 13}, true)
+	old := mover.current()
+	mover.sendOn(old, "move", map[string]any{"game": game, "u": uci, "ply": ply}, true)
 	// The victim has read the game from Redis and now waits for the row lock in its commit.
 	require.NoError(t, eventually(10*time.Second, func() error {
 		var waiting int
@@ -414,7 +404,7 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 	}))
 	require.NoError(t, tx.Commit(ctx))
 	require.NoError(t, eventually(10*time.Second, func() error {
-		if v := c.dbGame(game).V; v != 13 {
+		if v := c.dbGame(game).V; v != before+1 {
 			return fmt.Errorf("v%d", v)
 		}
 		return nil
@@ -425,30 +415,109 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 	unpaused = true
 	old.requireDropped(t, 5*time.Second)
 
-	// The fault is as intended: durable v13, Redis still at v12, nobody told of ply 13.
-	cached, err := rdb.HGet(ctx, "g:{"+game+"}:s", "v").Result()
-	require.NoError(t, err)
-	require.Equal(t, "12", cached, "Redis was updated; the crash window was missed")
-	require.Equal(t, int64(12), black.lastV(game))
+	require.Equal(t, strconv.FormatInt(before, 10), cachedV(ctx, rdb, game), "Redis was updated; the crash window was missed")
+	for _, cl := range append([]*client{mover}, watchers...) {
+		require.Equal(t, before, cl.lastV(game), "%s was told of the move", cl.name)
+	}
+	return old
+}
+
+// reachAll waits (d in all) until every client holds version v of a game; it lists those that
+// do not.
+func reachAll(game string, v int64, d time.Duration, clients ...*client) []string {
+	var missing []string
+	deadline := time.Now().Add(d)
+	for _, cl := range clients {
+		if cl.waitFor(time.Until(deadline), func() bool { return cl.view(game).lastV >= v }) != nil {
+			missing = append(missing, fmt.Sprintf("%s (on %s) holds v%d", cl.name, cl.current().inst.name, cl.lastV(game)))
+		}
+	}
+	return missing
+}
+
+// requireAllReach is reachAll that fails the test.
+func requireAllReach(t *testing.T, c *cluster, game string, v int64, d time.Duration, msg string, clients ...*client) {
+	t.Helper()
+	missing := reachAll(game, v, d, clients...)
+	require.Empty(t, missing, "%s (PostgreSQL v%d, Redis cache v%s)", msg, c.dbGame(game).V, cachedV(ctxT(t, 5*time.Second), c.redis(), game))
+}
+
+// TestCrashBetweenCommitAndPublish: an instance dies between the durable commit of white's
+// move and its publication (see crashAfterCommit). White, as the protocol asks, reconnects
+// elsewhere and resends the unacknowledged move; it is acked as a duplicate. Every client must
+// still learn of the committed move (its event or a full state), and the game goes on.
+// (Failed before 5407598: nobody ever received v13.)
+func TestCrashBetweenCommitAndPublish(t *testing.T) {
+	c := newCluster(t)
+	insts := c.startAll("a", "b", "c")
+	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
+	white, black, game := pair(t, p1, p2, "5+0")
+	spectator := c.guest("spectator", insts[2])
+	spectator.watch(game)
+	play(t, white, black, game, operaGame, 1, 12)
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitV(game, 12, 5*time.Second)
+	}
+	refuge := otherThan(insts, white.current().inst, black.current().inst)
+	crashAfterCommit(t, c, white, game, 13, operaGame[12], black, spectator)
 
 	white.connect(refuge)
 	white.watch(game)
 	white.moveUntilAcked(game, 13, operaGame[12], 10*time.Second) // the resend: a duplicate, acked
-
-	// Every client must learn of v13 (its event, or a full state): black's clock has been
-	// running since the commit, but black's board still shows white to move.
-	var missing []string
-	deadline := time.Now().Add(10 * time.Second)
-	for _, cl := range []*client{white, black, spectator} {
-		if cl.waitFor(time.Until(deadline), func() bool { return cl.view(game).lastV >= 13 }) != nil {
-			missing = append(missing, fmt.Sprintf("%s (on %s) holds v%d", cl.name, cl.current().inst.name, cl.lastV(game)))
-		}
-	}
-	require.Empty(t, missing, "BUG (open, server): after an instance died between the durable commit of ply 13 and "+
-		"Live.PutGame, no client ever receives v13 — the resend was acked as a duplicate, but the reload from PostgreSQL "+
-		"after the version conflict re-caches v13 without publishing its event. PostgreSQL v%d, Redis cache v%s.",
-		c.dbGame(game).V, cachedV(ctx, rdb, game))
+	requireAllReach(t, c, game, 13, 10*time.Second, "after an instance died between the durable commit of ply 13 and "+
+		"Live.PutGame and the mover's resend was acked as a duplicate, not every client learned of v13", white, black, spectator)
 	play(t, white, black, game, operaGame, 14, len(operaGame))
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitEnded(game, 10*time.Second)
+		require.Empty(t, cl.snapshot(game).anomalies, cl.name)
+	}
+	rows := requireAckedInDB(t, c, game, white, black)
+	requireMovesAre(t, rows, operaGame)
+}
+
+// TestCrashBetweenCommitAndPublishMoverGone: as TestCrashBetweenCommitAndPublish, but the mover
+// does not come back (its tab closed with the instance, or its network is down). The move is
+// durable and black's clock runs from it, so black (and the spectator) must learn of it without
+// any action of the mover's, before black's time is spent waiting on a board that shows white to
+// move. A 5+0 game: the only thing that would otherwise touch the game is white's stale flag
+// deadline, minutes away.
+func TestCrashBetweenCommitAndPublishMoverGone(t *testing.T) {
+	c := newCluster(t)
+	insts := c.startAll("a", "b", "c")
+	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
+	white, black, game := pair(t, p1, p2, "5+0")
+	spectator := c.guest("spectator", insts[2])
+	spectator.watch(game)
+	play(t, white, black, game, operaGame, 1, 12)
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitV(game, 12, 5*time.Second)
+	}
+	crashAfterCommit(t, c, white, game, 13, operaGame[12], black, spectator)
+	if missing := reachAll(game, 13, 15*time.Second, black, spectator); len(missing) > 0 {
+		// Evidence for the report: what black meets if it tries to play on, and whose clock
+		// the flag deadline in Redis follows.
+		ctx := ctxT(t, 10*time.Second)
+		r, err := black.actOn(ctx, black.current(), "move", map[string]any{"game": game, "u": operaGame[13], "ply": 14})
+		require.NoError(t, err)
+		var gs struct {
+			V    int64  `json:"v"`
+			Turn string `json:"turn"`
+		}
+		require.NoError(t, wsclient.GetJSON(ctx, c.hc, black.current().inst.url+"/api/games/"+game, 200, &gs))
+		dl, _ := c.redis().ZScore(ctx, "deadlines", game).Result()
+		t.Fatalf("BUG (open, server): an instance died between the durable commit of white's ply 13 and Live.PutGame, "+
+			"and white did not come back: 15 s later %v. PostgreSQL v%d (black to move, black's clock running), Redis "+
+			"cache v%s; GET /api/games/{id} says v%d, %s to move; black's ply 14 is answered %q; the flag deadline in "+
+			"Redis is %s away (white's clock, from v12). Nothing repairs the cache until that stale deadline fires.",
+			missing, c.dbGame(game).V, cachedV(ctx, c.redis(), game), gs.V, gs.Turn, r.Code,
+			time.Until(time.UnixMilli(int64(dl))).Round(time.Second))
+	}
+	black.move(game, 14, operaGame[13])
+	// White comes back much later, re-watches and resends its unacknowledged move.
+	white.connect(spectator.current().inst)
+	white.watch(game)
+	white.moveUntilAcked(game, 13, operaGame[12], 10*time.Second)
+	play(t, white, black, game, operaGame, 15, len(operaGame))
 	for _, cl := range []*client{white, black, spectator} {
 		cl.waitEnded(game, 10*time.Second)
 		require.Empty(t, cl.snapshot(game).anomalies, cl.name)
@@ -463,4 +532,75 @@ func cachedV(ctx context.Context, rdb *redis.Client, game string) string {
 		return err.Error()
 	}
 	return v
+}
+
+// TestFlagLeaseHolderDies: the instance that leased a due flag deadline dies before its
+// commit lands. Black's instance is frozen around the deadline, so the other one (holding
+// white's socket) is the only one that can lease it; its flag commit is held on the game's
+// row lock, then the instance is killed and its half-done statement terminated in PostgreSQL.
+// When the frozen instance runs again it must end the game once the dead one's lease has run
+// out, and tell black.
+func TestFlagLeaseHolderDies(t *testing.T) {
+	c := newCluster(t)
+	insts := c.startAll("a", "b")
+	white, black, game := pair(t, c.guest("p1", insts[0]), c.guest("p2", insts[1]), "0+1")
+	white.move(game, 1, "e2e4")
+	black.move(game, 2, "e7e5")
+	white.move(game, 3, "g1f3") // black's clock runs out about 4 s from here
+	leaser, frozen := white.current().inst, black.current().inst
+	require.NotEqual(t, leaser, frozen)
+
+	ctx := ctxT(t, time.Minute)
+	db := c.db()
+	rdb := c.redis()
+	deadline, err := rdb.ZScore(ctx, "deadlines", game).Result()
+	require.NoError(t, err)
+	tx, err := db.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SELECT 1 FROM games WHERE id = $1 FOR UPDATE`, game)
+	require.NoError(t, err)
+	frozen.pause(t)
+	resumed := false
+	defer func() {
+		if !resumed {
+			frozen.resume(t)
+		}
+	}()
+
+	// At the deadline the only running instance leases the game and tries to commit the flag.
+	var backend int
+	require.NoError(t, eventually(15*time.Second, func() error {
+		err := c.pgQueryRow(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%games%' LIMIT 1`, &backend)
+		if err != nil {
+			return fmt.Errorf("no flag commit waiting: %w", err)
+		}
+		return nil
+	}))
+	leasedUntil, err := rdb.ZScore(ctx, "deadlines", game).Result()
+	require.NoError(t, err)
+	require.Greater(t, leasedUntil, deadline, "the deadline was not leased")
+	leaser.kill(t)
+	var terminated bool
+	require.NoError(t, c.pgQueryRow(fmt.Sprintf(`SELECT pg_terminate_backend(%d)`, backend), &terminated))
+	require.True(t, terminated)
+	require.NoError(t, tx.Rollback(ctx))
+	require.Equal(t, "started", c.dbGame(game).Status, "the dead instance's flag commit went through")
+
+	frozen.resume(t)
+	resumed = true
+	black.waitEnded(game, 15*time.Second)
+	g := black.snapshot(game)
+	assert.Equal(t, "1-0", g.result)
+	assert.Equal(t, "timeout", g.reason)
+	leaseEnd := time.UnixMilli(int64(leasedUntil))
+	t.Logf("lease by %s ran until %s after the deadline; %s ended the game %s after the lease ran out",
+		leaser.name, leaseEnd.Sub(time.UnixMilli(int64(deadline))), frozen.name, g.endAt.Sub(leaseEnd).Round(time.Millisecond))
+	assert.False(t, g.endAt.Before(leaseEnd.Add(-50*time.Millisecond)), "ended while the dead instance's lease was still running")
+	assert.False(t, g.endAt.After(leaseEnd.Add(tolerance)), "ended %s after the lease ran out", g.endAt.Sub(leaseEnd))
+	requireCleanSequence(t, black, game, 4)
+	requireAckedInDB(t, c, game, white, black)
+	row := c.dbGame(game)
+	assert.Equal(t, "timeout", row.Reason)
+	assert.Equal(t, int64(4), row.V)
 }

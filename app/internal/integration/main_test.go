@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"chessplatform/app/internal/testenv"
 )
 
 // serverBin is the chess-server binary every test runs ("" in -short mode).
@@ -27,14 +30,40 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	serverBin, serverRace, err = buildServer(dir)
+	if err == nil {
+		sharedPG, err = startSharedPG(dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		_ = os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
+	sharedPG.Stop()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// sharedPG is the PostgreSQL server of the tests that do not stop it; each test has its own
+// database there.
+var sharedPG *testenv.Postgres
+
+func startSharedPG(dir string) (*testenv.Postgres, error) {
+	pgDir := filepath.Join(dir, "pg")
+	// 0755 all the way: when the tests run as root, PostgreSQL runs as the postgres user.
+	if err := os.Mkdir(pgDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, err := testenv.StartPostgres(ctx, pgDir)
+	if err != nil {
+		return nil, fmt.Errorf("starting PostgreSQL: %w", err)
+	}
+	return pg, nil
 }
 
 // buildServer builds app/cmd/chess-server into dir (or takes CHESS_SERVER_BIN as is).

@@ -129,6 +129,10 @@ func TestSameMoveOnTwoInstancesAppliedOnce(t *testing.T) {
 			require.Equal(t, operaGame[i], mv.U)
 		}
 	}
+	for _, cl := range []*client{white, white2, black, black2, spectator} {
+		g := cl.snapshot(game)
+		t.Logf("%s: %d full states (the watch, then repairs published by race losers), %d events already covered by one", cl.name, len(g.states), g.redundant)
+	}
 	rows := requireAckedInDB(t, c, game, white, white2, black, black2)
 	requireMovesAre(t, rows, operaGame)
 	g := c.dbGame(game)
