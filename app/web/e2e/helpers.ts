@@ -187,6 +187,25 @@ export async function clockMs(page: Page, color: 'white' | 'black'): Promise<{ m
   return { ms: Number(ms), running: running === 'true' };
 }
 
+/**
+ * A running clock's value just after it repaints (its `data-ms` is set when the shown text
+ * changes, once a second), with the test's wall time of that moment; a stopped clock as is.
+ */
+export async function freshClock(page: Page, color: 'white' | 'black'): Promise<{ ms: number; running: boolean; at: number }> {
+  const { ms, running } = await clockMs(page, color);
+  if (!running) return { ms, running, at: Date.now() };
+  const next = await page.waitForFunction(
+    ([sel, old]) => {
+      const v = document.querySelector(sel)?.getAttribute('data-ms');
+      return v !== undefined && v !== null && v !== old ? v : false;
+    },
+    [`[data-testid="clock-${color}"]`, String(ms)] as const,
+    { polling: 'raf', timeout: 5000 },
+  );
+  const at = Date.now();
+  return { ms: Number(await next.jsonValue()), running, at };
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, `${name}.png`);
