@@ -402,7 +402,6 @@ func ECS() []Control {
 			Breaks: []Break{
 				EditContainers("container health checks removed", func(c map[string]any) { delete(c, "healthCheck") }),
 			},
-			Props: []Prop{{TTargetGroup, "healthCheck", nil}},
 		},
 		{
 			ID: "ECS.2 services in private subnets without public IPs, in their design group",
@@ -509,9 +508,7 @@ func ECS() []Control {
 // NoContainerHealthCheck are the containers whose image cannot run a health check command;
 // their load balancers' target groups check them instead (and ECS replaces the tasks those
 // report unhealthy).
-var NoContainerHealthCheck = map[string]string{
-	"backend": "distroless image without a shell or HTTP client, and chess-server has no health-check mode; the ALB and NLB target groups check /healthz",
-}
+var NoContainerHealthCheck = map[string]string{}
 
 // checkedTargetGroups counts the target groups with a health check that a service running the
 // task definition registers the container with.

@@ -240,14 +240,19 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 			{"TOKEN_KEY", in.TokenKeySecretArn},
 		},
 		MountPoints: []MountPoint{},
-		// No container health check: the image is distroless (no shell, no HTTP client) and
-		// chess-server has no health-check mode; the ALB and NLB target groups check /healthz
-		// and ECS replaces tasks they report unhealthy.
+		// The image is distroless (no shell, no curl): chess-server checks its own /healthz.
+		HealthCheck: &HealthCheck{
+			Command:  []string{"CMD", BackendBinary, "-healthcheck"},
+			Interval: 15, Timeout: 5, Retries: 3, StartPeriod: 30,
+		},
 		LogConfiguration: logConfig(in.Region, in.LogGroup, ContainerBackend),
 		LinuxParameters:  dropAll,
 		StopTimeout:      30, // chess-server drains for SHUTDOWN_TIMEOUT (20 s) on SIGTERM
 	}}
 }
+
+// BackendBinary is the chess-server path in the backend image (app/cmd/chess-server/Dockerfile).
+const BackendBinary = "/usr/local/bin/chess-server"
 
 // MarshalContainers renders container definitions as the task definition's JSON.
 func MarshalContainers(cs []ContainerDef) (string, error) {

@@ -53,6 +53,11 @@ type config struct {
 }
 
 func main() {
+	// Container health check mode: distroless images have no shell or curl, so ECS runs
+	// ["CMD", "/usr/local/bin/chess-server", "-healthcheck"].
+	if len(os.Args) == 2 && os.Args[1] == "-healthcheck" {
+		os.Exit(healthcheck(os.Getenv))
+	}
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "chess-server:", err)
 		os.Exit(1)
@@ -335,6 +340,35 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		cfg.tokenKeysOld = append(cfg.tokenKeysOld, k)
 	}
 	return cfg, nil
+}
+
+// healthcheck asks this container's own server for /healthz and returns the exit status ECS
+// expects: 0 healthy, 1 not.
+func healthcheck(getenv func(string) string) int {
+	addr := getenv("LISTEN_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck: LISTEN_ADDR:", err)
+		return 1
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "healthcheck: status", resp.StatusCode)
+		return 1
+	}
+	return 0
 }
 
 // decodeKey reads an optional key: nil when unset.

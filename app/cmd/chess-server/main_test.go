@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"debug/elf"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,4 +105,22 @@ func TestImageContents(t *testing.T) {
 	assert.True(t, strings.HasPrefix(lastFrom, "gcr.io/distroless/static"), lastFrom)
 	require.NotEmpty(t, lastUser, "final stage sets no USER")
 	assert.NotRegexp(t, `^(0|root)(:|$)`, lastUser)
+}
+
+func TestHealthcheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	require.NoError(t, err)
+	assert.Equal(t, 0, healthcheck(env(map[string]string{"LISTEN_ADDR": ":" + port})))
+	assert.Equal(t, 0, healthcheck(env(map[string]string{"LISTEN_ADDR": "0.0.0.0:" + port})))
+	srv.Close()
+	assert.Equal(t, 1, healthcheck(env(map[string]string{"LISTEN_ADDR": ":" + port})), "server down")
+	assert.Equal(t, 1, healthcheck(env(map[string]string{"LISTEN_ADDR": "nonsense"})))
 }
