@@ -11,6 +11,4 @@
 //	                       follows the test binary (go test -race, as `make test` runs it,
 //	                       builds a race-detecting server). A race report or panic in any
 //	                       server's log fails the test that ran it.
-//	CHESS_SERVER_BIN       use this prebuilt binary instead of building one (say with
-//	                       CHESS_SERVER_RACE whether it was built with -race)
 package integration

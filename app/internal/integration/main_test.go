@@ -66,7 +66,7 @@ func startSharedPG(dir string) (*testenv.Postgres, error) {
 	return pg, nil
 }
 
-// buildServer builds app/cmd/chess-server into dir (or takes CHESS_SERVER_BIN as is).
+// buildServer builds app/cmd/chess-server into dir, with -race when asked (see doc.go).
 func buildServer(dir string) (string, bool, error) {
 	race := testRace
 	switch v := os.Getenv("CHESS_SERVER_RACE"); v {
@@ -77,12 +77,6 @@ func buildServer(dir string) (string, bool, error) {
 	case "":
 	default:
 		return "", false, fmt.Errorf("CHESS_SERVER_RACE=%q: want 1 or 0", v)
-	}
-	if bin := os.Getenv("CHESS_SERVER_BIN"); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			return "", false, fmt.Errorf("CHESS_SERVER_BIN: %w", err)
-		}
-		return bin, race, nil
 	}
 	out := filepath.Join(dir, "chess-server")
 	args := []string{"build", "-o", out}
