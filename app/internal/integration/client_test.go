@@ -386,7 +386,11 @@ func (cl *client) snapshot(game string) gameView {
 	g.events = append([]wsclient.Msg(nil), g.events...)
 	g.states = append([]int64(nil), g.states...)
 	g.anomalies = append([]string(nil), g.anomalies...)
-	g.seen = nil // not needed by callers
+	seen := make(map[int64]bool, len(g.seen))
+	for k, v := range g.seen {
+		seen[k] = v
+	}
+	g.seen = seen
 	acked := make(map[int]string, len(g.acked))
 	for k, v := range g.acked {
 		acked[k] = v

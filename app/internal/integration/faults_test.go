@@ -439,7 +439,9 @@ func reachAll(game string, v int64, d time.Duration, clients ...*client) []strin
 func requireAllReach(t *testing.T, c *cluster, game string, v int64, d time.Duration, msg string, clients ...*client) {
 	t.Helper()
 	missing := reachAll(game, v, d, clients...)
-	require.Empty(t, missing, "%s (PostgreSQL v%d, Redis cache v%s)", msg, c.dbGame(game).V, cachedV(ctxT(t, 5*time.Second), c.redis(), game))
+	if len(missing) > 0 {
+		t.Fatalf("%s: %v (PostgreSQL v%d, Redis cache v%s)", msg, missing, c.dbGame(game).V, cachedV(ctxT(t, 5*time.Second), c.redis(), game))
+	}
 }
 
 // TestCrashBetweenCommitAndPublish: an instance dies between the durable commit of white's
@@ -603,4 +605,179 @@ func TestFlagLeaseHolderDies(t *testing.T) {
 	row := c.dbGame(game)
 	assert.Equal(t, "timeout", row.Reason)
 	assert.Equal(t, int64(4), row.V)
+}
+
+// TestRedisDownBetweenCommitAndPublish: Redis goes down (and loses its data) after a move's
+// durable commit has started and before the move is cached and published. The commit is durable,
+// so the move is acked; its events wait in the committing instance. When Redis is back, every
+// client receives the move (as an event, or inside the full state of the resync that follows
+// its instance's re-subscription), nobody sees a gap or a duplicate, and the game goes on.
+// (Until the bug TestResyncAfterLiveDeliveryNoDuplicate pins down is fixed, this test can see a
+// duplicate v13 now and then: the held event and a resync race.)
+func TestRedisDownBetweenCommitAndPublish(t *testing.T) {
+	c := newCluster(t)
+	insts := c.startAll("a", "b", "c")
+	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
+	white, black, game := pair(t, p1, p2, "5+0")
+	spectator := c.guest("spectator", insts[2])
+	spectator.watch(game)
+	play(t, white, black, game, operaGame, 1, 12)
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitV(game, 12, 5*time.Second)
+	}
+
+	ctx := ctxT(t, time.Minute)
+	tx, err := c.db().Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SELECT 1 FROM games WHERE id = $1 FOR UPDATE`, game)
+	require.NoError(t, err)
+	cn := white.current()
+	sent := time.Now()
+	a := white.sendOn(cn, "move", map[string]any{"game": game, "u": operaGame[12], "ply": 13}, true)
+	require.NoError(t, eventually(10*time.Second, func() error {
+		var waiting int
+		err := c.pgQueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%games%'`, &waiting)
+		if err != nil || waiting == 0 {
+			return fmt.Errorf("no commit waiting for the lock (%d): %w", waiting, err)
+		}
+		return nil
+	}))
+	c.rd.Stop()
+	require.NoError(t, tx.Commit(ctx))
+	r, err := white.answer(ctx, cn, a, sent)
+	require.NoError(t, err)
+	require.Empty(t, r.Code, "the durable move must be acked although Redis is down")
+	white.noteAck(game, 13, operaGame[12])
+	require.Equal(t, int64(13), c.dbGame(game).V)
+	time.Sleep(time.Second)
+	for _, cl := range []*client{white, black, spectator} {
+		require.Equal(t, int64(12), cl.lastV(game), "%s heard of v13 while Redis was down", cl.name)
+	}
+
+	require.NoError(t, c.rd.Start(ctx))
+	requireAllReach(t, c, game, 13, 15*time.Second, "after Redis came back, not every client received the move held while it was down",
+		white, black, spectator)
+	play(t, white, black, game, operaGame, 14, len(operaGame))
+	total := len(operaGame) + 1
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitEnded(game, 10*time.Second)
+		cl.waitV(game, int64(total), 10*time.Second)
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, cl := range []*client{white, black, spectator} {
+		// Either way is right: the held event (if the client's instance had re-subscribed when
+		// it was published), or a full state from the resync that follows a re-subscription.
+		onlyState := requireConsistent(t, cl, game, int64(total))
+		t.Logf("%s (on %s): v13 as an event: %v; versions received only inside a full state: %d",
+			cl.name, cl.current().inst.name, cl.snapshot(game).seen[13], onlyState)
+	}
+	rows := requireAckedInDB(t, c, game, white, black)
+	requireMovesAre(t, rows, operaGame)
+	held := 0
+	for _, in := range insts {
+		held += in.logCount("published events held while live storage was down")
+	}
+	assert.Equal(t, 1, held, "the committing instance published the held events once")
+}
+
+// waitingOn counts the PostgreSQL queries containing text that wait for a lock.
+func (c *cluster) waitingOn(text string) int {
+	var n int
+	err := c.pgQueryRow(fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%%%s%%'`, text), &n)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// TestResyncAfterLiveDeliveryNoDuplicate: after Redis comes back, each instance resyncs its
+// watchers from the version each one had when the resync began; an event delivered live in the
+// meantime must not be delivered again. Deterministic: white's move is committed while Redis is
+// down and held by white's instance (frozen with SIGSTOP while Redis restarts); the other
+// instances' resyncs are held in PostgreSQL (the games table locked) after reading the
+// watchers' versions; then white's instance runs and publishes the held move, which black and
+// the spectator receive live; then the resyncs go on.
+func TestResyncAfterLiveDeliveryNoDuplicate(t *testing.T) {
+	c := newCluster(t)
+	insts := c.startAll("a", "b", "c")
+	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
+	white, black, game := pair(t, p1, p2, "5+0")
+	spectator := c.guest("spectator", insts[2])
+	spectator.watch(game)
+	play(t, white, black, game, operaGame, 1, 12)
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitV(game, 12, 5*time.Second)
+	}
+	holder := white.current().inst
+
+	// White's ply 13 is committed while Redis is down: acked, its event held by white's instance.
+	ctx := ctxT(t, time.Minute)
+	db := c.db()
+	tx, err := db.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `SELECT 1 FROM games WHERE id = $1 FOR UPDATE`, game)
+	require.NoError(t, err)
+	cn := white.current()
+	sent := time.Now()
+	a := white.sendOn(cn, "move", map[string]any{"game": game, "u": operaGame[12], "ply": 13}, true)
+	require.NoError(t, eventually(10*time.Second, func() error {
+		if c.waitingOn("games") == 0 {
+			return errNotYet
+		}
+		return nil
+	}))
+	c.rd.Stop()
+	require.NoError(t, tx.Commit(ctx))
+	r, err := white.answer(ctx, cn, a, sent)
+	require.NoError(t, err)
+	require.Empty(t, r.Code)
+	white.noteAck(game, 13, operaGame[12])
+
+	// Hold every read of the games table, freeze the holder, and bring Redis back: the other
+	// instances reconnect and start resyncing black and the spectator from v12.
+	lock, err := db.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = lock.Rollback(ctx) }()
+	_, err = lock.Exec(ctx, `LOCK TABLE games IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	holder.pause(t)
+	resumed := false
+	defer func() {
+		if !resumed {
+			holder.resume(t)
+		}
+	}()
+	require.NoError(t, c.rd.Start(ctx))
+	require.NoError(t, eventually(15*time.Second, func() error {
+		if n := c.waitingOn("SELECT state FROM games WHERE id"); n < 2 {
+			return fmt.Errorf("%d resyncs waiting", n)
+		}
+		return nil
+	}), "the resyncs of black's and the spectator's instances did not start")
+	for _, cl := range []*client{black, spectator} {
+		require.Equal(t, int64(12), cl.lastV(game), cl.name)
+	}
+
+	// The holder publishes the held move; black and the spectator get it live.
+	holder.resume(t)
+	resumed = true
+	requireAllReach(t, c, game, 13, 10*time.Second, "the held move was not delivered live", black, spectator)
+	for _, cl := range []*client{black, spectator} {
+		require.True(t, cl.snapshot(game).seen[13], "%s: v13 did not come as an event", cl.name)
+	}
+	// Let the resyncs finish.
+	require.NoError(t, lock.Rollback(ctx))
+	time.Sleep(2 * time.Second)
+	for _, cl := range []*client{black, spectator} {
+		require.Empty(t, cl.snapshot(game).anomalies, "BUG (open, server): %s received v13 live while its instance's "+
+			"resync was under way, and then again from the resync (Session.finishWatch lowers the session's last "+
+			"version to the one the resync started from)", cl.name)
+	}
+	play(t, white, black, game, operaGame, 14, len(operaGame))
+	for _, cl := range []*client{white, black, spectator} {
+		cl.waitEnded(game, 10*time.Second)
+		require.Empty(t, cl.snapshot(game).anomalies, cl.name)
+	}
+	requireAckedInDB(t, c, game, white, black)
 }

@@ -52,11 +52,40 @@ func requireCleanSequence(t *testing.T, cl *client, game string, wantEvents int)
 	t.Helper()
 	g := cl.snapshot(game)
 	require.Empty(t, g.anomalies, "%s saw version anomalies in %s", cl.name, game)
-	require.Len(t, g.events, wantEvents, "%s: versioned events of %s", cl.name, game)
+	require.Equal(t, wantEvents, len(g.events), "%s: versioned events of %s: %s; full states at %v",
+		cl.name, game, eventTypes(g.events), g.states)
 	for i, m := range g.events {
 		require.Equal(t, int64(i+1), m.V, "%s: event %d of %s: %s", cl.name, i, game, m.Raw)
 	}
 	return g.events
+}
+
+// requireConsistent checks a client's view of a game for clients that may have been brought
+// up to date with a full state (after a resync, or a repair): no anomaly was ever seen, and every
+// version up to final came either as an event or inside a full state. It returns how many
+// versions came only inside a state.
+func requireConsistent(t *testing.T, cl *client, game string, final int64) int {
+	t.Helper()
+	g := cl.snapshot(game)
+	require.Empty(t, g.anomalies, "%s saw version anomalies in %s", cl.name, game)
+	require.Equal(t, final, g.lastV, "%s: last version of %s", cl.name, game)
+	covered := int64(0)
+	for _, v := range g.states {
+		covered = max(covered, v)
+	}
+	got := map[int64]bool{}
+	for _, m := range g.events {
+		got[m.V] = true
+	}
+	onlyState := 0
+	for v := int64(1); v <= final; v++ {
+		if !got[v] {
+			require.LessOrEqual(t, v, covered, "%s: v%d of %s came neither as an event nor in a state: %s; states %v",
+				cl.name, v, game, eventTypes(g.events), g.states)
+			onlyState++
+		}
+	}
+	return onlyState
 }
 
 // requireAckedInDB checks that every move acknowledged to any of the clients is in the moves
