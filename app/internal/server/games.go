@@ -213,13 +213,18 @@ func (s *Server) GameState(ctx context.Context, id string) (protocol.GameState, 
 	return st.Snapshot(s.nowMs()), nil
 }
 
-// watch subscribes a session to a game and brings it up to date from version v.
-func (s *Server) watch(ctx context.Context, sess *Session, gameID string, v int64) error {
+// watch subscribes a session to a game and brings it up to date from version v, the client's
+// last seen version. A catch-up of the server's own (fromSession) starts instead from what the
+// session last delivered, read when the catch-up begins.
+func (s *Server) watch(ctx context.Context, sess *Session, gameID string, v int64, fromSession bool) error {
 	st, err := s.loadGame(ctx, gameID, false)
 	if err != nil {
 		return err
 	}
-	already := sess.beginWatch(gameID)
+	already, delivered := sess.beginWatch(gameID)
+	if fromSession {
+		v = delivered
+	}
 	if !already {
 		if err := s.hub.join(ctx, store.GameTopic(gameID), sess); err != nil {
 			sess.unwatch(gameID)
@@ -325,13 +330,14 @@ func (s *Server) checkEpoch(ctx context.Context) {
 	if !fresh {
 		return
 	}
-	ids, err := s.durable.ActiveGames(ctx)
+	games, err := s.durable.ActiveGames(ctx)
 	if err != nil {
 		s.log.ErrorContext(ctx, "listing running games to rebuild live state", "err", err)
 		return
 	}
 	rebuilt := 0
-	for _, id := range ids {
+	for _, g := range games {
+		id := g.ID
 		st, err := s.durable.LoadGame(ctx, id)
 		if err != nil {
 			s.log.WarnContext(ctx, "loading game for rebuild", "game", id, "err", err)
@@ -346,9 +352,49 @@ func (s *Server) checkEpoch(ctx context.Context) {
 		}
 		rebuilt++
 	}
-	if len(ids) > 0 {
-		s.log.InfoContext(ctx, "live state rebuilt from durable store", "games", rebuilt, "of", len(ids))
+	if len(games) > 0 {
+		s.log.InfoContext(ctx, "live state rebuilt from durable store", "games", rebuilt, "of", len(games))
 	}
+}
+
+// reconcile repairs running games whose cache has stayed behind the durable store for a whole
+// interval: an instance committed a change and died before caching and publishing it, and no
+// other action on the game has noticed yet (the players may be waiting for each other). Seeing
+// the same stale version twice avoids "repairing" a commit whose publish is merely in flight.
+func (s *Server) reconcile(ctx context.Context) {
+	games, err := s.durable.ActiveGames(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "listing running games to reconcile", "err", err)
+		return
+	}
+	ids := make([]string, len(games))
+	for i, g := range games {
+		ids[i] = g.ID
+	}
+	cached, err := s.live.CachedVersions(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "reading cached versions to reconcile", "err", err)
+		return
+	}
+	behind := map[string]int64{}
+	for _, g := range games {
+		v, ok := cached[g.ID]
+		if !ok || v >= g.V {
+			continue // not cached: the next reader loads it from the durable store
+		}
+		behind[g.ID] = v
+		if prev, seen := s.behind[g.ID]; !seen || prev != v {
+			continue // first sighting: the committing instance may be publishing right now
+		}
+		st, err := s.loadGame(ctx, g.ID, true)
+		if err != nil {
+			s.log.WarnContext(ctx, "repairing a stale game", "game", g.ID, "err", err)
+			continue
+		}
+		s.publishState(ctx, st)
+		s.log.InfoContext(ctx, "repaired a game whose committed change was never published", "game", g.ID, "cached", v, "durable", st.V)
+	}
+	s.behind = behind
 }
 
 // pendingPut is a committed state whose events Live has not taken yet.
@@ -411,7 +457,7 @@ func (s *Server) resyncAll(ctx context.Context) {
 	n := 0
 	for _, sess := range sessions {
 		for _, g := range sess.watchedGames() {
-			if err := s.watch(ctx, sess, g, sess.seen(g)); err != nil {
+			if err := s.watch(ctx, sess, g, 0, true); err != nil {
 				s.log.WarnContext(ctx, "resyncing a watcher", "game", g, "player", sess.Player.PlayerID, "err", err)
 				continue
 			}

@@ -28,6 +28,9 @@ type Config struct {
 	DeadlineLease time.Duration // how long a claimed due game is left to one instance; 2 s
 	SweepInterval time.Duration // unsubscribe idle topics; 5 s
 	EpochInterval time.Duration // check whether Live lost its data and rebuild it; 2 s
+	// ReconcileInterval: how often running games are checked for a cache left behind by an
+	// instance that died between its durable commit and its publish; 5 s.
+	ReconcileInterval time.Duration
 	Now           func() time.Time
 }
 
@@ -47,6 +50,10 @@ type Server struct {
 	// they are retried until Live takes them, so an acknowledged move always reaches watchers.
 	pendMu  sync.Mutex
 	pending map[string]*pendingPut
+
+	// behind: games whose cache was behind the durable store at the last reconcile (only the
+	// reconcile loop touches it).
+	behind map[string]int64
 
 	stop    context.CancelFunc
 	stopped chan struct{}
@@ -73,6 +80,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	if cfg.EpochInterval <= 0 {
 		cfg.EpochInterval = 2 * time.Second
 	}
+	if cfg.ReconcileInterval <= 0 {
+		cfg.ReconcileInterval = 5 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -88,13 +98,14 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	s.hub = newHub(sub, log, func() { s.resyncAll(bg) })
 	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
-	wg.Add(6)
+	wg.Add(7)
 	go func() { defer wg.Done(); s.hub.run() }()
 	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.SweepInterval, s.hub.sweep) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.EpochInterval, s.checkEpoch) }()
 	go func() { defer wg.Done(); s.every(bg, 500*time.Millisecond, s.retryPending) }()
+	go func() { defer wg.Done(); s.every(bg, cfg.ReconcileInterval, s.reconcile) }()
 	go func() {
 		<-bg.Done()
 		_ = sub.Close()
@@ -255,7 +266,7 @@ func (s *Server) dispatch(ctx context.Context, sess *Session, m protocol.ClientM
 	case protocol.TDeclineChallenge:
 		return s.declineChallenge(ctx, sess, m.ChallengeID)
 	case protocol.TWatch:
-		return s.watch(ctx, sess, m.Game, m.V)
+		return s.watch(ctx, sess, m.Game, m.V, false)
 	case protocol.TUnwatch:
 		if sess.unwatch(m.Game) {
 			s.hub.leave(store.GameTopic(m.Game), sess)

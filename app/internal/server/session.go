@@ -67,8 +67,10 @@ func (s *Session) deliverGame(gameID string, v int64, frame []byte) {
 	s.conn.Send(frame)
 }
 
-// beginWatch marks a game as syncing; it reports whether the session already watched it.
-func (s *Session) beginWatch(gameID string) bool {
+// beginWatch marks a game as syncing; it reports whether the session already watched it and
+// the last version it delivered (read under the same lock, so nothing delivered live after
+// this moment is missed by a catch-up that starts from it).
+func (s *Session) beginWatch(gameID string) (already bool, lastV int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, ok := s.watches[gameID]
@@ -77,7 +79,7 @@ func (s *Session) beginWatch(gameID string) bool {
 		s.watches[gameID] = w
 	}
 	w.syncing = true
-	return ok
+	return ok, w.lastV
 }
 
 // finishWatch sends the replayed frames (versions after the client's v) and then whatever
@@ -123,16 +125,6 @@ func (s *Session) setSeen(gameID string, v int64) {
 		w.lastV = v
 	}
 	s.mu.Unlock()
-}
-
-// seen is the last version of a game the session delivered (0 if none or not watched).
-func (s *Session) seen(gameID string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if w, ok := s.watches[gameID]; ok {
-		return w.lastV
-	}
-	return 0
 }
 
 // unwatch forgets a game; it reports whether the session watched it.

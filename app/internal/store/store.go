@@ -83,6 +83,12 @@ type GameSummary struct {
 	Ratings   *protocol.EndRatings
 }
 
+// GameVersion is a game id with its committed version.
+type GameVersion struct {
+	ID string
+	V  int64
+}
+
 // Record counts a player's finished games.
 type Record struct {
 	Games, Wins, Draws, Losses int
@@ -119,8 +125,9 @@ type Durable interface {
 	GameMoves(ctx context.Context, id string) ([]game.MoveRecord, error)
 	// PlayerGames lists a player's games, newest first, created before `before` (zero: now).
 	PlayerGames(ctx context.Context, playerID string, before time.Time, limit int) ([]GameSummary, error)
-	// ActiveGames lists the ids of games that have not ended (for rebuilding Live).
-	ActiveGames(ctx context.Context) ([]string, error)
+	// ActiveGames lists the games that have not ended with their committed versions, oldest
+	// first (for rebuilding Live and for finding games whose cache fell behind).
+	ActiveGames(ctx context.Context) ([]GameVersion, error)
 
 	Ping(ctx context.Context) error
 }
@@ -189,6 +196,9 @@ type Live interface {
 	// leaseMs so that concurrent callers do not all handle the same game; a caller that dies
 	// leaves the game to come due again after the lease.
 	DueGames(ctx context.Context, now, leaseMs int64, limit int) ([]string, error)
+	// CachedVersions returns the cached version of each of the given games; games that are not
+	// cached are absent from the map.
+	CachedVersions(ctx context.Context, ids []string) (map[string]int64, error)
 	// ArmDeadline sets a cached game's deadline (0 clears it) if the cached version is still v,
 	// for a caller of DueGames that found nothing to do yet: a stale re-arm must not overwrite
 	// the deadline a newer move set.

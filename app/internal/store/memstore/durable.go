@@ -254,17 +254,17 @@ func (d *Durable) PlayerGames(_ context.Context, playerID string, before time.Ti
 }
 
 // ActiveGames implements store.Durable.
-func (d *Durable) ActiveGames(_ context.Context) ([]string, error) {
+func (d *Durable) ActiveGames(_ context.Context) ([]store.GameVersion, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	var out []string
+	var out []store.GameVersion
 	for _, id := range d.order {
 		st, err := decode(d.games[id].state)
 		if err != nil {
 			return nil, err
 		}
 		if !st.Ended() {
-			out = append(out, id)
+			out = append(out, store.GameVersion{ID: id, V: d.games[id].v})
 		}
 	}
 	return out, nil

@@ -157,6 +157,19 @@ func (l *Live) DueGames(_ context.Context, now, leaseMs int64, limit int) ([]str
 	return due, nil
 }
 
+// CachedVersions implements store.Live.
+func (l *Live) CachedVersions(_ context.Context, ids []string) (map[string]int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]int64, len(ids))
+	for _, id := range ids {
+		if g, ok := l.games[id]; ok {
+			out[id] = g.v
+		}
+	}
+	return out, nil
+}
+
 // ArmDeadline implements store.Live.
 func (l *Live) ArmDeadline(_ context.Context, id string, v, at int64) error {
 	l.mu.Lock()

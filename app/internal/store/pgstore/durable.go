@@ -418,14 +418,18 @@ func (s *Store) PlayerGames(ctx context.Context, playerID string, before time.Ti
 }
 
 // ActiveGames implements store.Durable, oldest first, from the partial index of running games.
-func (s *Store) ActiveGames(ctx context.Context) ([]string, error) {
-	var out []string
+func (s *Store) ActiveGames(ctx context.Context) ([]store.GameVersion, error) {
+	var out []store.GameVersion
 	err := s.do(ctx, "listing running games", func(ctx context.Context) error {
-		rows, err := s.pool.Query(ctx, `SELECT id FROM games WHERE status <> 'ended' ORDER BY created_at, id`)
+		rows, err := s.pool.Query(ctx, `SELECT id, v FROM games WHERE status <> 'ended' ORDER BY created_at, id`)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.GameVersion, error) {
+			var g store.GameVersion
+			err := r.Scan(&g.ID, &g.V)
+			return g, err
+		})
 		return err
 	})
 	return out, err

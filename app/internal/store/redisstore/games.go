@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/redis/go-redis/v9"
+
 	"chessplatform/app/internal/game"
 	"chessplatform/app/internal/store"
 )
@@ -57,6 +59,37 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	defer cancel()
 	err = putGameScript.Run(ctx, s.rdb, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args...).Err()
 	return wrap(fmt.Sprintf("caching game %s v%d", st.ID, st.V), err)
+}
+
+// CachedVersions implements store.Live with one pipelined HGET per game.
+func (s *Store) CachedVersions(ctx context.Context, ids []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(ids))
+	const batch = 500
+	for start := 0; start < len(ids); start += batch {
+		chunk := ids[start:min(start+batch, len(ids))]
+		ctx, cancel := s.opCtx(ctx)
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.StringCmd, len(chunk))
+		for i, id := range chunk {
+			cmds[i] = pipe.HGet(ctx, s.gameKey(id), "v")
+		}
+		_, err := pipe.Exec(ctx)
+		cancel()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, wrap("reading cached versions", err)
+		}
+		for i, c := range cmds {
+			v, err := c.Int64()
+			if errors.Is(err, redis.Nil) {
+				continue
+			}
+			if err != nil {
+				return nil, wrap("reading cached version of "+chunk[i], err)
+			}
+			out[chunk[i]] = v
+		}
+	}
+	return out, nil
 }
 
 // DropGame implements store.Live. The game's deadline stays armed: a due game that is not

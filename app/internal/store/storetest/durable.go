@@ -277,8 +277,13 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) store.Durable) {
 		require.NoError(t, err)
 		assert.Equal(t, store.Record{Games: 3, Wins: 1, Draws: 1, Losses: 1}, rec)
 
-		active, err := d.ActiveGames(ctx(t))
+		activeVersions, err := d.ActiveGames(ctx(t))
 		require.NoError(t, err)
+		var active []string
+		for _, g := range activeVersions {
+			active = append(active, g.ID)
+			assert.Equal(t, int64(0), g.V, "running games of this test have no events")
+		}
 		assert.Subset(t, active, []string{ids[3], ids[4]})
 		assert.NotContains(t, active, ids[0])
 	})
