@@ -142,7 +142,7 @@ func (c *cluster) run(in *instance) {
 
 func (c *cluster) env(in *instance) []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GORACE"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} { // not GORACE: race reports must reach the log
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
