@@ -256,11 +256,11 @@ func derefRung(r *RungResult) []RungResult {
 // WriteBenchTable prints the ladder, the saturated run and the idle figures.
 func WriteBenchTable(w io.Writer, res *BenchResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tgames\tconns\toffered/s\tacked/s\tpush p50\tp90\tp99\tp99.9\tmax\tack p99\tsrv cores\tµs/move\tpg cores\tredis cores\tlg cores\tRSS MiB\terrors\tlost\tload1\t")
+	fmt.Fprintln(tw, "run\tgames\tconns\toffered/s\tacked/s\tacks in step/s\tpush p50\tp90\tp99\tp99.9\tmax\tack p99\tsrv cores\tµs/move\tpg cores\tredis cores\tlg cores\tRSS MiB\terrors\tlost\tload1\t")
 	all := append(rungOrder(res.Rungs), derefRung(res.Saturated)...)
 	for _, rr := range all {
 		if rr.Result == nil || len(rr.Result.Steps) == 0 {
-			fmt.Fprintf(tw, "%s\t%d\t\t%s\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", rr.Mode, rr.Games, fmtNum(rr.Rate))
+			fmt.Fprintf(tw, "%s\t%d\t\t%s\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", rr.Mode, rr.Games, fmtNum(rr.Rate))
 			continue
 		}
 		s := rr.Result.Steps[0]
@@ -268,8 +268,8 @@ func WriteBenchTable(w io.Writer, res *BenchResult) {
 		if rr.Mode == ModeOpen {
 			offered = fmtNum(rr.Rate)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\t%d\t%.2f\t\n",
-			rr.Mode, rr.Games, s.ConnectionsHeld, offered, s.AchievedMovesPerSec, s.Push.P50Ms, s.Push.P90Ms, s.Push.P99Ms,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\t%d\t%.2f\t\n",
+			rr.Mode, rr.Games, s.ConnectionsHeld, offered, s.AchievedMovesPerSec, s.AcksPerSec, s.Push.P50Ms, s.Push.P90Ms, s.Push.P99Ms,
 			s.Push.P999Ms, s.Push.MaxMs, s.Ack.P99Ms, s.Server.CPUCores, s.Server.CPUMicrosPerMove, s.Postgres.CPUCores,
 			s.Redis.CPUCores, s.Loadgen.CPUCores, float64(s.Server.RSSBytes)/(1<<20), sum(s.Errors), rr.Result.Integrity.Lost, rr.LoadBefore[0])
 	}

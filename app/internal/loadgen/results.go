@@ -43,10 +43,14 @@ type Result struct {
 
 // StepResult is one measured step: every move scheduled within it.
 type StepResult struct {
-	Index               int     `json:"index"`
-	DurationSec         float64 `json:"durationSec"`
-	OfferedMovesPerSec  float64 `json:"offeredMovesPerSec"` // 0 in closed mode
+	Index              int     `json:"index"`
+	DurationSec        float64 `json:"durationSec"`
+	OfferedMovesPerSec float64 `json:"offeredMovesPerSec"` // 0 in closed mode
+	// AchievedMovesPerSec counts the moves scheduled in the step that were acknowledged (by the
+	// end of the drain); AcksPerSec counts move acks arriving during the step, whenever their
+	// moves were scheduled: the server's throughput when an overload has built a backlog.
 	AchievedMovesPerSec float64 `json:"achievedMovesPerSec"`
+	AcksPerSec          float64 `json:"acksPerSec"`
 	MovesSent           uint64  `json:"movesSent"`
 	MovesAcked          uint64  `json:"movesAcked"`
 	Pushes              uint64  `json:"pushes"`
@@ -132,14 +136,14 @@ func (r *Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "mode=%s games=%d connections=%d spectators=%d tc=%s backends=%d\n",
 		r.Mode, r.Games, r.Connections, r.Spectators, r.TC, r.Backends)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\toffered/s\tacked/s\tpush p50\tp90\tp99\tp99.9\tmax ms\tack p99\tsrv cores\tsrv µs/move\tsrv RSS MiB\tconns\terrors\tload1\t")
+	fmt.Fprintln(tw, "step\toffered/s\tacked/s\tacks in step/s\tpush p50\tp90\tp99\tp99.9\tmax ms\tack p99\tsrv cores\tsrv µs/move\tsrv RSS MiB\tconns\terrors\tload1\t")
 	for _, s := range r.Steps {
 		offered := "closed"
 		if s.OfferedMovesPerSec > 0 {
 			offered = fmt.Sprintf("%.0f", s.OfferedMovesPerSec)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t%.2f\t\n",
-			s.Index, offered, s.AchievedMovesPerSec, s.Push.P50Ms, s.Push.P90Ms, s.Push.P99Ms, s.Push.P999Ms, s.Push.MaxMs,
+		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t%.2f\t\n",
+			s.Index, offered, s.AchievedMovesPerSec, s.AcksPerSec, s.Push.P50Ms, s.Push.P90Ms, s.Push.P99Ms, s.Push.P999Ms, s.Push.MaxMs,
 			s.Ack.P99Ms, s.Server.CPUCores, s.Server.CPUMicrosPerMove, float64(s.Server.RSSBytes)/(1<<20),
 			s.ConnectionsHeld, sum(s.Errors), s.LoadAvgEnd[0])
 	}

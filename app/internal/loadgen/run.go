@@ -23,6 +23,7 @@ type stepStats struct {
 	ack, push, spectator, ping, setup *hist.H
 
 	sent, acked, pushes atomic.Uint64
+	ackArrived          atomic.Uint64 // move acks that arrived within the step (any schedule)
 	gamesStarted        atomic.Uint64
 
 	mu      sync.Mutex
@@ -481,6 +482,7 @@ func (p *player) read(ctx context.Context) {
 				st.ack.Record(time.Duration(at - sched))
 				st.acked.Add(1)
 				pd.game.acked.Add(1)
+				r.stepAt(at).ackArrived.Add(1)
 			}
 			if p.pair != nil {
 				p.pair.deliver(event{kind: evAck, p: p, m: m, pend: pd})
@@ -912,6 +914,7 @@ func (r *runner) stepResult(i int, st *stepStats, a, b sample) StepResult {
 		sr.OfferedMovesPerSec = r.cfg.Rates[i]
 	}
 	sr.AchievedMovesPerSec = float64(sr.MovesAcked) / secs
+	sr.AcksPerSec = float64(st.ackArrived.Load()) / secs
 	st.mu.Lock()
 	sr.Errors = copyMap(st.errors)
 	sr.Endings = copyMap(st.endings)
