@@ -210,6 +210,7 @@ func cmdIdle(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 	fs.IntVar(&c.Concurrency, "setup-concurrency", c.Concurrency, "parallel sign-ins and dials")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "the backend's process id (required)")
 	fs.StringVar(&c.PprofURL, "pprof", "", "the backend's pprof listener, e.g. http://127.0.0.1:6060 (heap and goroutines per connection)")
+	fs.StringVar(&c.HeapProfile, "heap-profile", "", "with -pprof: save the backend's heap profile while the connections are held")
 	out := fs.String("out", "", "write the JSON result here (default: stdout)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -292,6 +292,7 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 	if bc.IdleConns > 0 {
 		ic := DefaultIdleConfig()
 		ic.Conns, ic.Hold, ic.Sessions, ic.Log = bc.IdleConns, bc.IdleHold, sessions, log
+		ic.HeapProfile = filepath.Join(bc.OutDir, "heap-idle.pprof")
 		_, load := waitQuiet(ctx, bc.QuietLoad, bc.QuietWait, log)
 		log.Info("idle run", "conns", ic.Conns, "load", load)
 		bes, err := env.start(ctx, 1, "idle")
@@ -305,6 +306,14 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 			return res, fmt.Errorf("idle measurement: %w", err)
 		}
 		res.Idle = ir
+		top, err := exec.CommandContext(ctx, bc.GoBin, "tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=30",
+			bc.ServerBin, ic.HeapProfile).Output()
+		if err != nil {
+			return res, fmt.Errorf("go tool pprof (heap): %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(bc.OutDir, "heap-idle-top.txt"), top, 0o644); err != nil {
+			return res, err
+		}
 	}
 	res.FinishedAt = time.Now().UTC()
 	return res, nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +31,10 @@ type IdleConfig struct {
 	ServerPID    int           // -server-pid (required)
 	PprofURL     string        // -pprof: http://127.0.0.1:port of the backend's pprof listener (optional)
 	Sessions     []Session     // reuse instead of signing in
-	Log          *slog.Logger
+	// HeapProfile, with PprofURL, saves the backend's heap profile (after a GC) taken while the
+	// connections are held, to attribute the bytes per connection.
+	HeapProfile string // -heap-profile
+	Log         *slog.Logger
 }
 
 // DefaultIdleConfig returns the defaults of `loadgen idle`.
@@ -180,6 +184,11 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	if res.MemAfter, res.RSSAfter, err = measureServer(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if cfg.HeapProfile != "" && cfg.PprofURL != "" {
+		if err := saveURL(ctx, cfg.PprofURL+"/debug/pprof/heap?gc=1", cfg.HeapProfile); err != nil {
+			return nil, fmt.Errorf("heap profile: %w", err)
+		}
+	}
 	n := float64(cfg.Conns)
 	res.RSSPerConn = float64(res.RSSAfter-res.RSSBefore) / n
 	if res.MemBefore != nil && res.MemAfter != nil {
@@ -217,6 +226,27 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	}
 	res.LoadAvg, _ = LoadAvg()
 	return res, nil
+}
+
+// saveURL writes the body of a GET to path.
+func saveURL(ctx context.Context, u, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // pingWait sends a ping and waits up to 10 s for a pong.
