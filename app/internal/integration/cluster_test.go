@@ -1,12 +1,10 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -323,6 +321,16 @@ func (c *cluster) cleanup() {
 	}
 }
 
+// lostRaces counts the commits of a game that lost PostgreSQL's version check, on every
+// instance (the server logs each one).
+func (c *cluster) lostRaces(game string) int {
+	n := 0
+	for _, in := range c.insts {
+		n += in.logCount(`"msg":"commit lost a version race; retrying on the durable state","game":"` + game + `"`)
+	}
+	return n
+}
+
 // logCount counts the lines of an instance's log containing s.
 func (in *instance) logCount(s string) int {
 	b, err := os.ReadFile(in.log)
@@ -438,57 +446,6 @@ func eventually(d time.Duration, f func() error) error {
 
 var errNotYet = errors.New("not yet")
 
-// monitor records every command Redis executes (MONITOR), to show which code path the
-// instances took: e.g. a DropGame after a lost commit race.
-type monitor struct {
-	mu    sync.Mutex
-	lines []string
-	conn  net.Conn
-}
-
-func (c *cluster) monitor() *monitor {
-	c.t.Helper()
-	conn, err := net.DialTimeout("tcp", c.rd.Addr, 5*time.Second)
-	require.NoError(c.t, err)
-	_, err = conn.Write([]byte("MONITOR\r\n"))
-	require.NoError(c.t, err)
-	m := &monitor{conn: conn}
-	sc := bufio.NewScanner(conn)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	require.True(c.t, sc.Scan(), "MONITOR: %v", sc.Err())
-	require.Equal(c.t, "+OK", sc.Text())
-	go func() {
-		for sc.Scan() {
-			m.mu.Lock()
-			m.lines = append(m.lines, sc.Text())
-			m.mu.Unlock()
-		}
-	}()
-	c.t.Cleanup(func() { _ = conn.Close() })
-	return m
-}
-
-// count counts the recorded commands sent by clients (not by scripts) that contain every part
-// (case-insensitive: go-redis sends command names in lower case).
-func (m *monitor) count(parts ...string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-next:
-	for _, l := range m.lines {
-		if strings.Contains(l, " lua] ") {
-			continue
-		}
-		l = strings.ToLower(l)
-		for _, p := range parts {
-			if !strings.Contains(l, strings.ToLower(p)) {
-				continue next
-			}
-		}
-		n++
-	}
-	return n
-}
 
 // pgQueryRow runs a one-row query on a fresh connection and scans it into dst.
 func (c *cluster) pgQueryRow(sql string, dst ...any) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"chessplatform/app/internal/game"
 	"chessplatform/app/internal/protocol"
@@ -61,18 +62,10 @@ func (s *Server) gameAction(ctx context.Context, playerID string, m protocol.Cli
 // apply runs f on the current state of a game and commits the result. playerID "" is the
 // system (timers), which may act in any game.
 func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error {
-	stale := int64(-1) // the cached version that lost a commit race, if any
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
 		st, err := s.loadGame(ctx, gameID, attempt > 0)
 		if err != nil {
 			return err
-		}
-		if stale >= 0 && st.V > stale {
-			// The durable store is ahead of the cache. Usually the instance that committed is
-			// publishing right now, but it may have died between its commit and its publish;
-			// then nobody would ever tell the watchers. A full state is harmless in the first
-			// case and the only repair in the second.
-			s.publishState(ctx, st)
 		}
 		var by rules.Color
 		if playerID != "" {
@@ -89,10 +82,11 @@ func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error
 		}
 		err = s.commit(ctx, st, prevV, &out)
 		if errors.Is(err, store.ErrConflict) {
-			stale = prevV
-			if derr := s.live.DropGame(ctx, gameID); derr != nil {
-				s.log.WarnContext(ctx, "dropping stale live game", "game", gameID, "err", derr)
-			}
+			// Someone committed first. Usually that instance is publishing right now; if it
+			// died between its commit and its publish, nobody would ever tell the watchers, so
+			// look again shortly and repair if the change is still unpublished.
+			s.log.InfoContext(ctx, "commit lost a version race; retrying on the durable state", "game", gameID, "v", prevV)
+			s.repairSoon(gameID)
 			continue
 		}
 		if err != nil {
@@ -171,8 +165,10 @@ func (s *Server) currentRating(ctx context.Context, playerID string, speed ratin
 	return r, nil
 }
 
-// loadGame returns the live state of a game, rebuilding the cache from the durable store when
-// it is missing or (fromDurable) known to be stale.
+// loadGame returns the live state of a game. A game missing from the cache is loaded from the
+// durable store and cached; fromDurable reads the durable store only (the cache is known to be
+// stale, and is left for its committer or repair to update, so that an unpublished change
+// stays visible as one).
 func (s *Server) loadGame(ctx context.Context, id string, fromDurable bool) (*game.State, error) {
 	if !fromDurable {
 		st, err := s.live.GetGame(ctx, id)
@@ -190,18 +186,60 @@ func (s *Server) loadGame(ctx context.Context, id string, fromDurable bool) (*ga
 	if err != nil {
 		return nil, fmt.Errorf("loading game %s: %w: %w", id, store.ErrUnavailable, err)
 	}
-	if err := s.live.PutGame(ctx, st, nil); err != nil {
-		s.log.WarnContext(ctx, "re-caching game", "game", id, "err", err)
+	if !fromDurable {
+		if err := s.live.PutGame(ctx, st, nil); err != nil {
+			s.log.WarnContext(ctx, "caching game", "game", id, "err", err)
+		}
 	}
 	return st, nil
 }
 
-// publishState sends a game's full state to every watcher, so clients that missed events catch up.
-func (s *Server) publishState(ctx context.Context, st *game.State) {
-	frame := protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs()))
-	if err := s.live.Publish(ctx, store.GameTopic(st.ID), frame); err != nil {
-		s.log.WarnContext(ctx, "publishing a repair state", "game", st.ID, "v", st.V, "err", err)
+// repairDelay is how long after a lost commit race the game is checked for an unpublished change.
+const repairDelay = 500 * time.Millisecond
+
+// repairSoon checks a game for an unpublished committed change after repairDelay (once per game
+// at a time).
+func (s *Server) repairSoon(gameID string) {
+	s.repairMu.Lock()
+	defer s.repairMu.Unlock()
+	if s.repairing[gameID] {
+		return
 	}
+	s.repairing[gameID] = true
+	time.AfterFunc(repairDelay, func() {
+		s.repairMu.Lock()
+		delete(s.repairing, gameID)
+		s.repairMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.repair(ctx, gameID)
+	})
+}
+
+// repair publishes a game's full state, standing for its latest version, if the cache has not
+// published that version: the instance that committed it died before publishing. Live publishes
+// it only if nothing newer went out meanwhile, so this never sends a state twice or late.
+func (s *Server) repair(ctx context.Context, gameID string) bool {
+	st, err := s.durable.LoadGame(ctx, gameID)
+	if err != nil {
+		s.log.WarnContext(ctx, "loading a game to repair", "game", gameID, "err", err)
+		return false
+	}
+	published, err := s.live.PublishedVersions(ctx, []string{gameID})
+	if err != nil {
+		s.log.WarnContext(ctx, "reading the published version", "game", gameID, "err", err)
+		return false
+	}
+	if p, ok := published[gameID]; ok && p >= st.V {
+		return false
+	}
+	state := game.Event{V: st.V, Frame: protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs()))}
+	if err := s.live.PutGame(ctx, st, []game.Event{state}); err != nil {
+		s.log.WarnContext(ctx, "publishing a repair state", "game", gameID, "v", st.V, "err", err)
+		return false
+	}
+	s.log.InfoContext(ctx, "published the state of a committed change that was never published", "game", gameID, "v", st.V)
+	return true
 }
 
 // GameState returns the current state of a game (for the HTTP API).
@@ -371,28 +409,22 @@ func (s *Server) reconcile(ctx context.Context) {
 	for i, g := range games {
 		ids[i] = g.ID
 	}
-	cached, err := s.live.CachedVersions(ctx, ids)
+	published, err := s.live.PublishedVersions(ctx, ids)
 	if err != nil {
-		s.log.WarnContext(ctx, "reading cached versions to reconcile", "err", err)
+		s.log.WarnContext(ctx, "reading published versions to reconcile", "err", err)
 		return
 	}
 	behind := map[string]int64{}
 	for _, g := range games {
-		v, ok := cached[g.ID]
-		if !ok || v >= g.V {
-			continue // not cached: the next reader loads it from the durable store
+		p, ok := published[g.ID]
+		if !ok || p >= g.V {
+			continue // not cached (the next reader loads it), or up to date
 		}
-		behind[g.ID] = v
-		if prev, seen := s.behind[g.ID]; !seen || prev != v {
+		behind[g.ID] = p
+		if prev, seen := s.behind[g.ID]; !seen || prev != p {
 			continue // first sighting: the committing instance may be publishing right now
 		}
-		st, err := s.loadGame(ctx, g.ID, true)
-		if err != nil {
-			s.log.WarnContext(ctx, "repairing a stale game", "game", g.ID, "err", err)
-			continue
-		}
-		s.publishState(ctx, st)
-		s.log.InfoContext(ctx, "repaired a game whose committed change was never published", "game", g.ID, "cached", v, "durable", st.V)
+		s.repair(ctx, g.ID)
 	}
 	s.behind = behind
 }

@@ -31,7 +31,7 @@ type Config struct {
 	// ReconcileInterval: how often running games are checked for a cache left behind by an
 	// instance that died between its durable commit and its publish; 5 s.
 	ReconcileInterval time.Duration
-	Now           func() time.Time
+	Now               func() time.Time
 }
 
 // Server is the chess service of one instance. Safe for concurrent use.
@@ -51,9 +51,12 @@ type Server struct {
 	pendMu  sync.Mutex
 	pending map[string]*pendingPut
 
-	// behind: games whose cache was behind the durable store at the last reconcile (only the
-	// reconcile loop touches it).
+	// behind: games whose published version was behind the durable store at the last
+	// reconcile (only the reconcile loop touches it).
 	behind map[string]int64
+	// repairing: games with a repair check scheduled after a lost commit race.
+	repairMu  sync.Mutex
+	repairing map[string]bool
 
 	stop    context.CancelFunc
 	stopped chan struct{}
@@ -93,7 +96,8 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Server{
 		durable: durable, live: live, calc: rating.Lichess(), log: log, cfg: cfg,
-		sessions: map[*Session]struct{}{}, pending: map[string]*pendingPut{}, stop: stop, stopped: make(chan struct{}),
+		sessions: map[*Session]struct{}{}, pending: map[string]*pendingPut{}, repairing: map[string]bool{},
+		stop: stop, stopped: make(chan struct{}),
 	}
 	s.hub = newHub(sub, log, func() { s.resyncAll(bg) })
 	s.checkEpoch(ctx)

@@ -196,9 +196,11 @@ type Live interface {
 	// leaseMs so that concurrent callers do not all handle the same game; a caller that dies
 	// leaves the game to come due again after the lease.
 	DueGames(ctx context.Context, now, leaseMs int64, limit int) ([]string, error)
-	// CachedVersions returns the cached version of each of the given games; games that are not
-	// cached are absent from the map.
-	CachedVersions(ctx context.Context, ids []string) (map[string]int64, error)
+	// PublishedVersions returns, for each of the given games that is cached, the highest version
+	// whose event (or a full state standing for it) has been published (0 when none has);
+	// games that are not cached are absent. A version below the durable one means watchers
+	// missed a committed change.
+	PublishedVersions(ctx context.Context, ids []string) (map[string]int64, error)
 	// ArmDeadline sets a cached game's deadline (0 clears it) if the cached version is still v,
 	// for a caller of DueGames that found nothing to do yet: a stale re-arm must not overwrite
 	// the deadline a newer move set.

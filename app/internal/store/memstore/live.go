@@ -157,14 +157,14 @@ func (l *Live) DueGames(_ context.Context, now, leaseMs int64, limit int) ([]str
 	return due, nil
 }
 
-// CachedVersions implements store.Live.
-func (l *Live) CachedVersions(_ context.Context, ids []string) (map[string]int64, error) {
+// PublishedVersions implements store.Live.
+func (l *Live) PublishedVersions(_ context.Context, ids []string) (map[string]int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make(map[string]int64, len(ids))
 	for _, id := range ids {
 		if g, ok := l.games[id]; ok {
-			out[id] = g.v
+			out[id] = max(g.published, 0)
 		}
 	}
 	return out, nil

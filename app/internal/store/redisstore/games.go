@@ -61,32 +61,38 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	return wrap(fmt.Sprintf("caching game %s v%d", st.ID, st.V), err)
 }
 
-// CachedVersions implements store.Live with one pipelined HGET per game.
-func (s *Store) CachedVersions(ctx context.Context, ids []string) (map[string]int64, error) {
+// PublishedVersions implements store.Live with one pipelined HMGET per game.
+func (s *Store) PublishedVersions(ctx context.Context, ids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
 	const batch = 500
 	for start := 0; start < len(ids); start += batch {
 		chunk := ids[start:min(start+batch, len(ids))]
 		ctx, cancel := s.opCtx(ctx)
 		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.StringCmd, len(chunk))
+		cmds := make([]*redis.SliceCmd, len(chunk))
 		for i, id := range chunk {
-			cmds[i] = pipe.HGet(ctx, s.gameKey(id), "v")
+			cmds[i] = pipe.HMGet(ctx, s.gameKey(id), "v", "p")
 		}
 		_, err := pipe.Exec(ctx)
 		cancel()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, wrap("reading cached versions", err)
+			return nil, wrap("reading published versions", err)
 		}
 		for i, c := range cmds {
-			v, err := c.Int64()
-			if errors.Is(err, redis.Nil) {
-				continue
-			}
+			vals, err := c.Result()
 			if err != nil {
-				return nil, wrap("reading cached version of "+chunk[i], err)
+				return nil, wrap("reading the published version of "+chunk[i], err)
 			}
-			out[chunk[i]] = v
+			if len(vals) != 2 || vals[0] == nil {
+				continue // not cached
+			}
+			var p int64
+			if s, ok := vals[1].(string); ok {
+				if p, err = strconv.ParseInt(s, 10, 64); err != nil {
+					return nil, fmt.Errorf("published version of %s: %w", chunk[i], err)
+				}
+			}
+			out[chunk[i]] = max(p, 0)
 		}
 	}
 	return out, nil
