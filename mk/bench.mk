@@ -14,6 +14,8 @@ BENCH_IDLE_CONNS ?= 10000
 BENCH_QUIET_LOAD ?= 1.5
 BENCH_QUIET_WAIT ?= 10m
 BENCH_FLAGS ?=
+# Extra backend environment for a tuning experiment, e.g. DB_GROUP_COMMIT=4,DB_MAX_CONNS=12,REDIS_POOL_SIZE=64
+BENCH_SERVER_ENV ?=
 GOBENCH_COUNT ?= 6
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
@@ -30,7 +32,7 @@ bench: bench-build ## load ladder + saturated run (CPU profile) + 10k idle conne
 	$(BENCH_TMP)/loadgen bench -server-bin $(BENCH_TMP)/chess-server -work $(BENCH_TMP) -out-dir $(BENCH_DIR) \
 		-out $(BENCH_DIR)/results.json -ladder $(BENCH_LADDER) -step $(BENCH_STEP) -warmup $(BENCH_WARMUP) \
 		-backends $(BENCH_BACKENDS) -saturate-games $(BENCH_SATURATE_GAMES) -idle-conns $(BENCH_IDLE_CONNS) \
-		-quiet-load $(BENCH_QUIET_LOAD) -quiet-wait $(BENCH_QUIET_WAIT) -go $(GO) $(BENCH_FLAGS) \
+		-quiet-load $(BENCH_QUIET_LOAD) -quiet-wait $(BENCH_QUIET_WAIT) -go $(GO) $(if $(BENCH_SERVER_ENV),-server-env $(BENCH_SERVER_ENV)) $(BENCH_FLAGS) \
 		2> $(BENCH_TMP)/bench.log
 
 bench-smoke: bench-build ## a 1-minute bench with tiny loads (checks the machinery, figures mean nothing)

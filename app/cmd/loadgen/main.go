@@ -260,6 +260,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	fs.IntVar(&base.MaxPlies, "max-plies", base.MaxPlies, "game length limit")
 	fs.DurationVar(&base.PingInterval, "ping", base.PingInterval, "keepalive ping interval per connection")
 	fs.Uint64Var(&base.Seed, "seed", base.Seed, "seed of the game library and think times")
+	fs.Var(stringList(&bc.ServerEnv), "server-env", "extra KEY=VALUE environment of the backends, comma-separated (e.g. DB_GROUP_COMMIT=4,REDIS_POOL_SIZE=64)")
 	out := fs.String("out", "bench/results.json", "the JSON results")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -282,6 +283,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	if bc.SaturateGames > 0 && (bc.ProfileFor < time.Second || bc.ProfileFor > bc.SaturateFor) {
 		return fmt.Errorf("-profile-for %s: must be 1s up to -saturate-for (%s)", bc.ProfileFor, bc.SaturateFor)
+	}
+	for _, kv := range bc.ServerEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return fmt.Errorf("-server-env %q: want KEY=VALUE", kv)
+		}
 	}
 	if bc.IdleConns < 0 {
 		return fmt.Errorf("-idle-conns %d: must not be negative", bc.IdleConns)

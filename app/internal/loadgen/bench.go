@@ -68,6 +68,9 @@ type BenchConfig struct {
 	QuietWait      time.Duration // -quiet-wait: at most this long
 	Log            *slog.Logger
 	ServerLogLevel string
+	// ServerEnv are extra KEY=VALUE settings for the backends (e.g. DB_GROUP_COMMIT=4,
+	// REDIS_POOL_SIZE=64), to measure a tuning without editing anything.
+	ServerEnv []string // -server-env
 }
 
 // BenchResult is bench/results.json.
@@ -77,6 +80,7 @@ type BenchResult struct {
 	FinishedAt time.Time    `json:"finishedAt"`
 	Machine    Machine      `json:"machine"`
 	Backends   int          `json:"backends"`
+	ServerEnv  []string     `json:"serverEnv,omitempty"`
 	Settings   BenchSetting `json:"settings"`
 	Rungs      []RungResult `json:"rungs"`
 	Saturated  *RungResult  `json:"saturated,omitempty"`
@@ -190,7 +194,9 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 	defer rd.Stop()
 	pgPID, _ := postmasterPID(pg.DataDir)
 	redisPID := pidOnPort(rd.Port)
-	env := benchEnv{bin: bc.ServerBin, dir: tmp, dsn: pg.DSN, redis: rd.URL, key: randomHex(32), level: bc.ServerLogLevel}
+	env := benchEnv{bin: bc.ServerBin, dir: tmp, dsn: pg.DSN, redis: rd.URL, key: randomHex(32), level: bc.ServerLogLevel,
+		extra: bc.ServerEnv}
+	res.ServerEnv = bc.ServerEnv
 
 	// Sign the players in once (through a first backend) and reuse them in every run: the
 	// token key stays the same across backend restarts.
@@ -358,6 +364,7 @@ func waitQuiet(ctx context.Context, limit float64, maxWait time.Duration, log *s
 
 type benchEnv struct {
 	bin, dir, dsn, redis, key, level string
+	extra                            []string
 }
 
 type backendProc struct {
@@ -388,6 +395,7 @@ func (e benchEnv) start(ctx context.Context, n int, name string) ([]*backendProc
 			"DATABASE_URL="+e.dsn, "REDIS_URL="+e.redis, "TOKEN_KEY="+e.key,
 			fmt.Sprintf("LISTEN_ADDR=127.0.0.1:%d", port), fmt.Sprintf("PPROF_ADDR=127.0.0.1:%d", pport),
 			"LOG_LEVEL="+e.level)
+		cmd.Env = append(cmd.Env, e.extra...)
 		cmd.Stdout, cmd.Stderr = f, f
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
