@@ -35,7 +35,7 @@ func main() {
 	}
 }
 
-const usage = `usage: loadgen run|idle|bench [flags]   (loadgen <command> -h lists the flags)`
+const usage = `usage: loadgen run|idle|bench|plot [flags]   (loadgen <command> -h lists the flags)`
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -51,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdIdle(ctx, args[1:], stdout, stderr, log)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr, log)
+	case "plot":
+		return cmdPlot(args[1:], stdout, stderr)
 	default:
 		return fmt.Errorf("unknown command %q; %s", args[0], usage)
 	}
@@ -194,6 +196,39 @@ func raiseFileLimit() error {
 		want = l.Max
 	}
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: l.Max})
+}
+
+// cmdPlot redraws the SVG plots from one or more bench results files (their rungs merged).
+func cmdPlot(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadgen plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ins []string
+	fs.Var(stringList(&ins), "in", "bench results files, comma-separated")
+	outDir := fs.String("out-dir", "bench", "where latency.svg and memory.svg go")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if len(ins) == 0 {
+		return errors.New("-in: at least one results file is required")
+	}
+	var rs []*loadgen.BenchResult
+	for _, in := range ins {
+		b, err := os.ReadFile(in)
+		if err != nil {
+			return fmt.Errorf("-in: %w", err)
+		}
+		var r loadgen.BenchResult
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("-in %s: %w", in, err)
+		}
+		rs = append(rs, &r)
+	}
+	merged := loadgen.MergeResults(rs)
+	if err := loadgen.WritePlots(*outDir, merged); err != nil {
+		return err
+	}
+	loadgen.WriteBenchTable(stdout, merged)
+	return nil
 }
 
 func cmdIdle(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {

@@ -43,8 +43,8 @@ type svgPlot struct {
 }
 
 const (
-	plotW, plotH                  = 760, 440
-	marginL, marginR, marginT, mB = 70, 170, 40, 70
+	plotW, plotH                  = 800, 480
+	marginL, marginR, marginT, mB = 70, 190, 40, 100
 )
 
 func (p *svgPlot) render() string {
@@ -102,7 +102,9 @@ func (p *svgPlot) render() string {
 	}
 	if p.xLabels != nil {
 		for i, l := range p.xLabels {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", px(float64(i)), marginT+int(ih)+18, html.EscapeString(l))
+			// Slanted, so that many rungs do not overlap.
+			fmt.Fprintf(&b, `<text transform="translate(%.1f %d) rotate(-30)" text-anchor="end" font-size="11">%s</text>`+"\n",
+				px(float64(i))+4, marginT+int(ih)+14, html.EscapeString(l))
 		}
 	} else {
 		for i := 0; i <= 5; i++ {
@@ -110,7 +112,7 @@ func (p *svgPlot) render() string {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", px(t), marginT+int(ih)+18, fmtNum(t))
 		}
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", float64(marginL)+iw/2, plotH-mB+44, html.EscapeString(p.xTitle))
+	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", float64(marginL)+iw/2, plotH-8, html.EscapeString(p.xTitle))
 	fmt.Fprintf(&b, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">%s</text>`+"\n", float64(marginT)+ih/2, html.EscapeString(p.yTitle))
 	if p.hline != nil {
 		y := py(p.hline.y)
@@ -204,8 +206,8 @@ func latencyPlot(res *BenchResult) string {
 	}
 	for i, rr := range rungOrder(res.Rungs) {
 		p.xLabels = append(p.xLabels, fmt.Sprintf("%dg@%s", rr.Games, fmtNum(rr.Rate)))
-		if rr.Result == nil || len(rr.Result.Steps) == 0 {
-			continue
+		if rr.Result == nil || len(rr.Result.Steps) == 0 || rr.Result.Steps[0].Push.Count == 0 {
+			continue // nothing measured (an overload left no move of the step answered)
 		}
 		s := rr.Result.Steps[0]
 		for j, v := range []float64{s.Push.P50Ms, s.Push.P90Ms, s.Push.P99Ms, s.Push.P999Ms} {
@@ -251,6 +253,24 @@ func derefRung(r *RungResult) []RungResult {
 		return nil
 	}
 	return []RungResult{*r}
+}
+
+// MergeResults combines the rungs of several bench results (e.g. a main ladder and extra low
+// rungs) for one set of plots; the saturated run and idle figures come from the first that has
+// them.
+func MergeResults(rs []*BenchResult) *BenchResult {
+	out := &BenchResult{}
+	for _, r := range rs {
+		out.Rungs = append(out.Rungs, r.Rungs...)
+		if out.Saturated == nil {
+			out.Saturated = r.Saturated
+		}
+		if out.Idle == nil {
+			out.Idle = r.Idle
+		}
+	}
+	out.Best = best(out.Rungs)
+	return out
 }
 
 // WriteBenchTable prints the ladder, the saturated run and the idle figures.

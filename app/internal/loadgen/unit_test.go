@@ -279,3 +279,13 @@ func TestPlotsAreWellFormedSVG(t *testing.T) {
 	// Empty results still give a valid picture.
 	require.NoError(t, WritePlots(dir, &BenchResult{}))
 }
+
+func TestMergeResultsCombinesRungsAndPicksTheBest(t *testing.T) {
+	a := &BenchResult{Rungs: []RungResult{rung(1000, 2000, 1990, 80, 0)}, Idle: &IdleResult{Conns: 5}}
+	b := &BenchResult{Rungs: []RungResult{rung(100, 250, 252, 42, 0)}, Idle: &IdleResult{Conns: 7}}
+	m := MergeResults([]*BenchResult{a, b})
+	assert.Len(t, m.Rungs, 2)
+	assert.Equal(t, 5, m.Idle.Conns)
+	require.NotNil(t, m.Best)
+	assert.Equal(t, 100, m.Best.Games)
+}
