@@ -228,7 +228,7 @@ func TestParseLadder(t *testing.T) {
 
 func rung(games int, rate, achieved, p99 float64, lost int64) RungResult {
 	return RungResult{Rung: Rung{Games: games, Rate: rate}, Mode: ModeOpen, Result: &Result{
-		Steps:     []StepResult{{OfferedMovesPerSec: rate, AchievedMovesPerSec: achieved, Push: hist.Summary{P50Ms: p99 / 4, P90Ms: p99 / 2, P99Ms: p99, P999Ms: p99 * 2}, ConnectionsHeld: 2 * games, Server: ProcUse{RSSBytes: int64(games) << 20}}},
+		Steps:     []StepResult{{OfferedMovesPerSec: rate, AchievedMovesPerSec: achieved, Push: hist.Summary{Count: 100, P50Ms: p99 / 4, P90Ms: p99 / 2, P99Ms: p99, P999Ms: p99 * 2}, ConnectionsHeld: 2 * games, Server: ProcUse{RSSBytes: int64(games) << 20}}},
 		Integrity: Integrity{Checked: true, Lost: lost, Equal: lost == 0},
 	}}
 }
