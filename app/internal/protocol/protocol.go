@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 )
 
 // MaxFrame is the largest client frame the server accepts (4 KiB).
@@ -148,7 +147,9 @@ const (
 // MaxLagMs caps the client-reported lag (move.d.l).
 const MaxLagMs = 10_000
 
-// Raw is a decoded, not yet validated envelope.
+// envelope is the top-level shape of a client frame. Decode does not unmarshal into it (it
+// reads the frame in one pass, see scanEnvelope); it only names the Go type in the error text
+// of a frame that is valid JSON but not an object, exactly as encoding/json words it.
 type envelope struct {
 	T json.RawMessage `json:"t"`
 	D json.RawMessage `json:"d"`
@@ -175,116 +176,187 @@ type ClientMessage struct {
 // Decode parses and validates one client frame. On failure it returns a *Error with code
 // bad_request or unknown_type and, when the frame had a usable ack id, that id so the error can
 // reference it.
+//
+// The frame is checked once with json.Valid and then read in a single pass without reflection:
+// the envelope's "t", "d" and "a" (matched like encoding/json matches struct fields, that is
+// case-insensitively, last duplicate wins), then the payload's known fields of the message's type
+// (matched exactly, as map keys are; unknown fields are ignored). Values keep the rules they had
+// under encoding/json: strings unescape as json.Unmarshal does, integers are strict (no
+// fraction, exponent or quotes), null counts as absent.
 func Decode(frame []byte) (ClientMessage, *Error) {
 	var m ClientMessage
 	if len(frame) > MaxFrame {
 		return m, Errorf(CodeBadRequest, "frame of %d bytes exceeds %d", len(frame), MaxFrame)
 	}
-	var env envelope
-	if err := json.Unmarshal(frame, &env); err != nil {
-		return m, Errorf(CodeBadRequest, "invalid JSON envelope: %v", jsonErrText(err))
+	if !json.Valid(frame) {
+		return m, envelopeError(frame)
 	}
-	if env.A != nil && !isNull(env.A) {
-		a, err := strictInt(env.A)
-		if err != nil || a < 1 {
+	var env rawEnvelope
+	if !scanEnvelope(frame, &env) {
+		return m, envelopeError(frame)
+	}
+	if env.a != nil && !isNull(env.a) {
+		a, ok := strictInt(env.a)
+		if !ok || a < 1 {
 			return m, Errorf(CodeBadRequest, "field \"a\" must be an integer >= 1")
 		}
 		m.Ack = a
 	}
-	if env.T == nil {
+	if env.t == nil {
 		return m, Errorf(CodeBadRequest, "field \"t\" is required")
 	}
-	if err := json.Unmarshal(env.T, &m.Type); err != nil {
-		return m, Errorf(CodeBadRequest, "field \"t\" must be a string")
+	if !isNull(env.t) { // a null "t" leaves the type empty (an unknown type), as json.Unmarshal did
+		t, ok := messageType(env.t)
+		if !ok {
+			return m, Errorf(CodeBadRequest, "field \"t\" must be a string")
+		}
+		m.Type = t
 	}
 	spec, ok := clientSpecs[m.Type]
 	if !ok {
 		return m, Errorf(CodeUnknownType, "unknown message type %q", m.Type)
 	}
-	if spec.payload == nil {
+	if spec.payload == noPayload {
 		return m, nil
 	}
-	if env.D == nil || isNull(env.D) {
+	if env.d == nil || isNull(env.d) {
 		return m, Errorf(CodeBadRequest, "%s needs a payload \"d\"", m.Type)
 	}
-	if err := spec.payload(env.D, &m); err != nil {
+	if err := decodePayload(spec.payload, env.d, &m); err != nil {
 		return m, Errorf(CodeBadRequest, "%s: %v", m.Type, err)
 	}
 	return m, nil
 }
 
+// envelopeError words the rejection of a frame that is not a JSON object exactly as
+// encoding/json reports it (syntax error, or the JSON type that is not an object).
+func envelopeError(frame []byte) *Error {
+	var env envelope
+	err := json.Unmarshal(frame, &env)
+	if err == nil {
+		// A top-level null: encoding/json leaves every field absent.
+		return Errorf(CodeBadRequest, "field \"t\" is required")
+	}
+	return Errorf(CodeBadRequest, "invalid JSON envelope: %v", jsonErrText(err))
+}
+
+// payloadKind selects a type's payload decoder; a switch rather than a function value, so
+// the message being decoded stays on the caller's stack.
+type payloadKind uint8
+
+const (
+	noPayload payloadKind = iota
+	gameRefPayload
+	watchPayload
+	movePayload
+	seekPayload
+	challengePayload
+	challengeRefPayload
+)
+
 type clientSpec struct {
-	payload func(raw json.RawMessage, m *ClientMessage) error
+	name    string // the type, as the interned string every decoded message carries
+	payload payloadKind
 }
 
-// clientSpecs is the immutable table of client message types and their payload decoders.
+// clientSpecs is the immutable table of client message types and their payloads.
 var clientSpecs = map[string]clientSpec{
-	TPing:             {},
-	TCancelSeek:       {},
-	TSeek:             {payload: decodeSeek},
-	TChallenge:        {payload: decodeChallenge},
-	TAcceptChallenge:  {payload: decodeChallengeRef},
-	TDeclineChallenge: {payload: decodeChallengeRef},
-	TWatch:            {payload: decodeWatch},
-	TUnwatch:          {payload: decodeGameRef},
-	TMove:             {payload: decodeMove},
-	TResign:           {payload: decodeGameRef},
-	TAbort:            {payload: decodeGameRef},
-	TDrawOffer:        {payload: decodeGameRef},
-	TDrawAccept:       {payload: decodeGameRef},
-	TDrawDecline:      {payload: decodeGameRef},
-	TDrawClaim:        {payload: decodeGameRef},
-	TFlag:             {payload: decodeGameRef},
+	TPing:             {TPing, noPayload},
+	TCancelSeek:       {TCancelSeek, noPayload},
+	TSeek:             {TSeek, seekPayload},
+	TChallenge:        {TChallenge, challengePayload},
+	TAcceptChallenge:  {TAcceptChallenge, challengeRefPayload},
+	TDeclineChallenge: {TDeclineChallenge, challengeRefPayload},
+	TWatch:            {TWatch, watchPayload},
+	TUnwatch:          {TUnwatch, gameRefPayload},
+	TMove:             {TMove, movePayload},
+	TResign:           {TResign, gameRefPayload},
+	TAbort:            {TAbort, gameRefPayload},
+	TDrawOffer:        {TDrawOffer, gameRefPayload},
+	TDrawAccept:       {TDrawAccept, gameRefPayload},
+	TDrawDecline:      {TDrawDecline, gameRefPayload},
+	TDrawClaim:        {TDrawClaim, gameRefPayload},
+	TFlag:             {TFlag, gameRefPayload},
 }
 
-// fields decodes a JSON object into raw fields; unknown fields are ignored (forward
-// compatibility) but known fields must have the right type.
-func fields(raw json.RawMessage) (map[string]json.RawMessage, error) {
-	var f map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &f); err != nil || f == nil {
-		return nil, fmt.Errorf("payload must be a JSON object")
+func decodePayload(kind payloadKind, raw []byte, m *ClientMessage) error {
+	switch kind {
+	case gameRefPayload:
+		return decodeGameRef(raw, m)
+	case watchPayload:
+		return decodeWatch(raw, m)
+	case movePayload:
+		return decodeMove(raw, m)
+	case seekPayload:
+		return decodeSeek(raw, m)
+	case challengePayload:
+		return decodeChallenge(raw, m)
+	case challengeRefPayload:
+		return decodeChallengeRef(raw, m)
+	}
+	return nil
+}
+
+// Payload field lists: the index of a name is its slot in payloadFields.
+var (
+	gameRefFields      = []string{"game"}
+	watchFields        = []string{"game", "v"}
+	moveFields         = []string{"game", "u", "ply", "l"}
+	seekFields         = []string{"tc", "rated"}
+	challengeFields    = []string{"to", "tc", "color", "rated"}
+	challengeRefFields = []string{"id"}
+)
+
+// payloadFields holds the raw JSON values of a payload's known fields, in the order of the
+// type's field list; nil for a field that is absent. It is the typed view of one payload:
+// absent (nil), null ("null") and present are told apart.
+type payloadFields [4][]byte
+
+// readPayload reads the known fields of a payload object; anything else is ignored.
+func readPayload(raw []byte, names []string) (payloadFields, error) {
+	var f payloadFields
+	if !scanObject(raw, names, &f) {
+		return f, fmt.Errorf("payload must be a JSON object")
 	}
 	return f, nil
 }
 
-func reqString(f map[string]json.RawMessage, key string) (string, error) {
-	raw, ok := f[key]
-	if !ok || isNull(raw) {
+func reqString(raw []byte, key string) (string, error) {
+	if raw == nil || isNull(raw) {
 		return "", fmt.Errorf("field %q is required", key)
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, ok := jsonString(raw)
+	if !ok {
 		return "", fmt.Errorf("field %q must be a string", key)
 	}
 	return s, nil
 }
 
-func optBool(f map[string]json.RawMessage, key string) (bool, error) {
-	raw, ok := f[key]
-	if !ok || isNull(raw) {
+func optBool(raw []byte, key string) (bool, error) {
+	switch string(raw) {
+	case "", "null":
+		return false, nil
+	case "true":
+		return true, nil
+	case "false":
 		return false, nil
 	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return false, fmt.Errorf("field %q must be a boolean", key)
-	}
-	return b, nil
+	return false, fmt.Errorf("field %q must be a boolean", key)
 }
 
-func optInt(f map[string]json.RawMessage, key string) (int64, bool, error) {
-	raw, ok := f[key]
-	if !ok || isNull(raw) {
+func optInt(raw []byte, key string) (int64, bool, error) {
+	if raw == nil || isNull(raw) {
 		return 0, false, nil
 	}
-	n, err := strictInt(raw)
-	if err != nil {
+	n, ok := strictInt(raw)
+	if !ok {
 		return 0, false, fmt.Errorf("field %q must be an integer", key)
 	}
 	return n, true, nil
 }
 
-func gameField(f map[string]json.RawMessage) (string, error) {
-	g, err := reqString(f, "game")
+func gameField(raw []byte) (string, error) {
+	g, err := reqString(raw, "game")
 	if err != nil {
 		return "", err
 	}
@@ -294,24 +366,24 @@ func gameField(f map[string]json.RawMessage) (string, error) {
 	return g, nil
 }
 
-func decodeGameRef(raw json.RawMessage, m *ClientMessage) error {
-	f, err := fields(raw)
+func decodeGameRef(raw []byte, m *ClientMessage) error {
+	f, err := readPayload(raw, gameRefFields)
 	if err != nil {
 		return err
 	}
-	m.Game, err = gameField(f)
+	m.Game, err = gameField(f[0])
 	return err
 }
 
-func decodeWatch(raw json.RawMessage, m *ClientMessage) error {
-	f, err := fields(raw)
+func decodeWatch(raw []byte, m *ClientMessage) error {
+	f, err := readPayload(raw, watchFields)
 	if err != nil {
 		return err
 	}
-	if m.Game, err = gameField(f); err != nil {
+	if m.Game, err = gameField(f[0]); err != nil {
 		return err
 	}
-	v, _, err := optInt(f, "v")
+	v, _, err := optInt(f[1], "v")
 	if err != nil {
 		return err
 	}
@@ -322,21 +394,21 @@ func decodeWatch(raw json.RawMessage, m *ClientMessage) error {
 	return nil
 }
 
-func decodeMove(raw json.RawMessage, m *ClientMessage) error {
-	f, err := fields(raw)
+func decodeMove(raw []byte, m *ClientMessage) error {
+	f, err := readPayload(raw, moveFields)
 	if err != nil {
 		return err
 	}
-	if m.Game, err = gameField(f); err != nil {
+	if m.Game, err = gameField(f[0]); err != nil {
 		return err
 	}
-	if m.UCI, err = reqString(f, "u"); err != nil {
+	if m.UCI, err = reqString(f[1], "u"); err != nil {
 		return err
 	}
 	if !ValidUCI(m.UCI) {
 		return fmt.Errorf("field \"u\" %q is not a UCI move like e2e4 or e7e8q", truncate(m.UCI, 16))
 	}
-	ply, ok, err := optInt(f, "ply")
+	ply, ok, err := optInt(f[2], "ply")
 	if err != nil {
 		return err
 	}
@@ -347,7 +419,7 @@ func decodeMove(raw json.RawMessage, m *ClientMessage) error {
 		return fmt.Errorf("field \"ply\" must be between 1 and 10000")
 	}
 	m.Ply = int(ply)
-	lag, _, err := optInt(f, "l")
+	lag, _, err := optInt(f[3], "l")
 	if err != nil {
 		return err
 	}
@@ -358,34 +430,34 @@ func decodeMove(raw json.RawMessage, m *ClientMessage) error {
 	return nil
 }
 
-func decodeSeek(raw json.RawMessage, m *ClientMessage) error {
-	f, err := fields(raw)
+func decodeSeek(raw []byte, m *ClientMessage) error {
+	f, err := readPayload(raw, seekFields)
 	if err != nil {
 		return err
 	}
-	tc, err := reqString(f, "tc")
+	tc, err := reqString(f[0], "tc")
 	if err != nil {
 		return err
 	}
 	if m.TC, err = ParseTimeControl(tc); err != nil {
 		return err
 	}
-	m.Rated, err = optBool(f, "rated")
+	m.Rated, err = optBool(f[1], "rated")
 	return err
 }
 
-func decodeChallenge(raw json.RawMessage, m *ClientMessage) error {
-	f, err := fields(raw)
+func decodeChallenge(raw []byte, m *ClientMessage) error {
+	f, err := readPayload(raw, challengeFields)
 	if err != nil {
 		return err
 	}
-	if m.To, err = reqString(f, "to"); err != nil {
+	if m.To, err = reqString(f[0], "to"); err != nil {
 		return err
 	}
 	if !ValidUsername(m.To) {
 		return fmt.Errorf("field \"to\" is not a username")
 	}
-	tc, err := reqString(f, "tc")
+	tc, err := reqString(f[1], "tc")
 	if err != nil {
 		return err
 	}
@@ -393,8 +465,8 @@ func decodeChallenge(raw json.RawMessage, m *ClientMessage) error {
 		return err
 	}
 	m.Color = ColorRandom
-	if _, ok := f["color"]; ok {
-		if m.Color, err = reqString(f, "color"); err != nil {
+	if f[2] != nil { // present, even as null: then it must be one of the colours
+		if m.Color, err = reqString(f[2], "color"); err != nil {
 			return err
 		}
 		switch m.Color {
@@ -403,16 +475,16 @@ func decodeChallenge(raw json.RawMessage, m *ClientMessage) error {
 			return fmt.Errorf("field \"color\" must be white, black or random")
 		}
 	}
-	m.Rated, err = optBool(f, "rated")
+	m.Rated, err = optBool(f[3], "rated")
 	return err
 }
 
-func decodeChallengeRef(raw json.RawMessage, m *ClientMessage) error {
-	f, err := fields(raw)
+func decodeChallengeRef(raw []byte, m *ClientMessage) error {
+	f, err := readPayload(raw, challengeRefFields)
 	if err != nil {
 		return err
 	}
-	if m.ChallengeID, err = reqString(f, "id"); err != nil {
+	if m.ChallengeID, err = reqString(f[0], "id"); err != nil {
 		return err
 	}
 	if !challengeIDPattern.MatchString(m.ChallengeID) {
@@ -421,15 +493,17 @@ func decodeChallengeRef(raw json.RawMessage, m *ClientMessage) error {
 	return nil
 }
 
-func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+func isNull(raw []byte) bool { return string(raw) == "null" }
 
-// strictInt accepts only JSON integers (no fractions, no exponents, no strings).
-func strictInt(raw json.RawMessage) (int64, error) {
-	s := string(raw)
-	if s == "" || strings.ContainsAny(s, ".eE\"") {
-		return 0, fmt.Errorf("not an integer")
+// messageType decodes the "t" string; a known type comes back as the table's own string, so
+// decoding a message allocates nothing for its type.
+func messageType(raw []byte) (string, bool) {
+	if body, ok := plainString(raw); ok {
+		if spec, ok := clientSpecs[string(body)]; ok {
+			return spec.name, true
+		}
 	}
-	return strconv.ParseInt(s, 10, 64)
+	return jsonString(raw)
 }
 
 func truncate(s string, n int) string {
