@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 var legacyTcPattern = regexp.MustCompile(`^([0-9]{1,3})\+([0-9]{1,3})$`)
@@ -305,4 +306,32 @@ func legacyStrictInt(raw json.RawMessage) (int64, error) {
 		return 0, fmt.Errorf("not an integer")
 	}
 	return strconv.ParseInt(s, 10, 64)
+}
+
+// FuzzValidatorsAgainstRegexp checks the hand-written validators against the regular
+// expressions they replaced.
+func FuzzValidatorsAgainstRegexp(f *testing.F) {
+	for _, s := range []string{"g_abcd", "g_abc", "c_abcd1234", "alice", "a!", "e2e4", "e7e8q", "e7e8k", "5+3", "0+0",
+		"999+0", "05+003", "1234+1", "+1", "1+", "g_" + strings.Repeat("Z", 24), "5+3\n", "é+1", "bob_1-x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidUsername(s), legacyValidUsername(s); got != want {
+			t.Fatalf("ValidUsername(%q) = %v, regexp %v", s, got, want)
+		}
+		if got, want := ValidGameID(s), legacyValidGameID(s); got != want {
+			t.Fatalf("ValidGameID(%q) = %v, regexp %v", s, got, want)
+		}
+		if got, want := validChallengeID(s), legacyChallengeIDPattern.MatchString(s); got != want {
+			t.Fatalf("validChallengeID(%q) = %v, regexp %v", s, got, want)
+		}
+		if got, want := ValidUCI(s), legacyValidUCI(s); got != want {
+			t.Fatalf("ValidUCI(%q) = %v, regexp %v", s, got, want)
+		}
+		tc, err := ParseTimeControl(s)
+		ltc, lerr := legacyParseTimeControl(s)
+		if tc != ltc || fmt.Sprint(err) != fmt.Sprint(lerr) {
+			t.Fatalf("ParseTimeControl(%q) = %v, %v; regexp %v, %v", s, tc, err, ltc, lerr)
+		}
+	})
 }
