@@ -4,6 +4,7 @@
 package game
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -84,6 +85,25 @@ type State struct {
 	AbortAt int64                `json:"abortAt,omitempty"`
 	Ratings *protocol.EndRatings `json:"ratings,omitempty"`
 	Acks    [2][]int64           `json:"acks,omitempty"` // recent ack ids of non-move actions per side
+
+	// encoded is the JSON of the state as sealed: the live cache and the durable store both
+	// store it, so Seal encodes it once per change (see EncodeJSON).
+	encoded []byte
+}
+
+// EncodeJSON returns the state's JSON: the encoding Seal made, or a fresh one for a state that
+// was never sealed (a new game). It never modifies the state, so concurrent readers are safe.
+// Every change of a state ends with Seal, which re-encodes it; fields set directly (tests, a
+// new game being set up) are seen as long as nothing sealed the state after them.
+func (s *State) EncodeJSON() ([]byte, error) {
+	if s.encoded != nil {
+		return s.encoded, nil
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding game %s: %w", s.ID, err)
+	}
+	return b, nil
 }
 
 // New creates a game that starts now with white to move.
@@ -125,7 +145,7 @@ func NewFromPosition(id string, white, black PlayerRef, tc protocol.TimeControl,
 
 // Clone returns a deep copy, so an operation can be tried without touching the original.
 func (s *State) Clone() *State {
-	c := *s
+	c := *s // the memoized encoding is shared: both are the same state until one is sealed
 	c.Moves = append([]string(nil), s.Moves...)
 	c.Rules.RepKeys = append([]string(nil), s.Rules.RepKeys...)
 	c.Acks[0] = append([]int64(nil), s.Acks[0]...)
@@ -216,7 +236,15 @@ func (o *Outcome) add(t string, d any) { o.pending = append(o.pending, pendingEv
 // Seal assigns versions to the outcome's events, encodes them and advances s.V. Call it once,
 // after the ratings of a rated game end are known (SetRatings).
 func (s *State) Seal(o *Outcome) []Event {
+	s.encoded = nil
 	events := make([]Event, 0, len(o.pending))
+	defer func() {
+		// Encode once for both stores; json.Marshal of a State cannot fail, and if it did
+		// EncodeJSON would report it.
+		if b, err := json.Marshal(s); err == nil {
+			s.encoded = b
+		}
+	}()
 	for _, p := range o.pending {
 		if end, ok := p.d.(*protocol.EndPayload); ok {
 			end.Ratings = s.Ratings
@@ -229,7 +257,7 @@ func (s *State) Seal(o *Outcome) []Event {
 }
 
 // SetRatings records the rating changes of a rated game that just ended.
-func (s *State) SetRatings(r protocol.EndRatings) { s.Ratings = &r }
+func (s *State) SetRatings(r protocol.EndRatings) { s.Ratings = &r; s.encoded = nil }
 
 // Move applies the move uci by colour by, claimed to be ply number ply, at now with the
 // client-reported lag. A move made after the mover's flag fell ends the game on time instead:

@@ -62,10 +62,18 @@ func (s *Server) gameAction(ctx context.Context, playerID string, m protocol.Cli
 // apply runs f on the current state of a game and commits the result. playerID "" is the
 // system (timers), which may act in any game.
 func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error {
+	useCache := true
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
-		st, err := s.loadGame(ctx, gameID, attempt > 0)
-		if err != nil {
-			return err
+		var st *game.State
+		cached := false
+		if useCache {
+			st, cached = s.mem.get(gameID, s.cfg.Now())
+		}
+		var err error
+		if !cached {
+			if st, err = s.loadGame(ctx, gameID, attempt > 0); err != nil {
+				return err
+			}
 		}
 		var by rules.Color
 		if playerID != "" {
@@ -78,6 +86,13 @@ func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error
 		prevV := st.V
 		out, opErr := f(st, by)
 		if !out.Changed() {
+			if cached && opErr != nil {
+				// A rejection must not rest on a copy that may be stale (a newer version this
+				// instance has not heard of): decide it again on the shared state.
+				useCache = false
+				attempt--
+				continue
+			}
 			return opErr
 		}
 		err = s.commit(ctx, st, prevV, &out)
@@ -86,7 +101,9 @@ func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error
 			// died between its commit and its publish, nobody would ever tell the watchers, so
 			// look again shortly and repair if the change is still unpublished.
 			s.log.InfoContext(ctx, "commit lost a version race; retrying on the durable state", "game", gameID, "v", prevV)
+			s.mem.drop(gameID)
 			s.repairSoon(gameID)
+			useCache = false
 			continue
 		}
 		if err != nil {
@@ -115,6 +132,7 @@ func (s *Server) commit(ctx context.Context, st *game.State, prevV int64, out *g
 		return fmt.Errorf("committing game %s v%d: %w: %w", st.ID, st.V, store.ErrUnavailable, err)
 	}
 	// From here on the change is durable; failures below only delay delivery.
+	s.mem.put(st.Clone(), s.cfg.Now())
 	events = s.takePending(st.ID, events)
 	if err := s.live.PutGame(ctx, st, events); err != nil {
 		s.log.WarnContext(ctx, "caching and publishing game events; will retry", "game", st.ID, "v", st.V, "err", err)

@@ -19,6 +19,8 @@ type hub struct {
 	// onResync runs (in its own goroutine) when the subscription reports that messages may
 	// have been lost.
 	onResync func()
+	// onVersion is told of every versioned game event heard (game id, version).
+	onVersion func(gameID string, v int64)
 
 	subMu sync.Mutex // orders Add and Remove calls on sub
 
@@ -32,8 +34,8 @@ type topicEntry struct {
 	err      error         // written before ready is closed
 }
 
-func newHub(sub store.Subscription, log *slog.Logger, onResync func()) *hub {
-	return &hub{sub: sub, log: log, onResync: onResync, topics: map[string]*topicEntry{}}
+func newHub(sub store.Subscription, log *slog.Logger, onResync func(), onVersion func(string, int64)) *hub {
+	return &hub{sub: sub, log: log, onResync: onResync, onVersion: onVersion, topics: map[string]*topicEntry{}}
 }
 
 // join adds a session to a topic and returns once the instance is subscribed to it, so that no
@@ -126,6 +128,9 @@ func (h *hub) run() {
 		}
 		if gameID, ok := strings.CutPrefix(m.Topic, "g:"); ok {
 			v := frameV(m.Payload)
+			if v > 0 {
+				h.onVersion(gameID, v)
+			}
 			for _, s := range targets {
 				s.deliverGame(gameID, v, m.Payload)
 			}

@@ -31,6 +31,8 @@ type Config struct {
 	// ReconcileInterval: how often running games are checked for a cache left behind by an
 	// instance that died between its durable commit and its publish; 5 s.
 	ReconcileInterval time.Duration
+	// StateCache bounds the game states kept in memory (see memCache); 100,000.
+	StateCache int
 	Now               func() time.Time
 }
 
@@ -42,6 +44,7 @@ type Server struct {
 	log     *slog.Logger
 	cfg     Config
 	hub     *hub
+	mem     *memCache
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
@@ -86,6 +89,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	if cfg.ReconcileInterval <= 0 {
 		cfg.ReconcileInterval = 5 * time.Second
 	}
+	if cfg.StateCache <= 0 {
+		cfg.StateCache = 100_000
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -96,17 +102,24 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Server{
 		durable: durable, live: live, calc: rating.Lichess(), log: log, cfg: cfg,
+		mem:      newMemCache(cfg.StateCache),
 		sessions: map[*Session]struct{}{}, pending: map[string]*pendingPut{}, repairing: map[string]bool{},
 		stop: stop, stopped: make(chan struct{}),
 	}
-	s.hub = newHub(sub, log, func() { s.resyncAll(bg) })
+	s.hub = newHub(sub, log, func() { s.resyncAll(bg) }, s.mem.observe)
 	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
 	wg.Add(7)
 	go func() { defer wg.Done(); s.hub.run() }()
 	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
-	go func() { defer wg.Done(); s.every(bg, cfg.SweepInterval, s.hub.sweep) }()
+	go func() {
+		defer wg.Done()
+		s.every(bg, cfg.SweepInterval, func(ctx context.Context) {
+			s.hub.sweep(ctx)
+			s.mem.sweep(s.cfg.Now(), 10*time.Minute)
+		})
+	}()
 	go func() { defer wg.Done(); s.every(bg, cfg.EpochInterval, s.checkEpoch) }()
 	go func() { defer wg.Done(); s.every(bg, 500*time.Millisecond, s.retryPending) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.ReconcileInterval, s.reconcile) }()

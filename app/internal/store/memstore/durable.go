@@ -155,7 +155,7 @@ func (d *Durable) Leaderboard(_ context.Context, speed rating.Speed, limit int) 
 
 // CreateGame implements store.Durable.
 func (d *Durable) CreateGame(_ context.Context, st *game.State) error {
-	b, err := json.Marshal(st)
+	b, err := st.EncodeJSON()
 	if err != nil {
 		return fmt.Errorf("encoding game %s: %w", st.ID, err)
 	}
@@ -171,7 +171,7 @@ func (d *Durable) CreateGame(_ context.Context, st *game.State) error {
 
 // CommitGame implements store.Durable.
 func (d *Durable) CommitGame(_ context.Context, c store.Commit) error {
-	b, err := json.Marshal(c.State)
+	b, err := c.State.EncodeJSON()
 	if err != nil {
 		return fmt.Errorf("encoding game %s: %w", c.State.ID, err)
 	}

@@ -151,7 +151,7 @@ func (s *Store) CreateGame(ctx context.Context, st *game.State) error {
 	if st == nil || st.ID == "" {
 		return errors.New("creating game: a state with an id is required")
 	}
-	b, err := json.Marshal(st)
+	b, err := st.EncodeJSON()
 	if err != nil {
 		return fmt.Errorf("encoding game %s: %w", st.ID, err)
 	}
@@ -222,7 +222,7 @@ func (s *Store) CommitGame(ctx context.Context, c store.Commit) error {
 	if err := checkCommit(c); err != nil {
 		return err
 	}
-	b, err := json.Marshal(c.State)
+	b, err := c.State.EncodeJSON()
 	if err != nil {
 		return fmt.Errorf("encoding game %s: %w", c.State.ID, err)
 	}
@@ -457,4 +457,4 @@ func fromTimestamptz(t pgtype.Timestamptz) time.Time {
 	return t.Time.UTC()
 }
 
-func jsonState(st *game.State) ([]byte, error) { return json.Marshal(st) }
+func jsonState(st *game.State) ([]byte, error) { return st.EncodeJSON() }

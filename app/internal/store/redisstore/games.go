@@ -40,9 +40,9 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 			return fmt.Errorf("put game %s: event versions must be consecutive and at most v%d", st.ID, st.V)
 		}
 	}
-	b, err := json.Marshal(st)
+	b, err := st.EncodeJSON()
 	if err != nil {
-		return fmt.Errorf("encoding game %s: %w", st.ID, err)
+		return err
 	}
 	ended := "0"
 	if st.Ended() {
@@ -57,7 +57,7 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	err = putGameScript.Run(ctx, s.rdb, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args...).Err()
+	err = s.puts.run(ctx, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args)
 	return wrap(fmt.Sprintf("caching game %s v%d", st.ID, st.V), err)
 }
 

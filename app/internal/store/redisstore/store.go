@@ -46,11 +46,15 @@ type Store struct {
 	cfg    Config
 	prefix string
 	log    *slog.Logger
+	puts   *putBatcher // PutGame scripts, pipelined under load
 
 	stopHeartbeat context.CancelFunc
 	heartbeatDone chan struct{}
 	closeOnce     sync.Once
 }
+
+// putWorkers is how many pipelines of PutGame scripts may be in flight at once.
+const putWorkers = 4
 
 var (
 	_ store.Live    = (*Store)(nil)
@@ -72,11 +76,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("redis config: %w", err)
 	}
 	s := &Store{rdb: redis.NewClient(opts), cfg: cfg, prefix: cfg.KeyPrefix, log: cfg.Logger.With("component", "redisstore")}
+	s.puts = newPutBatcher(s, putWorkers)
 	if err := s.Ping(ctx); err != nil {
+		s.puts.close()
 		_ = s.rdb.Close()
 		return nil, fmt.Errorf("connecting to redis at %s: %w", cfg.Addr, err)
 	}
 	if err := s.beat(ctx); err != nil {
+		s.puts.close()
 		_ = s.rdb.Close()
 		return nil, err
 	}
@@ -101,6 +108,7 @@ func (s *Store) Close() error {
 		if derr := s.rdb.Del(ctx, s.instKey(s.cfg.InstanceID)).Err(); derr != nil {
 			s.log.Warn("removing instance heartbeat", "err", derr)
 		}
+		s.puts.close()
 		err = s.rdb.Close()
 	})
 	return err
@@ -111,6 +119,7 @@ func (s *Store) abandon() {
 	s.closeOnce.Do(func() {
 		s.stopHeartbeat()
 		<-s.heartbeatDone
+		s.puts.close()
 		_ = s.rdb.Close()
 	})
 }
