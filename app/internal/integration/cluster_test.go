@@ -446,7 +446,6 @@ func eventually(d time.Duration, f func() error) error {
 
 var errNotYet = errors.New("not yet")
 
-
 // pgQueryRow runs a one-row query on a fresh connection and scans it into dst.
 func (c *cluster) pgQueryRow(sql string, dst ...any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -33,7 +33,7 @@ type Config struct {
 	ReconcileInterval time.Duration
 	// StateCache bounds the game states kept in memory (see memCache); 100,000.
 	StateCache int
-	Now               func() time.Time
+	Now        func() time.Time
 }
 
 // Server is the chess service of one instance. Safe for concurrent use.
