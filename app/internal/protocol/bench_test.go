@@ -80,3 +80,21 @@ func BenchmarkEncodeState(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIsPing is the check server.Handle makes before Decode: the exact frame clients send,
+// and a spaced-out one that takes the token-by-token path.
+func BenchmarkIsPing(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		frame []byte
+	}{{"exact", benchPingFrame}, {"spaced", []byte(`{ "t" : "ping", "d" : null }`)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !IsPing(c.frame) {
+					b.Fatal("not a ping")
+				}
+			}
+		})
+	}
+}

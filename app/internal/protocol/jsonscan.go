@@ -142,13 +142,21 @@ func skipSpace(b []byte, i int) int {
 
 // skipString returns the index just past the string token that starts at b[i] ('"').
 func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	for j := i + 1; j < len(b); {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return len(b)
+		}
+		j += q
+		// The quote ends the string unless an odd number of backslashes escapes it.
+		k := j - 1
+		for k > i && b[k] == '\\' {
+			k--
+		}
+		if (j-1-k)%2 == 0 {
 			return j + 1
 		}
+		j++
 	}
 	return len(b)
 }

@@ -128,11 +128,75 @@ func MustEncode(t string, v int64, d any) []byte {
 	return b
 }
 
-// Pong is the reply to ping.
+// pong is the reply to ping; PongFrame hands out this one slice.
 var pong = []byte(`{"t":"pong"}`)
 
-// PongFrame returns the pong frame (a fresh copy, callers may keep it).
-func PongFrame() []byte { return append([]byte(nil), pong...) }
+// PongFrame returns the pong frame. The slice is shared by every caller and must not be
+// modified (transports only write it out); its capacity equals its length, so an append copies
+// it instead of writing into the shared array.
+func PongFrame() []byte { return pong[:len(pong):len(pong)] }
+
+// IsPing reports whether frame is a plain ping that needs no decoding: {"t":"ping"},
+// optionally with "d":null and JSON whitespace between tokens, and no ack id. Everything else
+// (a ping with "a", escapes, other spellings) is for Decode. When IsPing is true, Decode would
+// return a ping with no ack and no error (FuzzIsPing checks it).
+func IsPing(frame []byte) bool {
+	if string(frame) == `{"t":"ping"}` {
+		return true // what clients send
+	}
+	if len(frame) > MaxFrame {
+		return false
+	}
+	i := skipSpace(frame, 0)
+	if i == len(frame) || frame[i] != '{' {
+		return false
+	}
+	var seenT, seenD bool
+	for {
+		i = skipSpace(frame, i+1) // past '{' or ','
+		var ok bool
+		switch {
+		case !seenT && hasAt(frame, i, `"t"`):
+			seenT = true
+			i, ok = member(frame, i+3, `"ping"`)
+		case !seenD && hasAt(frame, i, `"d"`):
+			seenD = true
+			i, ok = member(frame, i+3, `null`)
+		}
+		if !ok {
+			return false
+		}
+		i = skipSpace(frame, i)
+		if i == len(frame) {
+			return false
+		}
+		switch frame[i] {
+		case ',':
+			continue
+		case '}':
+			return seenT && skipSpace(frame, i+1) == len(frame)
+		}
+		return false
+	}
+}
+
+// member reads `: value` at frame[i:] (whitespace allowed around the colon) and returns the
+// index past the value.
+func member(frame []byte, i int, value string) (int, bool) {
+	i = skipSpace(frame, i)
+	if !hasAt(frame, i, ":") {
+		return i, false
+	}
+	i = skipSpace(frame, i+1)
+	if !hasAt(frame, i, value) {
+		return i, false
+	}
+	return i + len(value), true
+}
+
+func hasAt(b []byte, i int, s string) bool {
+	return i <= len(b) && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
+}
 
 // AckFrame answers an ackable client message.
 func AckFrame(a int64) []byte {
@@ -152,7 +216,68 @@ func ErrorFrame(e *Error, ref int64) []byte {
 }
 
 // FrameV extracts the "v" of an encoded server frame; 0 when absent or not decodable.
+//
+// Encode puts "v" right after "t" ({"t":"move","v":12,"d":...}), so FrameV reads it from that
+// prefix and only skips over the rest, to be sure no second top-level "v" follows; any other
+// shape takes a full decode. Both ways agree on every valid JSON frame (FuzzFrameV); a frame
+// that is not valid JSON but starts like one of ours may yield the prefix's v (the server only
+// reads frames it encoded itself).
 func FrameV(b []byte) int64 {
+	if v, ok := frameVPrefix(b); ok {
+		return v
+	}
+	return frameVDecode(b)
+}
+
+// frameVPrefix reads v from {"t":"<plain string>","v":<int>} or {"t":"…","v":<int>,"d":<value>};
+// ok is false for any other shape.
+func frameVPrefix(b []byte) (int64, bool) {
+	const head = `{"t":"`
+	if !hasAt(b, 0, head) {
+		return 0, false
+	}
+	i := len(head)
+	for ; i < len(b) && b[i] != '"'; i++ {
+		if b[i] == '\\' || b[i] < 0x20 {
+			return 0, false
+		}
+	}
+	const vKey = `","v":`
+	if !hasAt(b, i, vKey) {
+		return 0, false
+	}
+	i += len(vKey)
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := i
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	if i == digits || (b[digits] == '0' && i-digits > 1) { // no digits, or a leading zero
+		return 0, false
+	}
+	v, ok := strictInt(b[start:i])
+	if !ok {
+		return 0, false
+	}
+	if i == len(b)-1 && b[i] == '}' {
+		return v, true
+	}
+	const dKey = `,"d":`
+	if !hasAt(b, i, dKey) || i+len(dKey) >= len(b) {
+		return 0, false
+	}
+	end := skipValue(b, i+len(dKey))
+	if end != len(b)-1 || b[end] != '}' {
+		return 0, false
+	}
+	return v, true
+}
+
+// frameVDecode is the full decode FrameV falls back to.
+func frameVDecode(b []byte) int64 {
 	var f struct {
 		V int64 `json:"v"`
 	}

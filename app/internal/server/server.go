@@ -245,6 +245,11 @@ func (s *Server) Handle(ctx context.Context, sess *Session, frame []byte) {
 		}
 		return
 	}
+	if protocol.IsPing(frame) {
+		// Pings are most of an idle connection's traffic; answering them needs no decode.
+		sess.send(protocol.PongFrame())
+		return
+	}
 	msg, perr := protocol.Decode(frame)
 	if perr != nil {
 		sess.send(protocol.ErrorFrame(perr, msg.Ack))
