@@ -1,6 +1,11 @@
 // Package wsdirect is the direct WebSocket transport (`GET /ws?token=`): one goroutine reads
 // each connection; writes go through a bounded per-connection queue drained by a goroutine that
 // exists only while there is something to write, so an idle connection costs one goroutine.
+//
+// Idle connections are most connections, so what one holds while it waits is kept small: the
+// read loop runs in its own goroutine after ServeHTTP returns (net/http's request, headers and
+// larger serving stack become garbage), and the frame buffer is borrowed from a pool only while
+// a frame is being read.
 package wsdirect
 
 import (
@@ -40,7 +45,12 @@ type Handler struct {
 	now    func() time.Time
 
 	wg sync.WaitGroup
+	// frameBuffers lends read buffers for the time a frame is read; an idle connection holds none.
+	frameBuffers sync.Pool
 }
+
+// frameBuffer is one byte over MaxFrame, so an oversized frame shows as a full buffer.
+type frameBuffer [protocol.MaxFrame + 1]byte
 
 // New returns a handler.
 func New(srv *server.Server, signer *authn.Signer, log *slog.Logger, opts Options) *Handler {
@@ -89,27 +99,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.DebugContext(r.Context(), "websocket upgrade failed", "err", err)
 		return
 	}
-	h.wg.Add(1)
-	defer h.wg.Done()
 	c.SetReadLimit(h.opts.HardReadLimit)
-	// The request context ends when the handler returns; the connection has its own life.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
+	// The connection outlives the request (ServeHTTP returns now), so its context keeps none
+	// of the request's.
+	ctx, cancel := context.WithCancel(context.Background())
 	conn := &conn{ws: c, cancel: cancel, queueMax: h.opts.SendQueue, writeTimeout: h.opts.WriteTimeout}
 	sess, err := h.srv.Open(ctx, claims, conn)
 	if err != nil {
-		h.log.WarnContext(ctx, "opening session", "player", claims.PlayerID, "err", err)
+		cancel()
+		h.log.WarnContext(r.Context(), "opening session", "player", claims.PlayerID, "err", err)
 		c.Close(websocket.StatusTryAgainLater, "service unavailable")
 		return
 	}
-	defer h.srv.Close(context.WithoutCancel(ctx), sess)
-	h.readLoop(ctx, c, conn, sess)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer cancel()
+		defer h.srv.Close(context.WithoutCancel(ctx), sess)
+		h.readLoop(ctx, c, conn, sess)
+	}()
 }
 
 func (h *Handler) readLoop(ctx context.Context, c *websocket.Conn, conn *conn, sess *server.Session) {
-	buf := make([]byte, protocol.MaxFrame+1)
 	for {
-		frame, oversized, err := h.readFrame(ctx, c, buf)
+		frame, oversized, err := h.readFrame(ctx, c)
 		if err != nil {
 			conn.closeWith(websocket.StatusNormalClosure, "")
 			if status := websocket.CloseStatus(err); status == -1 && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
@@ -125,15 +138,21 @@ func (h *Handler) readLoop(ctx context.Context, c *websocket.Conn, conn *conn, s
 	}
 }
 
-// readFrame reads one message into buf; a message longer than MaxFrame is drained and reported
-// as oversized (the connection stays open, as the protocol says).
-func (h *Handler) readFrame(ctx context.Context, c *websocket.Conn, buf []byte) ([]byte, bool, error) {
+// readFrame reads one message; a message longer than MaxFrame is drained and reported as
+// oversized (the connection stays open, as the protocol says).
+func (h *Handler) readFrame(ctx context.Context, c *websocket.Conn) ([]byte, bool, error) {
 	rctx, cancel := context.WithTimeout(ctx, h.opts.IdleTimeout)
 	defer cancel()
 	_, r, err := c.Reader(rctx)
 	if err != nil {
 		return nil, false, err
 	}
+	pooled, _ := h.frameBuffers.Get().(*frameBuffer)
+	if pooled == nil {
+		pooled = new(frameBuffer)
+	}
+	defer h.frameBuffers.Put(pooled)
+	buf := pooled[:]
 	n, err := io.ReadFull(r, buf)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
@@ -197,11 +216,12 @@ func (c *conn) drain() {
 		batch := c.queue
 		c.queue = nil
 		c.mu.Unlock()
+		// One deadline per batch: a client that cannot take the batch within the write timeout
+		// is too slow either way, and one timer per frame is measurable at fan-out rates.
+		ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout)
 		for _, f := range batch {
-			ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout)
-			err := c.ws.Write(ctx, websocket.MessageText, f)
-			cancel()
-			if err != nil {
+			if err := c.ws.Write(ctx, websocket.MessageText, f); err != nil {
+				cancel()
 				c.abort()
 				c.mu.Lock()
 				c.writing = false
@@ -210,6 +230,7 @@ func (c *conn) drain() {
 				return
 			}
 		}
+		cancel()
 	}
 }
 
