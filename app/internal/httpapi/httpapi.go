@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -326,14 +327,10 @@ type summaryJSON struct {
 
 func (a *API) playerGames(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 20
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "limit must be 1-100"))
-			return
-		}
-		limit = n
+	limit, err := queryLimit(q, 20, 100)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	var before time.Time
 	if s := q.Get("before"); s != "" {
@@ -376,9 +373,8 @@ func (a *API) playerGames(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) gameState(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !protocol.ValidGameID(id) {
-		a.fail(w, r, errorf(http.StatusNotFound, "not_found", "no game %q", id))
+	id, ok := a.gameID(w, r)
+	if !ok {
 		return
 	}
 	st, err := a.srv.GameState(r.Context(), id)
@@ -390,9 +386,8 @@ func (a *API) gameState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) gamePGN(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !protocol.ValidGameID(id) {
-		a.fail(w, r, errorf(http.StatusNotFound, "not_found", "no game %q", id))
+	id, ok := a.gameID(w, r)
+	if !ok {
 		return
 	}
 	st, err := a.durable.LoadGame(r.Context(), id)
@@ -460,14 +455,10 @@ func (a *API) leaderboard(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "speed must be bullet, blitz, rapid or classical"))
 		return
 	}
-	limit := 50
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "limit must be 1-200"))
-			return
-		}
-		limit = n
+	limit, err := queryLimit(q, 50, 200)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	entries, err := a.durable.Leaderboard(r.Context(), speed, limit)
 	if err != nil {
@@ -561,4 +552,27 @@ func (l *ipLimiter) allow(ip string, now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// queryLimit reads the optional "limit" query parameter: def when absent, else 1..max.
+func queryLimit(q url.Values, def, max int) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, errorf(http.StatusBadRequest, "bad_request", "limit must be 1-%d", max)
+	}
+	return n, nil
+}
+
+// gameID returns the {id} path value, or answers 404 when it is not a game id.
+func (a *API) gameID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !protocol.ValidGameID(id) {
+		a.fail(w, r, errorf(http.StatusNotFound, "not_found", "no game %q", id))
+		return "", false
+	}
+	return id, true
 }
