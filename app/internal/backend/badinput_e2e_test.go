@@ -164,6 +164,9 @@ func TestSlowConsumerIsDroppedWithoutBlockingOthers(t *testing.T) {
 	// The stalled client uses a raw connection with a tiny receive buffer and never reads.
 	stalled := dialStalled(t, e)
 	defer stalled.CloseNow()
+	// The handshake completes before the server registers the session; without this wait the
+	// loop below could see 2 sessions and never send anything.
+	require.Eventually(t, func() bool { return e.be.Server.Sessions() == 3 }, 10*time.Second, 5*time.Millisecond)
 	ctx := ctxT(t)
 	// Each watch with v=0 makes the server send the full game state (~500 bytes).
 	watch := []byte(`{"t":"watch","d":{"game":"` + g + `","v":0}}`)
