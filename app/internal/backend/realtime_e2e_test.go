@@ -185,6 +185,33 @@ func TestRatedGameUpdatesRatingsAndProfiles(t *testing.T) {
 	assert.Equal(t, "0-1", hist.Games[0].Result)
 	assert.Equal(t, 4, hist.Games[0].Plies)
 
+	// The rating history has the game's point for each player, in the game's speed only.
+	type points struct {
+		Speed  string `json:"speed"`
+		Points []struct {
+			Game   string `json:"game"`
+			Rating int    `json:"rating"`
+			Games  int    `json:"games"`
+			At     string `json:"at"`
+		} `json:"points"`
+	}
+	for _, c := range []struct {
+		p     *player
+		after int
+	}{{w, end.Ratings.White.After}, {b, end.Ratings.Black.After}} {
+		var h points
+		require.NoError(t, wsclient.GetJSON(ctxT(t), e.hc, e.url+"/api/players/"+c.p.sess.Player.Name+"/ratings?speed=blitz", http.StatusOK, &h))
+		assert.Equal(t, "blitz", h.Speed)
+		require.Len(t, h.Points, 1)
+		assert.Equal(t, g, h.Points[0].Game)
+		assert.Equal(t, c.after, h.Points[0].Rating)
+		assert.Equal(t, 1, h.Points[0].Games)
+		assert.NotEmpty(t, h.Points[0].At)
+	}
+	var bullet points
+	require.NoError(t, wsclient.GetJSON(ctxT(t), e.hc, e.url+"/api/players/"+w.sess.Player.Name+"/ratings?speed=bullet", http.StatusOK, &bullet))
+	assert.Empty(t, bullet.Points)
+
 	pgn := getText(t, e, "/api/games/"+g+"/pgn")
 	assert.Contains(t, pgn, `[White "`+w.sess.Player.Name+`"]`)
 	assert.Contains(t, pgn, `[Result "0-1"]`)
@@ -266,11 +293,12 @@ func TestHTTPAPI(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{"/api/players/nobody", "/api/games/g_nosuchgame", "/api/games/g_nosuchgame/pgn", "/api/games/..%2f/pgn"} {
+	for _, path := range []string{"/api/players/nobody", "/api/players/nobody/ratings", "/api/games/g_nosuchgame", "/api/games/g_nosuchgame/pgn", "/api/games/..%2f/pgn"} {
 		err := wsclient.GetJSON(ctx, e.hc, e.url+path, http.StatusNotFound, nil)
 		assert.NoError(t, err, path)
 	}
-	for _, path := range []string{"/api/leaderboard?speed=turbo", "/api/leaderboard?limit=0", "/api/players/carol/games?limit=1000", "/api/players/carol/games?before=yesterday"} {
+	for _, path := range []string{"/api/leaderboard?speed=turbo", "/api/leaderboard?limit=0", "/api/players/carol/games?limit=1000", "/api/players/carol/games?before=yesterday",
+		"/api/players/carol/ratings?speed=turbo", "/api/players/carol/ratings?limit=501"} {
 		err := wsclient.GetJSON(ctx, e.hc, e.url+path, http.StatusBadRequest, nil)
 		assert.NoError(t, err, path)
 	}

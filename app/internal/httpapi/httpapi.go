@@ -83,6 +83,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/session", a.currentSession)
 	mux.HandleFunc("GET /api/players/{name}", a.player)
 	mux.HandleFunc("GET /api/players/{name}/games", a.playerGames)
+	mux.HandleFunc("GET /api/players/{name}/ratings", a.ratingHistory)
 	mux.HandleFunc("GET /api/games/{id}", a.gameState)
 	mux.HandleFunc("GET /api/games/{id}/pgn", a.gamePGN)
 	mux.HandleFunc("GET /api/leaderboard", a.leaderboard)
@@ -447,12 +448,9 @@ func pgnTimeControl(tc string) string {
 
 func (a *API) leaderboard(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	speed := rating.Speed(q.Get("speed"))
-	if speed == "" {
-		speed = "blitz"
-	}
-	if !slices.Contains(speeds, speed) {
-		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "speed must be bullet, blitz, rapid or classical"))
+	speed, err := querySpeed(q)
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	limit, err := queryLimit(q, 50, 200)
@@ -552,6 +550,58 @@ func (l *ipLimiter) allow(ip string, now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// ratingHistory serves a player's rating after each rated game of one speed, newest first
+// (an addition to the protocol's HTTP API, for the profile's rating chart).
+func (a *API) ratingHistory(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	speed, err := querySpeed(q)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	limit, err := queryLimit(q, 100, 500)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	p, err := a.durable.PlayerByName(r.Context(), r.PathValue("name"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	points, err := a.durable.RatingHistory(r.Context(), p.ID, speed, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	type pointJSON struct {
+		Game        string  `json:"game"`
+		Rating      int     `json:"rating"`
+		RD          float64 `json:"rd"`
+		Provisional bool    `json:"provisional"`
+		Games       int     `json:"games"`
+		At          string  `json:"at"`
+	}
+	out := make([]pointJSON, 0, len(points))
+	for _, pt := range points {
+		out = append(out, pointJSON{Game: pt.GameID, Rating: pt.Rating.Int(), RD: round1(pt.Rating.RD),
+			Provisional: pt.Rating.Provisional(), Games: pt.Rating.Games, At: pt.Rating.LastRated.UTC().Format(time.RFC3339Nano)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": p.Name, "speed": speed, "points": out})
+}
+
+// querySpeed reads the optional "speed" query parameter (default blitz).
+func querySpeed(q url.Values) (rating.Speed, error) {
+	speed := rating.Speed(q.Get("speed"))
+	if speed == "" {
+		return rating.Blitz, nil
+	}
+	if !slices.Contains(speeds, speed) {
+		return "", errorf(http.StatusBadRequest, "bad_request", "speed must be bullet, blitz, rapid or classical")
+	}
+	return speed, nil
 }
 
 // queryLimit reads the optional "limit" query parameter: def when absent, else 1..max.

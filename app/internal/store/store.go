@@ -55,6 +55,12 @@ type RatingWrite struct {
 	New         rating.Rating
 }
 
+// RatingPoint is a player's rating in one speed right after a rated game.
+type RatingPoint struct {
+	GameID string
+	Rating rating.Rating // R, RD, Vol, Games (this game included) and LastRated (the game's end)
+}
+
 // Commit is one atomic durable change of a game: the new state, the move it adds (if any) and
 // the rating updates of a rated game end. It applies only if the stored version is PrevV, and
 // only if every rating still has its PrevVersion; otherwise nothing changes and ErrConflict is
@@ -111,6 +117,9 @@ type Durable interface {
 	Record(ctx context.Context, playerID string) (Record, error)
 	// Leaderboard lists the best non-provisional, non-guest players of a speed.
 	Leaderboard(ctx context.Context, speed rating.Speed, limit int) ([]LeaderboardEntry, error)
+	// RatingHistory lists the player's rating in one speed after each rated game, newest
+	// first. CommitGame records a point for every RatingWrite it applies, atomically with it.
+	RatingHistory(ctx context.Context, playerID string, speed rating.Speed, limit int) ([]RatingPoint, error)
 
 	// CreateGame stores a new game (state at version 0).
 	CreateGame(ctx context.Context, st *game.State) error

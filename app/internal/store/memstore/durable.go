@@ -23,8 +23,14 @@ type Durable struct {
 	players map[string]store.Player // by id
 	byName  map[string]string       // lower-case name -> id
 	ratings map[string]map[rating.Speed]store.PlayerRating
+	history map[historyKey][]store.RatingPoint // oldest first
 	games   map[string]*gameRow
 	order   []string // game ids in creation order
+}
+
+type historyKey struct {
+	playerID string
+	speed    rating.Speed
 }
 
 type gameRow struct {
@@ -39,6 +45,7 @@ func NewDurable() *Durable {
 		players: map[string]store.Player{},
 		byName:  map[string]string{},
 		ratings: map[string]map[rating.Speed]store.PlayerRating{},
+		history: map[historyKey][]store.RatingPoint{},
 		games:   map[string]*gameRow{},
 	}
 }
@@ -169,6 +176,21 @@ func (d *Durable) CreateGame(_ context.Context, st *game.State) error {
 	return nil
 }
 
+// RatingHistory implements store.Durable.
+func (d *Durable) RatingHistory(_ context.Context, playerID string, speed rating.Speed, limit int) ([]store.RatingPoint, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("rating history: negative limit %d", limit)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	points := d.history[historyKey{playerID, speed}]
+	out := make([]store.RatingPoint, 0, min(limit, len(points)))
+	for i := len(points) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, points[i])
+	}
+	return out, nil
+}
+
 // CommitGame implements store.Durable.
 func (d *Durable) CommitGame(_ context.Context, c store.Commit) error {
 	b, err := c.State.EncodeJSON()
@@ -197,6 +219,8 @@ func (d *Durable) CommitGame(_ context.Context, c store.Commit) error {
 			d.ratings[w.PlayerID] = map[rating.Speed]store.PlayerRating{}
 		}
 		d.ratings[w.PlayerID][w.Speed] = store.PlayerRating{Speed: w.Speed, Rating: w.New, Version: w.PrevVersion + 1}
+		k := historyKey{w.PlayerID, w.Speed}
+		d.history[k] = append(d.history[k], store.RatingPoint{GameID: c.State.ID, Rating: w.New})
 	}
 	row.v = c.State.V
 	row.state = b

@@ -146,6 +146,36 @@ func (s *Store) Leaderboard(ctx context.Context, speed rating.Speed, limit int) 
 	return out, err
 }
 
+// RatingHistory implements store.Durable (rating_history_order_idx serves it).
+func (s *Store) RatingHistory(ctx context.Context, playerID string, speed rating.Speed, limit int) ([]store.RatingPoint, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("rating history: negative limit %d", limit)
+	}
+	var out []store.RatingPoint
+	err := s.do(ctx, "reading rating history of "+playerID, func(ctx context.Context) error {
+		out = make([]store.RatingPoint, 0, min(limit, 64))
+		rows, err := s.pool.Query(ctx, `
+			SELECT game_id, r, rd, vol, games, rated_at FROM rating_history
+			WHERE player_id = $1 AND speed = $2
+			ORDER BY games DESC
+			LIMIT $3`, playerID, string(speed), limit)
+		if err != nil {
+			return err
+		}
+		var (
+			p  store.RatingPoint
+			at time.Time
+		)
+		_, err = pgx.ForEachRow(rows, []any{&p.GameID, &p.Rating.R, &p.Rating.RD, &p.Rating.Vol, &p.Rating.Games, &at}, func() error {
+			p.Rating.LastRated = at.UTC()
+			out = append(out, p)
+			return nil
+		})
+		return err
+	})
+	return out, err
+}
+
 // CreateGame implements store.Durable.
 func (s *Store) CreateGame(ctx context.Context, st *game.State) error {
 	if st == nil || st.ID == "" {
@@ -176,7 +206,8 @@ func (s *Store) CreateGame(ctx context.Context, st *game.State) error {
 
 // commitSQL is CommitGame in one statement, so one round trip. The game row is
 // compare-and-set on v (and, with a move, on plies, so the moves table never gets a gap or a
-// second row for a ply); the move and the rating writes hang off the game update's RETURNING,
+// second row for a ply); the move, the rating writes and their rating_history points hang off
+// the game update's RETURNING,
 // so when v does not match nothing at all is written. A rating write is an update that also
 // compares the row's version, or for version 0 an insert that must not find a row. When the
 // game matched but a rating did not, the final SELECT calls chess_commit_conflict(), which
@@ -207,6 +238,10 @@ WITH g AS (
 	INSERT INTO ratings (player_id, speed, r, rd, vol, games, last_rated, version)
 	SELECT w.player_id, w.speed, w.r, w.rd, w.vol, w.games, w.last_rated, 1 FROM w CROSS JOIN g WHERE w.prev = 0
 	ON CONFLICT (player_id, speed) DO NOTHING
+	RETURNING 1
+), rh AS (
+	INSERT INTO rating_history (player_id, speed, game_id, r, rd, vol, games, rated_at)
+	SELECT w.player_id, w.speed, g.id, w.r, w.rd, w.vol, w.games, COALESCE(w.last_rated, now()) FROM w CROSS JOIN g
 	RETURNING 1
 )
 SELECT CASE

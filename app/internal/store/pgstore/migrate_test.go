@@ -42,9 +42,9 @@ func TestMigrationsUpFromEmptyThenIdempotent(t *testing.T) {
 	dsn := freshDB(t, sharedPG)
 	s := openStore(t, dsn)
 	tables, indexes := schemaObjects(t, s)
-	assert.Equal(t, []string{"games", "goose_db_version", "moves", "players", "ratings"}, tables)
+	assert.Equal(t, []string{"games", "goose_db_version", "moves", "players", "rating_history", "ratings"}, tables)
 	assert.Subset(t, indexes, []string{"players_name_lower_key", "ratings_leaderboard_idx",
-		"games_white_history_idx", "games_black_history_idx", "games_active_idx"})
+		"games_white_history_idx", "games_black_history_idx", "games_active_idx", "rating_history_order_idx"})
 
 	var version int64
 	require.NoError(t, s.pool.QueryRow(testCtx(t), `SELECT max(version_id) FROM goose_db_version`).Scan(&version))

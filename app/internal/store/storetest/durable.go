@@ -210,6 +210,9 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) store.Durable) {
 		rs, err = d.Ratings(ctx(t), w.ID)
 		require.NoError(t, err)
 		assert.Empty(t, rs, "a failed commit must not write any rating")
+		hist, err := d.RatingHistory(ctx(t), w.ID, st.Speed, 10)
+		require.NoError(t, err)
+		assert.Empty(t, hist, "a failed commit must not record any rating point")
 
 		writes[1].PrevVersion = 0
 		require.NoError(t, d.CommitGame(ctx(t), store.Commit{PrevV: 0, State: st, Ratings: writes}))
@@ -224,6 +227,58 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) store.Durable) {
 		assert.True(t, loaded.Ended())
 		require.NotNil(t, loaded.Ratings)
 		assert.Equal(t, 1600, loaded.Ratings.Black.After)
+	})
+
+	t.Run("rating history: a point per rated game, newest first, per speed", func(t *testing.T) {
+		d := newStore(t)
+		w, b := newPlayer(t, d, false), newPlayer(t, d, false)
+		versions := map[string]int64{}
+		var (
+			gameIDs []string
+			speed   rating.Speed
+		)
+		start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+		for i := range 3 {
+			st := newGame(t, w, b, start.Add(time.Duration(i)*time.Minute).UnixMilli())
+			require.NoError(t, d.CreateGame(ctx(t), st))
+			out, err := st.Resign(rules.Black, 0, st.CreatedAt+1000)
+			require.NoError(t, err)
+			st.Seal(&out)
+			var writes []store.RatingWrite
+			for j, p := range []store.Player{w, b} {
+				r := rating.New()
+				r.R, r.RD, r.Games = 1500+float64(10*(i+1)*(1-2*j)), 300-float64(20*i), i+1
+				r.LastRated = time.UnixMilli(st.CreatedAt + 1000).UTC()
+				writes = append(writes, store.RatingWrite{PlayerID: p.ID, Speed: st.Speed, PrevVersion: versions[p.ID], New: r})
+				versions[p.ID]++
+			}
+			require.NoError(t, d.CommitGame(ctx(t), store.Commit{PrevV: 0, State: st, Ratings: writes}))
+			gameIDs, speed = append(gameIDs, st.ID), st.Speed
+		}
+		hist, err := d.RatingHistory(ctx(t), w.ID, speed, 10)
+		require.NoError(t, err)
+		require.Len(t, hist, 3)
+		for i, p := range hist {
+			n := 3 - i // newest first
+			assert.Equal(t, gameIDs[n-1], p.GameID)
+			assert.InDelta(t, 1500+float64(10*n), p.Rating.R, 1e-9)
+			assert.InDelta(t, 300-float64(20*(n-1)), p.Rating.RD, 1e-9)
+			assert.Equal(t, n, p.Rating.Games)
+			assert.True(t, start.Add(time.Duration(n-1)*time.Minute+time.Second).Equal(p.Rating.LastRated), "%v", p.Rating.LastRated)
+		}
+		two, err := d.RatingHistory(ctx(t), b.ID, speed, 2)
+		require.NoError(t, err)
+		require.Len(t, two, 2)
+		assert.Equal(t, gameIDs[2], two[0].GameID)
+		assert.InDelta(t, 1470, two[0].Rating.R, 1e-9)
+		none, err := d.RatingHistory(ctx(t), w.ID, rating.Bullet, 10)
+		require.NoError(t, err)
+		assert.Empty(t, none, "another speed has no points")
+		none, err = d.RatingHistory(ctx(t), w.ID, speed, 0)
+		require.NoError(t, err)
+		assert.Empty(t, none)
+		_, err = d.RatingHistory(ctx(t), w.ID, speed, -1)
+		assert.Error(t, err)
 	})
 
 	t.Run("history, records and active games", func(t *testing.T) {

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, apiJson } from '@/lib/api';
 import { resultText } from '@/lib/game/model';
 import { type GamesPage, type Profile as P, SPEEDS, outcomeFor, parseGamesPage, parseProfile } from '@/lib/playerData';
+import { RatingChart } from './RatingChart';
 
 const PAGE = 20;
 
@@ -135,6 +136,7 @@ export function Profile({ name }: { name: string }) {
           </section>
         </div>
       )}
+      {profile && <RatingChart key={profile.name} profile={profile} />}
       <section className="card" aria-labelledby="history-heading">
         <h2 id="history-heading">Games</h2>
         {pageError && (

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { outcomeFor, parseGamesPage, parseLeaderboard, parseProfile } from './playerData';
+import {
+  busiestSpeed,
+  chartCoords,
+  chartPoints,
+  outcomeFor,
+  parseGamesPage,
+  parseLeaderboard,
+  parseProfile,
+  parseRatingHistory,
+} from './playerData';
 
 // Shapes as app/internal/httpapi writes them.
 describe('parseProfile', () => {
@@ -64,5 +73,60 @@ describe('parseLeaderboard', () => {
       parseLeaderboard({ speed: 'blitz', players: [{ rank: 1, name: 'a', rating: 1800, rd: 60, games: 40 }, { name: 5 }] }),
     ).toEqual([{ rank: 1, name: 'a', rating: 1800, rd: 60, games: 40 }]);
     expect(parseLeaderboard(null)).toEqual([]);
+  });
+});
+
+describe('parseRatingHistory', () => {
+  it('reads points newest first and drops malformed ones', () => {
+    const d = {
+      name: 'alice',
+      speed: 'blitz',
+      points: [
+        { game: 'g_b', rating: 1741, rd: 290.3, provisional: true, games: 2, at: '2026-11-28T10:05:00Z' },
+        { game: 'g_x', rating: 'high' },
+        { rating: 1500 },
+        { game: 'g_a', rating: 1662, games: 1, at: '2026-11-28T10:00:00Z' },
+      ],
+    };
+    expect(parseRatingHistory(d)).toEqual([
+      { game: 'g_b', rating: 1741, provisional: true, games: 2, at: '2026-11-28T10:05:00Z' },
+      { game: 'g_a', rating: 1662, provisional: false, games: 1, at: '2026-11-28T10:00:00Z' },
+    ]);
+    expect(parseRatingHistory({ points: 'none' })).toEqual([]);
+    expect(parseRatingHistory(null)).toEqual([]);
+  });
+});
+
+describe('busiestSpeed', () => {
+  const profile = (games: Partial<Record<string, number>>) =>
+    parseProfile({
+      name: 'a',
+      ratings: Object.fromEntries(Object.entries(games).map(([s, g]) => [s, { rating: 1500, games: g }])),
+    })!;
+  it('picks the speed with the most rated games, the faster one on a tie', () => {
+    expect(busiestSpeed(profile({ bullet: 3, blitz: 7, rapid: 7 }))).toBe('blitz');
+    expect(busiestSpeed(profile({ classical: 1 }))).toBe('classical');
+  });
+  it('is null without rated games', () => {
+    expect(busiestSpeed(profile({ blitz: 0 }))).toBeNull();
+    expect(busiestSpeed(profile({}))).toBeNull();
+  });
+});
+
+describe('chartPoints', () => {
+  it('scales ratings into the box, lowest at the bottom', () => {
+    expect(chartPoints([1500, 1600, 1550], 100, 50)).toBe('0,50 50,0 100,25');
+  });
+  it('puts a flat series or a single point in the middle', () => {
+    expect(chartPoints([1500, 1500], 10, 20)).toBe('0,10 10,10');
+    expect(chartPoints([1500], 10, 20)).toBe('5,10');
+    expect(chartPoints([], 10, 20)).toBe('');
+  });
+  it('gives the same coordinates as pairs, for the dots', () => {
+    expect(chartCoords([1500, 1600, 1550], 100, 50)).toEqual([
+      [0, 50],
+      [50, 0],
+      [100, 25],
+    ]);
   });
 });

@@ -152,3 +152,52 @@ export function outcomeFor(g: GameSummary, name: string): 'win' | 'loss' | 'draw
   if (g.result === '0-1') return white ? 'loss' : 'win';
   return null;
 }
+
+export interface RatingPoint {
+  game: string;
+  rating: number;
+  provisional: boolean;
+  games: number;
+  at: string;
+}
+
+/** GET /api/players/{name}/ratings: points newest first, as served; malformed points dropped. */
+export function parseRatingHistory(x: unknown): RatingPoint[] {
+  if (!isObj(x) || !Array.isArray(x.points)) return [];
+  const out: RatingPoint[] = [];
+  for (const p of x.points) {
+    if (!isObj(p) || typeof p.game !== 'string' || typeof p.rating !== 'number' || !Number.isFinite(p.rating)) continue;
+    out.push({ game: p.game, rating: p.rating, provisional: p.provisional === true, games: num(p.games), at: optStr(p.at) ?? '' });
+  }
+  return out;
+}
+
+/** The speed a profile's chart shows first: the one with the most rated games (none: null). */
+export function busiestSpeed(p: Profile): Speed | null {
+  let best: Speed | null = null;
+  for (const s of SPEEDS) {
+    const g = p.ratings[s]?.games ?? 0;
+    if (g > 0 && (best === null || g > (p.ratings[best]?.games ?? 0))) best = s;
+  }
+  return best;
+}
+
+/**
+ * Coordinates of ratings oldest → newest, scaled into width × height with the lowest rating at
+ * the bottom; a flat series sits in the middle, a single point in the centre.
+ */
+export function chartCoords(ratings: number[], width: number, height: number): Array<[number, number]> {
+  const lo = Math.min(...ratings);
+  const hi = Math.max(...ratings);
+  const step = ratings.length > 1 ? width / (ratings.length - 1) : 0;
+  const x0 = ratings.length === 1 ? width / 2 : 0;
+  return ratings.map((r, i) => [round2(x0 + i * step), round2(hi === lo ? height / 2 : height - ((r - lo) / (hi - lo)) * height)]);
+}
+
+/** chartCoords as the `points` of an SVG polyline. */
+export const chartPoints = (ratings: number[], width: number, height: number): string =>
+  chartCoords(ratings, width, height)
+    .map(([x, y]) => `${x},${y}`)
+    .join(' ');
+
+const round2 = (n: number) => Math.round(n * 100) / 100;

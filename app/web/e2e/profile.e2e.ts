@@ -1,0 +1,91 @@
+// Registered players: two accounts created through the login panel play a rated blitz game to a
+// resignation; the winner's profile then shows the new rating, the game in the history and the
+// rating chart (with its text alternative), and the replay link opens the game.
+import { Chess } from 'chess.js';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clickMove, launchBrowser, newPlayer, quickPair, screenshot, waitMyTurn, waitPosition } from './helpers';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Creates an account through the lobby's login panel; resolves once the socket is open. */
+async function register(page: Page, username: string): Promise<void> {
+  await page.goto('/');
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByRole('button', { name: 'Register' }).click();
+  const reg = page.getByRole('form', { name: 'Register' });
+  await reg.getByLabel('Username').fill(username);
+  await reg.getByLabel('Password').fill('correct horse battery');
+  await page.getByTestId('login-submit').click();
+  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(username);
+  await expect.poll(() => page.getByTestId('connection-status').getAttribute('data-status')).toBe('open');
+}
+
+const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+
+describe('profiles of registered players', () => {
+  it('shows a rated game in the ratings, the history and the rating chart', async () => {
+    const a = await newPlayer(browser);
+    const b = await newPlayer(browser);
+    const names = [uniqueName('ann'), uniqueName('bob')];
+    await register(a.page, names[0]!);
+    await register(b.page, names[1]!);
+    for (const p of [a.page, b.page]) await p.getByTestId('rated').check();
+    const { white, black } = await quickPair(a.page, b.page, '3+2');
+    const whiteName = white === a.page ? names[0]! : names[1]!;
+    const blackName = white === a.page ? names[1]! : names[0]!;
+
+    // Two moves (a resignation before them would only abort the game), then White resigns.
+    const chess = new Chess();
+    for (const [page, from, to] of [
+      [white, 'e2', 'e4'],
+      [black, 'e7', 'e5'],
+    ] as Array<[Page, string, string]>) {
+      await waitMyTurn(page);
+      await clickMove(page, from, to);
+      chess.move({ from, to });
+      await Promise.all([white, black].map((p) => waitPosition(p, chess.fen(), chess.history().length)));
+    }
+    await white.getByTestId('resign').click();
+    await white.getByTestId('resign-confirm').click();
+    for (const p of [white, black]) await expect.poll(() => p.getByTestId('result-banner').getAttribute('data-result')).toBe('0-1');
+
+    const page = black;
+    await page.goto(`/player/${encodeURIComponent(blackName)}`);
+    const blitz = page.getByTestId('rating-blitz');
+    await expect.poll(() => blitz.locator('td').nth(1).textContent()).toBe('1');
+    const shown = Number((await blitz.locator('td').first().textContent())?.replace(/\D/g, ''));
+    expect(shown).toBeGreaterThan(1500); // the winner of a first rated game gains
+
+    const history = page.getByTestId('history');
+    await expect.poll(() => history.locator('tbody tr').count()).toBe(1);
+    expect(await history.textContent()).toContain('3+2 rated');
+    expect(await history.textContent()).toContain(whiteName);
+
+    const chart = page.getByTestId('rating-chart');
+    await chart.waitFor();
+    const label = (await chart.getByRole('img').getAttribute('aria-label')) ?? '';
+    expect(label).toBe(`Blitz rating over the last 1 rated game: ${shown} after the first, ${shown} now; lowest ${shown}, highest ${shown}.`);
+    expect(await chart.locator('figcaption').textContent()).toBe(label);
+    await screenshot(page, 'profile');
+
+    await page.getByRole('link', { name: 'Replay' }).click();
+    await page.waitForURL(/\/replay\/[^/]+$/);
+
+    // The loser's chart shows the loss.
+    await white.goto(`/player/${encodeURIComponent(whiteName)}`);
+    const lost = white.getByTestId('rating-chart');
+    await lost.waitFor();
+    const lostRating = Number((await white.getByTestId('rating-blitz').locator('td').first().textContent())?.replace(/\D/g, ''));
+    expect(lostRating).toBeLessThan(1500);
+    expect(await lost.getByRole('img').getAttribute('aria-label')).toContain(`${lostRating} now`);
+  });
+});
