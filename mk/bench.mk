@@ -8,6 +8,8 @@ BENCH_LADDER ?= 100x1000,1000x1000,1000x5000,5000x5000,5000x10000
 BENCH_STEP ?= 30s
 BENCH_WARMUP ?= 10s
 BENCH_BACKENDS ?= 1
+# direct: players connect to each backend's /ws; apigw: through the API Gateway emulator
+BENCH_TRANSPORT ?= direct
 BENCH_SATURATE_GAMES ?= 400
 BENCH_IDLE_CONNS ?= 10000
 # Wait (up to BENCH_QUIET_WAIT per run) for a 1-minute load average below BENCH_QUIET_LOAD.
@@ -31,7 +33,7 @@ bench: bench-build ## load ladder + saturated run (CPU profile) + 10k idle conne
 	ulimit -n 200000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(BENCH_TMP)/loadgen bench -server-bin $(BENCH_TMP)/chess-server -work $(BENCH_TMP) -out-dir $(BENCH_DIR) \
 		-out $(BENCH_DIR)/results.json -ladder $(BENCH_LADDER) -step $(BENCH_STEP) -warmup $(BENCH_WARMUP) \
-		-backends $(BENCH_BACKENDS) -saturate-games $(BENCH_SATURATE_GAMES) -idle-conns $(BENCH_IDLE_CONNS) \
+		-backends $(BENCH_BACKENDS) -transport $(BENCH_TRANSPORT) -saturate-games $(BENCH_SATURATE_GAMES) -idle-conns $(BENCH_IDLE_CONNS) \
 		-quiet-load $(BENCH_QUIET_LOAD) -quiet-wait $(BENCH_QUIET_WAIT) -go $(GO) $(if $(BENCH_SERVER_ENV),-server-env $(BENCH_SERVER_ENV)) $(BENCH_FLAGS) \
 		2> $(BENCH_TMP)/bench.log
 

@@ -107,6 +107,7 @@ func stringList(v *[]string) listFlag[string] {
 // runFlags registers the flags of a load run on fs.
 func runFlags(fs *flag.FlagSet, c *loadgen.Config) {
 	fs.Var(stringList(&c.URLs), "url", "backend base URL(s), comma-separated; players spread round robin")
+	fs.StringVar(&c.WSURL, "ws-url", "", "connect every player's WebSocket here instead of its backend's /ws (e.g. an API Gateway emulator; sign-in still uses -url)")
 	fs.IntVar(&c.Games, "games", c.Games, "concurrent games (2 players each)")
 	fs.StringVar(&c.Mode, "mode", c.Mode, "open (scheduled sends at -rate) or closed (move as soon as possible)")
 	fs.Var(floatList(&c.Rates), "rate", "open mode: offered moves/s per step, comma-separated (a ramp)")
@@ -278,6 +279,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	fs.StringVar(&bc.WorkDir, "work", "bench/tmp", "temporary data and logs")
 	fs.StringVar(&bc.OutDir, "out-dir", "bench", "where results.json, the SVG plots and the profile go")
 	fs.IntVar(&bc.Backends, "backends", bc.Backends, "backend instances per run (1 or 2)")
+	fs.StringVar(&bc.Transport, "transport", loadgen.TransportDirect, "how players connect: direct (each backend's /ws) or apigw (an API Gateway emulator in this process in front of the backends)")
 	ladder := fs.String("ladder", "100x1000,1000x1000,1000x5000,5000x5000,5000x10000", "rungs GAMESxMOVES_PER_SEC, comma-separated")
 	fs.IntVar(&bc.SaturateGames, "saturate-games", bc.SaturateGames, "games of the closed-loop saturated run (0: skip)")
 	fs.DurationVar(&bc.SaturateFor, "saturate-for", bc.SaturateFor, "measured length of the saturated run")
@@ -315,6 +317,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	if bc.SaturateGames < 0 {
 		return fmt.Errorf("-saturate-games %d: must not be negative", bc.SaturateGames)
+	}
+	if bc.Transport != loadgen.TransportDirect && bc.Transport != loadgen.TransportAPIGW {
+		return fmt.Errorf("-transport %q: must be direct or apigw", bc.Transport)
 	}
 	if bc.SaturateGames > 0 && (bc.ProfileFor < time.Second || bc.ProfileFor > bc.SaturateFor) {
 		return fmt.Errorf("-profile-for %s: must be 1s up to -saturate-for (%s)", bc.ProfileFor, bc.SaturateFor)

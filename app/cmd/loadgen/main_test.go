@@ -32,6 +32,8 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{"bench", "-ladder", "10x5000"}, "-rate:"},
 		{[]string{"bench", "-server-env", "NOVALUE"}, "-server-env"},
 		{[]string{"bench", "-profile-for", "1h"}, "-profile-for"},
+		{[]string{"bench", "-transport", "carrier-pigeon"}, "-transport \"carrier-pigeon\": must be direct or apigw"},
+		{[]string{"run", "-url", "http://127.0.0.1:1", "-ws-url", "ws://gw/ws"}, "-ws-url:"},
 		{[]string{"plot"}, "-in:"},
 	}
 	for _, tt := range tests {

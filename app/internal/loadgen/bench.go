@@ -71,6 +71,9 @@ type BenchConfig struct {
 	// ServerEnv are extra KEY=VALUE settings for the backends (e.g. DB_GROUP_COMMIT=4,
 	// REDIS_POOL_SIZE=64), to measure a tuning without editing anything.
 	ServerEnv []string // -server-env
+	// Transport is how players connect: TransportDirect (each backend's /ws) or TransportAPIGW
+	// (through an API Gateway emulator in this process; the idle measurement stays direct).
+	Transport string // -transport
 }
 
 // BenchResult is bench/results.json.
@@ -80,6 +83,7 @@ type BenchResult struct {
 	FinishedAt time.Time    `json:"finishedAt"`
 	Machine    Machine      `json:"machine"`
 	Backends   int          `json:"backends"`
+	Transport  string       `json:"transport"`
 	ServerEnv  []string     `json:"serverEnv,omitempty"`
 	Settings   BenchSetting `json:"settings"`
 	Rungs      []RungResult `json:"rungs"`
@@ -154,6 +158,12 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 	if len(bc.Ladder) == 0 {
 		return nil, errors.New("-ladder: at least one rung is required")
 	}
+	if bc.Transport == "" {
+		bc.Transport = TransportDirect
+	}
+	if err := checkTransport(bc.Transport); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(bc.ServerBin); err != nil {
 		return nil, fmt.Errorf("-server-bin: %w", err)
 	}
@@ -162,6 +172,7 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	res := &BenchResult{Schema: "chess.bench/v1", StartedAt: time.Now().UTC(), Machine: describeMachine(), Backends: bc.Backends,
+		Transport: bc.Transport,
 		Settings: BenchSetting{StepSec: bc.Base.StepDuration.Seconds(), WarmupSec: bc.Base.Warmup.Seconds(), TC: bc.Base.TC,
 			Spectators: bc.Base.Spectators, MaxPlies: bc.Base.MaxPlies, PingInterval: bc.Base.PingInterval.String(),
 			ThinkSigma: bc.Base.ThinkSigma, Seed: bc.Base.Seed}}
@@ -197,6 +208,14 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 	env := benchEnv{bin: bc.ServerBin, dir: tmp, dsn: pg.DSN, redis: rd.URL, key: randomHex(32), level: bc.ServerLogLevel,
 		extra: bc.ServerEnv}
 	res.ServerEnv = bc.ServerEnv
+	var front *apigwFront
+	if bc.Transport == TransportAPIGW {
+		if front, err = newAPIGWFront(env.key, log); err != nil {
+			return nil, err
+		}
+		defer front.close()
+		env.extra = append(append([]string(nil), env.extra...), front.serverEnv()...)
+	}
 
 	// Sign the players in once (through a first backend) and reuse them in every run: the
 	// token key stays the same across backend restarts.
@@ -233,6 +252,10 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 		for _, b := range bes {
 			cfg.URLs = append(cfg.URLs, b.url)
 			cfg.ServerPIDs = append(cfg.ServerPIDs, b.cmd.Process.Pid)
+		}
+		if front != nil {
+			front.setBackends(cfg.URLs)
+			cfg.WSURL = front.url()
 		}
 		cfg.PostgresPID, cfg.RedisPID, cfg.DatabaseURL = pgPID, redisPID, pg.DSN
 		cfg.Sessions, cfg.Log = sessions, log

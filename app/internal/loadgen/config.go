@@ -30,7 +30,10 @@ const (
 
 // Config describes one run. Field comments name the command-line flag of cmd/loadgen.
 type Config struct {
-	URLs         []string      // -url: backend base URLs (http://host:port); players spread round robin
+	URLs []string // -url: backend base URLs (http://host:port); players spread round robin
+	// WSURL is where every player's WebSocket connects instead of its backend's /ws (an API
+	// Gateway emulator's base URL, whose stage is /ws); sign-in and counting still use URLs.
+	WSURL        string        // -ws-url
 	Games        int           // -games: concurrent games (2 players each)
 	Mode         string        // -mode: open or closed
 	Rates        []float64     // -rate: open mode, offered moves/s of each step
@@ -85,6 +88,12 @@ func (c *Config) Validate() error {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || (p.Path != "" && p.Path != "/") {
 			bad("url", "%q is not a base URL like http://127.0.0.1:8080", u)
+		}
+	}
+	if c.WSURL != "" {
+		p, err := url.Parse(c.WSURL)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || (p.Path != "" && p.Path != "/") {
+			bad("ws-url", "%q is not a base URL like http://127.0.0.1:9000", c.WSURL)
 		}
 	}
 	if c.Games < 1 || c.Games > 100_000 {

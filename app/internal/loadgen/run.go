@@ -344,7 +344,11 @@ func (r *runner) connect(ctx context.Context, res *Result) error {
 	hc := wsHTTPClient()
 	err := parallel(ctx, n, cfg.Concurrency, func(i int) error {
 		p := r.players[i]
-		ws, err := dialWS(ctx, hc, p.url, p.sess)
+		wsBase := p.url
+		if cfg.WSURL != "" {
+			wsBase = cfg.WSURL
+		}
+		ws, err := dialWS(ctx, hc, wsBase, p.sess)
 		if err != nil {
 			return fmt.Errorf("player %d (%s): %w", i, p.name(), err)
 		}
