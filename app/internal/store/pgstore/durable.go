@@ -157,7 +157,7 @@ func (s *Store) RatingHistory(ctx context.Context, playerID string, speed rating
 		rows, err := s.pool.Query(ctx, `
 			SELECT game_id, r, rd, vol, games, rated_at FROM rating_history
 			WHERE player_id = $1 AND speed = $2
-			ORDER BY games DESC
+			ORDER BY games DESC, rated_at DESC
 			LIMIT $3`, playerID, string(speed), limit)
 		if err != nil {
 			return err

@@ -11,12 +11,12 @@ CREATE TABLE rating_history (
     rd        double precision NOT NULL,
     vol       double precision NOT NULL,
     -- games counts the player's rated games of the speed, this one included: the order of the
-    -- points (ratings are version-checked, so no two commits write the same count).
-    games     integer NOT NULL CHECK (games > 0),
+    -- points. Not unique on purpose: a surprise duplicate must never block a game's last commit.
+    games     integer NOT NULL CHECK (games >= 0),
     rated_at  timestamptz NOT NULL,
     PRIMARY KEY (player_id, speed, game_id)
 );
-CREATE UNIQUE INDEX rating_history_order_idx ON rating_history (player_id, speed, games DESC);
+CREATE INDEX rating_history_order_idx ON rating_history (player_id, speed, games DESC, rated_at DESC);
 
 -- +goose Down
 DROP TABLE rating_history;
