@@ -318,8 +318,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if bc.SaturateGames < 0 {
 		return fmt.Errorf("-saturate-games %d: must not be negative", bc.SaturateGames)
 	}
-	if bc.Transport != loadgen.TransportDirect && bc.Transport != loadgen.TransportAPIGW {
-		return fmt.Errorf("-transport %q: must be direct or apigw", bc.Transport)
+	if err := loadgen.CheckTransport(bc.Transport); err != nil {
+		return err
 	}
 	if bc.SaturateGames > 0 && (bc.ProfileFor < time.Second || bc.ProfileFor > bc.SaturateFor) {
 		return fmt.Errorf("-profile-for %s: must be 1s up to -saturate-for (%s)", bc.ProfileFor, bc.SaturateFor)

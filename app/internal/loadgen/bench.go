@@ -161,7 +161,7 @@ func Bench(ctx context.Context, bc BenchConfig) (*BenchResult, error) {
 	if bc.Transport == "" {
 		bc.Transport = TransportDirect
 	}
-	if err := checkTransport(bc.Transport); err != nil {
+	if err := CheckTransport(bc.Transport); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(bc.ServerBin); err != nil {

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -101,11 +100,11 @@ func (f *apigwFront) url() string { return f.gw.URL() }
 
 func (f *apigwFront) close() { f.gw.Close() }
 
-// checkTransport validates -transport.
-func checkTransport(t string) error {
+// CheckTransport validates -transport.
+func CheckTransport(t string) error {
 	switch t {
 	case TransportDirect, TransportAPIGW:
 		return nil
 	}
-	return errors.New("-transport " + strconv.Quote(t) + ": must be direct or apigw")
+	return fmt.Errorf("-transport %q: must be direct or apigw", t)
 }
