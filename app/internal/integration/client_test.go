@@ -455,6 +455,35 @@ func (cl *client) event(game string, v int64) wsclient.Msg {
 	return wsclient.Msg{}
 }
 
+// watchedGame is the cast of the fault tests: instances a, b and c; two players paired from a
+// and b (colours as the pairing decides); a spectator on c watching the game.
+type watchedGame struct {
+	c                       *cluster
+	insts                   []*instance
+	white, black, spectator *client
+	game                    string
+}
+
+func startWatchedGame(t *testing.T, tc string) watchedGame {
+	t.Helper()
+	c := newCluster(t)
+	insts := c.startAll("a", "b", "c")
+	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
+	white, black, game := pair(t, p1, p2, tc)
+	spectator := c.guest("spectator", insts[2])
+	spectator.watch(game)
+	return watchedGame{c: c, insts: insts, white: white, black: black, spectator: spectator, game: game}
+}
+
+// playOpera plays operaGame's plies 1..n and waits until every client has seen version n.
+func (w watchedGame) playOpera(t *testing.T, n int) {
+	t.Helper()
+	play(t, w.white, w.black, w.game, operaGame, 1, n)
+	for _, cl := range []*client{w.white, w.black, w.spectator} {
+		cl.waitV(w.game, int64(n), 5*time.Second)
+	}
+}
+
 // pair seeks tc with both clients (on whatever instances they are connected to), waits for the
 // game and returns (white, black, game id), both watching the game from v0.
 func pair(t *testing.T, a, b *client, tc string) (*client, *client, string) {

@@ -101,16 +101,9 @@ func requireAllReach(t *testing.T, c *cluster, game string, v int64, d time.Dura
 // still learn of the committed move (its event or a full state), and the game goes on.
 // (Failed before 5407598: nobody ever received v13.)
 func TestCrashBetweenCommitAndPublish(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
-	play(t, white, black, game, operaGame, 1, 12)
-	for _, cl := range []*client{white, black, spectator} {
-		cl.waitV(game, 12, 5*time.Second)
-	}
+	w := startWatchedGame(t, "5+0")
+	c, insts, white, black, spectator, game := w.c, w.insts, w.white, w.black, w.spectator, w.game
+	w.playOpera(t, 12)
 	refuge := otherThan(insts, white.current().inst, black.current().inst)
 	crashAfterCommit(t, c, white, game, 13, operaGame[12], black, spectator)
 
@@ -135,16 +128,9 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 // move. A 5+0 game: the only thing that would otherwise touch the game is white's stale flag
 // deadline, minutes away.
 func TestCrashBetweenCommitAndPublishMoverGone(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
-	play(t, white, black, game, operaGame, 1, 12)
-	for _, cl := range []*client{white, black, spectator} {
-		cl.waitV(game, 12, 5*time.Second)
-	}
+	w := startWatchedGame(t, "5+0")
+	c, white, black, spectator, game := w.c, w.white, w.black, w.spectator, w.game
+	w.playOpera(t, 12)
 	crashAfterCommit(t, c, white, game, 13, operaGame[12], black, spectator)
 	if missing := reachAll(game, 13, 15*time.Second, black, spectator); len(missing) > 0 {
 		// Evidence for the report: what black meets if it tries to play on, and whose clock
@@ -195,16 +181,9 @@ func cachedV(ctx context.Context, rdb *redis.Client, game string) string {
 // Until the bug that TestResyncAfterLiveDeliveryNoDuplicate pins down is fixed, this test can
 // now and then see a duplicate v13: the held event races a resync.
 func TestRedisDownBetweenCommitAndPublish(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
-	play(t, white, black, game, operaGame, 1, 12)
-	for _, cl := range []*client{white, black, spectator} {
-		cl.waitV(game, 12, 5*time.Second)
-	}
+	w := startWatchedGame(t, "5+0")
+	c, insts, white, black, spectator, game := w.c, w.insts, w.white, w.black, w.spectator, w.game
+	w.playOpera(t, 12)
 
 	ctx := ctxT(t, time.Minute)
 	tx, err := c.db().Begin(ctx)
@@ -277,16 +256,9 @@ func (c *cluster) waitingOn(text string) int {
 // watchers' versions; then white's instance runs and publishes the held move, which black and
 // the spectator receive live; then the resyncs go on.
 func TestResyncAfterLiveDeliveryNoDuplicate(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
-	play(t, white, black, game, operaGame, 1, 12)
-	for _, cl := range []*client{white, black, spectator} {
-		cl.waitV(game, 12, 5*time.Second)
-	}
+	w := startWatchedGame(t, "5+0")
+	c, white, black, spectator, game := w.c, w.white, w.black, w.spectator, w.game
+	w.playOpera(t, 12)
 	holder := white.current().inst
 
 	// White's ply 13 is committed while Redis is down: acked, its event held by white's instance.

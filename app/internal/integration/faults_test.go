@@ -51,12 +51,8 @@ func (cn *conn) requireDropped(t *testing.T, d time.Duration) {
 // version it holds and resends the unacknowledged move, as the protocol client does; the game
 // goes on to checkmate. Nothing acknowledged is lost and no client sees a gap.
 func TestKillInstanceMidGame(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
+	w := startWatchedGame(t, "5+0")
+	c, insts, white, black, spectator, game := w.c, w.insts, w.white, w.black, w.spectator, w.game
 
 	play(t, white, black, game, operaGame, 1, 12)
 	victim := white.current().inst
@@ -131,12 +127,8 @@ const (
 // alive when it passes; a freshly started instance ends the game as soon as it runs, since the
 // deadline lives in Redis.
 func TestFlagFallsWhenResponsibleInstanceDies(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "0+1")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
+	w := startWatchedGame(t, "0+1")
+	c, white, black, spectator, game := w.c, w.white, w.black, w.spectator, w.game
 
 	white.move(game, 1, "e2e4")
 	black.move(game, 2, "e7e5")
@@ -220,16 +212,9 @@ func TestFlagFallsWhenResponsibleInstanceDies(t *testing.T) {
 // it misses that move's publication; when it runs again it brings black up to date by itself.
 // The game goes on to checkmate; nothing acknowledged is lost; no client sees a gap.
 func TestRedisRestartMidGame(t *testing.T) {
-	c := newCluster(t)
-	insts := c.startAll("a", "b", "c")
-	p1, p2 := c.guest("p1", insts[0]), c.guest("p2", insts[1])
-	white, black, game := pair(t, p1, p2, "5+0")
-	spectator := c.guest("spectator", insts[2])
-	spectator.watch(game)
-	play(t, white, black, game, operaGame, 1, 10)
-	for _, cl := range []*client{white, black, spectator} {
-		cl.waitV(game, 10, 5*time.Second)
-	}
+	w := startWatchedGame(t, "5+0")
+	c, insts, white, black, spectator, game := w.c, w.insts, w.white, w.black, w.spectator, w.game
+	w.playOpera(t, 10)
 
 	rdb := c.redis()
 	ctx := ctxT(t, 2*time.Minute)
