@@ -8,13 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/backend"
+	"chessplatform/app/internal/rules"
+	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
 )
 
 // TestStaleCachedStateNeverDecidesAMove runs two instances on shared stores. White plays
 // through instance A and stops watching, so A (subscribed to nothing for the game) keeps a
 // cached copy that black's moves through B make stale. White's next move must still be
-// accepted (a rejection is re-decided on the shared state) and an action A would commit on
+// accepted (a rejection is re-decided on the durable state) and an action A would commit on
 // its stale copy must land on the real latest version (the commit is version-checked).
 func TestStaleCachedStateNeverDecidesAMove(t *testing.T) {
 	clock := &fakeClock{}
@@ -53,4 +55,32 @@ func TestStaleCachedStateNeverDecidesAMove(t *testing.T) {
 	assert.Equal(t, []string{"e2e4", "e7e5", "g1f3", "b8c6"}, gs.Moves)
 	require.NotNil(t, gs.Result)
 	assert.Equal(t, "0-1", *gs.Result)
+}
+
+// TestMoveAcceptedWhileLiveIsBehindTheDurableState: a move is committed durably but its
+// publication to Live is still pending (as after a Redis outage), so both this instance's copy
+// and Live show the previous version. White's next move is legal on the durable state and must
+// be accepted: a rejection is only final when decided on the durable state.
+func TestMoveAcceptedWhileLiveIsBehindTheDurableState(t *testing.T) {
+	durable := memstore.NewDurable()
+	e := newEnv(t, func(o *backend.Options) { o.Durable = durable })
+	white, black, g := e.pair(e.guest(), e.guest(), "5+0", false)
+	e.play(white, black, g, 1, "e2e4")
+
+	// Black's reply reaches the durable store only.
+	st, err := durable.LoadGame(ctxT(t), g)
+	require.NoError(t, err)
+	prevV := st.V
+	out, err := st.Move(rules.Black, "e7e5", 2, 0, e.clock.Now().UnixMilli())
+	require.NoError(t, err)
+	st.Seal(&out)
+	require.NoError(t, durable.CommitGame(ctxT(t), store.Commit{PrevV: prevV, State: st, Move: out.Move}))
+
+	assert.Empty(t, e.act(white, "move", map[string]any{"game": g, "u": "g1f3", "ply": 3}),
+		"g1f3 is legal after the committed e7e5; stale copies must not reject it")
+	assert.Equal(t, "not_your_turn", e.act(white, "move", map[string]any{"game": g, "u": "b1c3", "ply": 4}),
+		"a rejection confirmed on the durable state stands")
+	stored, err := durable.LoadGame(ctxT(t), g)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"e2e4", "e7e5", "g1f3"}, stored.Moves)
 }

@@ -62,7 +62,7 @@ func (s *Server) gameAction(ctx context.Context, playerID string, m protocol.Cli
 // apply runs f on the current state of a game and commits the result. playerID "" is the
 // system (timers), which may act in any game.
 func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error {
-	useCache := true
+	useCache, fromDurable := true, false
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
 		var st *game.State
 		cached := false
@@ -70,8 +70,9 @@ func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error
 			st, cached = s.mem.get(gameID, s.cfg.Now())
 		}
 		var err error
+		durable := !cached && (fromDurable || attempt > 0)
 		if !cached {
-			if st, err = s.loadGame(ctx, gameID, attempt > 0); err != nil {
+			if st, err = s.loadGame(ctx, gameID, durable); err != nil {
 				return err
 			}
 		}
@@ -86,10 +87,11 @@ func (s *Server) apply(ctx context.Context, gameID, playerID string, f op) error
 		prevV := st.V
 		out, opErr := f(st, by)
 		if !out.Changed() {
-			if cached && opErr != nil {
-				// A rejection must not rest on a copy that may be stale (a newer version this
-				// instance has not heard of): decide it again on the shared state.
-				useCache = false
+			if opErr != nil && !durable {
+				// A rejection must not rest on a copy that may be stale: this instance's (a newer
+				// version it has not heard of) or Live's (behind a commit whose publication is
+				// still pending after a Redis outage). Decide it again on the durable state.
+				useCache, fromDurable = false, true
 				attempt--
 				continue
 			}
