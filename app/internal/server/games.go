@@ -135,7 +135,7 @@ func (s *Server) commit(ctx context.Context, st *game.State, prevV int64, out *g
 	}
 	// From here on the change is durable; failures below only delay delivery.
 	s.mem.put(st.Clone(), s.cfg.Now())
-	events = s.takePending(st.ID, events)
+	events = s.takePending(ctx, st, events)
 	if err := s.live.PutGame(ctx, st, events); err != nil {
 		s.log.WarnContext(ctx, "caching and publishing game events; will retry", "game", st.ID, "v", st.V, "err", err)
 		s.addPending(st, events)
@@ -253,8 +253,7 @@ func (s *Server) repair(ctx context.Context, gameID string) bool {
 	if p, ok := published[gameID]; ok && p >= st.V {
 		return false
 	}
-	state := game.Event{V: st.V, Frame: protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs()))}
-	if err := s.live.PutGame(ctx, st, []game.Event{state}); err != nil {
+	if err := s.live.PutGame(ctx, st, []game.Event{s.stateEvent(st)}); err != nil {
 		s.log.WarnContext(ctx, "publishing a repair state", "game", gameID, "v", st.V, "err", err)
 		return false
 	}
@@ -455,16 +454,32 @@ type pendingPut struct {
 	events []game.Event
 }
 
-// takePending removes the game's unpublished events and returns them followed by events.
-func (s *Server) takePending(gameID string, events []game.Event) []game.Event {
+// takePending removes the unpublished events of st's game and returns them followed by events,
+// st's own. When the two do not join up, another instance committed versions in between while
+// this one held its events (Live came back and took the other's commit first); no list of
+// events can then carry the change in order, and Live would refuse it on every retry, stalling
+// the game for good. One full state at st.V stands for all of them instead, as in a repair:
+// Live publishes it unless something newer went out, and a watcher that missed the versions in
+// between is brought up to date by it.
+func (s *Server) takePending(ctx context.Context, st *game.State, events []game.Event) []game.Event {
 	s.pendMu.Lock()
-	p, ok := s.pending[gameID]
-	delete(s.pending, gameID)
+	p, ok := s.pending[st.ID]
+	delete(s.pending, st.ID)
 	s.pendMu.Unlock()
-	if !ok {
+	if !ok || len(p.events) == 0 {
 		return events
 	}
+	if len(events) == 0 || p.events[len(p.events)-1].V+1 != events[0].V {
+		s.log.InfoContext(ctx, "held events do not join the new ones; publishing the full state instead",
+			"game", st.ID, "held_to", p.events[len(p.events)-1].V, "v", st.V)
+		return []game.Event{s.stateEvent(st)}
+	}
 	return append(append([]game.Event(nil), p.events...), events...)
+}
+
+// stateEvent is a full state frame that stands for every version up to st.V.
+func (s *Server) stateEvent(st *game.State) game.Event {
+	return game.Event{V: st.V, Frame: protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs()))}
 }
 
 func (s *Server) addPending(st *game.State, events []game.Event) {

@@ -31,6 +31,8 @@ type Config struct {
 	// ReconcileInterval: how often running games are checked for a cache left behind by an
 	// instance that died between its durable commit and its publish; 5 s.
 	ReconcileInterval time.Duration
+	// RetryInterval: how often events held while Live was down are offered to it again; 500 ms.
+	RetryInterval time.Duration
 	// StateCache bounds the game states kept in memory (see memCache); 100,000.
 	StateCache int
 	Now        func() time.Time
@@ -89,6 +91,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	if cfg.ReconcileInterval <= 0 {
 		cfg.ReconcileInterval = 5 * time.Second
 	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = 500 * time.Millisecond
+	}
 	if cfg.StateCache <= 0 {
 		cfg.StateCache = 100_000
 	}
@@ -121,7 +126,7 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 		})
 	}()
 	go func() { defer wg.Done(); s.every(bg, cfg.EpochInterval, s.checkEpoch) }()
-	go func() { defer wg.Done(); s.every(bg, 500*time.Millisecond, s.retryPending) }()
+	go func() { defer wg.Done(); s.every(bg, cfg.RetryInterval, s.retryPending) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.ReconcileInterval, s.reconcile) }()
 	go func() {
 		<-bg.Done()

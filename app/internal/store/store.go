@@ -13,6 +13,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -248,6 +249,17 @@ type Live interface {
 	EnsureEpoch(ctx context.Context) (fresh bool, err error)
 
 	Ping(ctx context.Context) error
+}
+
+// CheckEvents reports whether events can go to Live.PutGame with st: each version positive,
+// at most st.V, and consecutive, so that they can be published and replayed in order.
+func CheckEvents(st *game.State, events []game.Event) error {
+	for i, e := range events {
+		if e.V <= 0 || e.V > st.V || (i > 0 && e.V != events[i-1].V+1) {
+			return fmt.Errorf("put game %s: event versions must be consecutive and at most v%d", st.ID, st.V)
+		}
+	}
+	return nil
 }
 
 // MatchWindow is the rating gap a seek accepts after waiting waitedMs: 100 points at once,

@@ -66,6 +66,9 @@ func (l *Live) GetGame(_ context.Context, id string) (*game.State, error) {
 // commit race may re-cache the winner's state (without events) before the winner's own PutGame
 // arrives, and the winner's events must still go out, once and in order.
 func (l *Live) PutGame(_ context.Context, st *game.State, events []game.Event) error {
+	if err := store.CheckEvents(st, events); err != nil {
+		return err
+	}
 	b, err := st.EncodeJSON()
 	if err != nil {
 		return fmt.Errorf("encoding game %s: %w", st.ID, err)

@@ -35,10 +35,8 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	if st == nil || st.ID == "" {
 		return errors.New("put game: no game state or no id")
 	}
-	for i, e := range events {
-		if e.V <= 0 || e.V > st.V || (i > 0 && e.V != events[i-1].V+1) {
-			return fmt.Errorf("put game %s: event versions must be consecutive and at most v%d", st.ID, st.V)
-		}
+	if err := store.CheckEvents(st, events); err != nil {
+		return err
 	}
 	b, err := st.EncodeJSON()
 	if err != nil {

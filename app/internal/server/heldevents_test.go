@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"chessplatform/app/internal/game"
+	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/store"
+	"chessplatform/app/internal/store/memstore"
+)
+
+// downLive is a shared Live as one instance sees it: PutGame fails while down is set, as it
+// does for an instance whose Redis connection is lost.
+type downLive struct {
+	store.Live
+	down atomic.Bool
+}
+
+func (l *downLive) PutGame(ctx context.Context, st *game.State, events []game.Event) error {
+	if l.down.Load() {
+		return errors.New("connection refused")
+	}
+	return l.Live.PutGame(ctx, st, events)
+}
+
+// frameVersion is the version a published frame stands for: its own v, or the v of the full
+// state it carries.
+func frameVersion(t *testing.T, frame []byte) (v int64, full bool) {
+	t.Helper()
+	var f struct {
+		T string `json:"t"`
+		V int64  `json:"v"`
+		D struct {
+			V int64 `json:"v"`
+		} `json:"d"`
+	}
+	require.NoError(t, json.Unmarshal(frame, &f))
+	if f.T == protocol.TState {
+		return f.D.V, true
+	}
+	return f.V, false
+}
+
+// TestHeldEventsThatNoLongerJoinUpArePublishedAsAState is the interleaving behind the stall that
+// TestRedisDownBetweenCommitAndPublish saw after a Redis restart, made deterministic with two
+// server instances on one shared store:
+//
+//  1. instance a commits White's v3 while its Live is down, so it holds v3's events;
+//  2. Live is back for b, which commits Black's v4 (re-decided on the durable state) and
+//     publishes it before a has offered its held v3 again;
+//  3. a commits White's v5: the held v3 and the new v5 do not join up.
+//
+// Before the fix a sent [v3, v5] to Live, which refused that list on every retry, so v5 and
+// every later version of a were never published: the game stalled for its watchers.
+func TestHeldEventsThatNoLongerJoinUpArePublishedAsAState(t *testing.T) {
+	ctx := context.Background()
+	durable := memstore.NewDurable()
+	shared := memstore.NewLive(func() int64 { return time.Now().UnixMilli() })
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	// No background retry: the test decides when held events are offered again.
+	cfg := Config{RetryInterval: time.Hour, EpochInterval: time.Hour, ReconcileInterval: time.Hour}
+	liveA, liveB := &downLive{Live: shared}, &downLive{Live: shared}
+	a, err := New(ctx, durable, liveA, log, cfg)
+	require.NoError(t, err)
+	b, err := New(ctx, durable, liveB, log, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		assert.NoError(t, a.Shutdown(sctx, "test over"))
+		assert.NoError(t, b.Shutdown(sctx, "test over"))
+	})
+
+	tc, err := protocol.ParseTimeControl("5+0")
+	require.NoError(t, err)
+	st := game.New("g_held01", game.PlayerRef{ID: "p_w"}, game.PlayerRef{ID: "p_b"}, tc, false, time.Now().UnixMilli())
+	require.NoError(t, durable.CreateGame(ctx, st))
+	require.NoError(t, shared.PutGame(ctx, st, nil))
+
+	watcher, err := shared.Subscribe(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = watcher.Close() })
+	require.NoError(t, watcher.Add(ctx, store.GameTopic(st.ID)))
+	var mu sync.Mutex
+	var heard []int64
+	var fullStates int
+	go func() {
+		for m := range watcher.Messages() {
+			v, full := frameVersion(t, m.Payload)
+			mu.Lock()
+			heard = append(heard, v)
+			if full {
+				fullStates++
+			}
+			mu.Unlock()
+		}
+	}()
+	move := func(s *Server, player, uci string, ply int) {
+		t.Helper()
+		require.NoError(t, s.gameAction(ctx, player, protocol.ClientMessage{Type: protocol.TMove, Game: st.ID, UCI: uci, Ply: ply}),
+			"ply %d (%s)", ply, uci)
+	}
+
+	move(a, "p_w", "e2e4", 1)
+	move(b, "p_b", "e7e5", 2)
+	liveA.down.Store(true)
+	move(a, "p_w", "g1f3", 3) // durable and acked; its events are held by a
+	liveA.down.Store(false)
+	move(b, "p_b", "b8c6", 4) // b's cache is at v2: decided again on the durable v3
+	move(a, "p_w", "f1b5", 5) // the held v3 and the new v5 do not join up
+
+	a.pendMu.Lock()
+	held := len(a.pending)
+	a.pendMu.Unlock()
+	assert.Zero(t, held, "a still holds events that Live refuses")
+	a.retryPending(ctx)
+	published, err := shared.PublishedVersions(ctx, []string{st.ID})
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), published[st.ID], "v5 was never published: the game stalls for its watchers")
+
+	move(b, "p_b", "a7a6", 6) // the game goes on, and its watchers see it
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(heard) > 0 && heard[len(heard)-1] == 6
+	}, 5*time.Second, 10*time.Millisecond, "the watcher never heard v6")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []int64{1, 2, 4, 5, 6}, heard, "published versions, in order, once each")
+	assert.Equal(t, 1, fullStates, "v5 stands for the held v3 as a full state")
+}
