@@ -178,8 +178,6 @@ func cachedV(ctx context.Context, rdb *redis.Client, game string) string {
 // so the move is acked; its events wait in the committing instance. When Redis is back, every
 // client receives the move (as an event, or inside the full state of the resync that follows
 // its instance's re-subscription), nobody sees a gap or a duplicate, and the game goes on.
-// Until the bug that TestResyncAfterLiveDeliveryNoDuplicate pins down is fixed, this test can
-// now and then see a duplicate v13: the held event races a resync.
 func TestRedisDownBetweenCommitAndPublish(t *testing.T) {
 	w := startWatchedGame(t, "5+0")
 	c, insts, white, black, spectator, game := w.c, w.insts, w.white, w.black, w.spectator, w.game
@@ -231,11 +229,15 @@ func TestRedisDownBetweenCommitAndPublish(t *testing.T) {
 	}
 	rows := requireAckedInDB(t, c, game, white, black)
 	requireMovesAre(t, rows, operaGame)
-	held := 0
+	// The held events go out once: on their own when Live takes them back first, or inside a
+	// full state when the holder's next commit comes after another instance's (they no longer
+	// join up; TestHeldEventsThatNoLongerJoinUpArePublishedAsAState in package server).
+	held, superseded := 0, 0
 	for _, in := range insts {
 		held += in.logCount("published events held while live storage was down")
+		superseded += in.logCount("held events do not join the new ones; publishing the full state instead")
 	}
-	assert.Equal(t, 1, held, "the committing instance published the held events once")
+	assert.Equal(t, 1, held+superseded, "the committing instance published the held events once (%d on their own, %d in a state)", held, superseded)
 }
 
 // waitingOn counts the PostgreSQL queries containing text that wait for a lock.

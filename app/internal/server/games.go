@@ -493,6 +493,8 @@ func (s *Server) addPending(st *game.State, events []game.Event) {
 
 // retryPending offers unpublished events to Live again.
 func (s *Server) retryPending(ctx context.Context) {
+	s.retryMu.Lock()
+	defer s.retryMu.Unlock()
 	s.pendMu.Lock()
 	batch := make([]*pendingPut, 0, len(s.pending))
 	for _, p := range s.pending {

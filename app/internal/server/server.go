@@ -55,6 +55,9 @@ type Server struct {
 	// they are retried until Live takes them, so an acknowledged move always reaches watchers.
 	pendMu  sync.Mutex
 	pending map[string]*pendingPut
+	// retryMu lets one retry of the pending events run at a time (the retry loop and a
+	// fan-out reconnect both start one), so a held event is offered and logged once.
+	retryMu sync.Mutex
 
 	// behind: games whose published version was behind the durable store at the last
 	// reconcile (only the reconcile loop touches it).
@@ -111,7 +114,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 		sessions: map[*Session]struct{}{}, pending: map[string]*pendingPut{}, repairing: map[string]bool{},
 		stop: stop, stopped: make(chan struct{}),
 	}
-	s.hub = newHub(sub, log, func() { s.resyncAll(bg) }, s.mem.observe)
+	// Once the fan-out is back, events held while Live was down go out before the watchers are
+	// resynced, so the resync finds them in the history instead of sending full states.
+	s.hub = newHub(sub, log, func() { s.retryPending(bg); s.resyncAll(bg) }, s.mem.observe)
 	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
 	wg.Add(7)
