@@ -1,5 +1,5 @@
 // Counts failed operator credentials in fixed windows, per client address and in total, so
-// guessing the secret is slow even for someone who rotates addresses. The secret is 64 random
+// guessing the secret is slow even for someone who rotates addresses. The secret is 88 random
 // characters, so this is depth, not the defence: it keeps the logs and the CPU quiet. The total
 // limit means a flood of wrong guesses can lock the operator out until the window ends; the
 // data stays available in the AWS console meanwhile, which is the better failure.

@@ -9,7 +9,7 @@ import { FailureLimiter } from './failureLimiter';
 export const OPERATOR_COOKIE = '__Host-chess-operator';
 /** How long a browser sign-in lasts. */
 export const OPERATOR_SESSION_MS = 8 * 60 * 60 * 1000;
-/** Shorter secrets are refused: the generated one has 64 characters. */
+/** Shorter secrets are refused: the generated one has 88 characters (64 from `make dev`). */
 export const MIN_SECRET_LENGTH = 32;
 
 export type OperatorConfig = { kind: 'on'; secret: string } | { kind: 'off'; reason: string };
