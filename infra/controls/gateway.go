@@ -238,8 +238,9 @@ func inlinePolicies(rec infratest.Recorded, roleArn string) []infratest.Resource
 	return out
 }
 
-// ServicesIAM lists the IAM controls specific to the services: the exact @connections grant
-// and the read-only role of the web task's listing sidecar.
+// ServicesIAM lists the IAM controls specific to the services: the exact @connections grant,
+// execution roles limited to the secrets their tasks inject, and the read-only role of the web
+// task's listing sidecar.
 func ServicesIAM() []Control {
 	return []Control{
 		{
@@ -300,6 +301,65 @@ func ServicesIAM() []Control {
 				j, _ := doc.JSON()
 				in["policy"] = resource.NewStringProperty(j)
 			})},
+		},
+		{
+			ID: "IAM.EXECSECRETS each execution role reads exactly the secrets its task definition injects",
+			Check: func(rec infratest.Recorded) error {
+				var errs []error
+				for _, td := range rec.ByType(TTaskDef) {
+					cs, err := Containers(td)
+					if err != nil {
+						return err
+					}
+					var injected []string
+					for _, c := range cs {
+						secrets, _ := c["secrets"].([]any)
+						for _, x := range secrets {
+							kv, _ := x.(map[string]any)
+							if m := secretRef.FindStringSubmatch(str(kv, "valueFrom")); m != nil && !slices.Contains(injected, m[1]) {
+								injected = append(injected, m[1])
+							}
+						}
+					}
+					arn, _ := td.Str("executionRoleArn")
+					var granted []string
+					for _, p := range inlinePolicies(rec, arn) {
+						doc, err := p.Policy("policy")
+						if err != nil {
+							return err
+						}
+						for _, st := range doc.Statement {
+							for _, a := range st.Action {
+								if strings.HasPrefix(a, "secretsmanager:") {
+									granted = append(granted, st.Resource...)
+								}
+							}
+						}
+					}
+					slices.Sort(injected)
+					slices.Sort(granted)
+					if !slices.Equal(injected, granted) {
+						errs = append(errs, fmt.Errorf("%s: execution role reads secrets %v, the containers inject %v", label(td), granted, injected))
+					}
+				}
+				return errors.Join(errs...)
+			},
+			Breaks: []Break{
+				EditContainers("secrets removed from every container (grants left over)", func(c map[string]any) { c["secrets"] = []any{} }),
+				edit("another secret readable by every secret-reading policy", TRolePolicy, func(r infratest.Resource, in resource.PropertyMap) {
+					doc, err := r.Policy("policy")
+					if err != nil {
+						return
+					}
+					for i, st := range doc.Statement {
+						if slices.Contains(st.Action, "secretsmanager:GetSecretValue") {
+							doc.Statement[i].Resource = append(doc.Statement[i].Resource, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf")
+						}
+					}
+					j, _ := doc.JSON()
+					in["policy"] = resource.NewStringProperty(j)
+				}),
+			},
 		},
 		{
 			ID: "IAM.READONLY the web task role (service-listing sidecar) grants only read actions",

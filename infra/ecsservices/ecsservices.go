@@ -217,6 +217,8 @@ type Services struct {
 	// a secret output, for CloudFront's custom origin header.
 	OriginVerifySecretArn pulumi.StringOutput `pulumi:"originVerifySecretArn"`
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
+	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
+	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
@@ -277,7 +279,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.repositories, b.originVerify, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+	for _, step := range []func() error{b.key, b.repositories, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -305,6 +307,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"accessLogBucket":             s.AccessLogBucket,
 		"repositoryUrls":              s.RepositoryUrls,
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
+		"operatorSecretArn":           s.OperatorSecretArn,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
 	}

@@ -72,15 +72,31 @@ func pullStatements(repos ...string) []iampolicy.Statement {
 	}
 }
 
-// WebExecutionPolicy: pull the web and utility images, write the three containers' logs. The web
-// task reads no secret.
-func WebExecutionPolicy(a awsenv.Account, webRepo, utilityRepo string, logGroups []string) iampolicy.Document {
-	return iampolicy.New(append(pullStatements(webRepo, utilityRepo), iampolicy.Statement{
-		Sid:      "WriteLogs",
-		Effect:   "Allow",
-		Action:   iampolicy.List{"logs:CreateLogStream", "logs:PutLogEvents"},
-		Resource: logStreamsOf(a, logGroups...),
-	})...)
+// WebExecutionPolicy: pull the web and utility images, write the three containers' logs, and read
+// the one secret ECS injects into the web container, the operator credential (kms:Decrypt on its
+// key through Secrets Manager only). The task role reads no secret.
+func WebExecutionPolicy(a awsenv.Account, webRepo, utilityRepo string, logGroups []string, operatorSecret, operatorKey string) iampolicy.Document {
+	return iampolicy.New(append(pullStatements(webRepo, utilityRepo),
+		iampolicy.Statement{
+			Sid:      "WriteLogs",
+			Effect:   "Allow",
+			Action:   iampolicy.List{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: logStreamsOf(a, logGroups...),
+		},
+		iampolicy.Statement{
+			Sid:      "ReadOperatorSecret",
+			Effect:   "Allow",
+			Action:   iampolicy.List{"secretsmanager:GetSecretValue"},
+			Resource: iampolicy.List{operatorSecret},
+		},
+		iampolicy.Statement{
+			Sid:       "DecryptOperatorSecret",
+			Effect:    "Allow",
+			Action:    iampolicy.List{"kms:Decrypt"},
+			Resource:  iampolicy.List{operatorKey},
+			Condition: iampolicy.Conditions{"StringEquals": {"kms:ViaService": iampolicy.List{"secretsmanager." + a.Region + "." + a.DNSSuffix}}},
+		},
+	)...)
 }
 
 // BackendExecutionPolicy: pull the backend image, write its logs, and read the secrets ECS
@@ -141,7 +157,7 @@ func BackendTaskPolicy(a awsenv.Account, connections []string, dbSecret, dbKey s
 // (docs/reports.md, "IAM actions"), scoped to this account and Region (and us-east-1 for the
 // CloudFront-scope web ACL and alarms) wherever the API takes a resource. ECS task roles are per
 // task, not per container, so the web container holds these rights too; they are read-only
-// and the web task reads no secret (docs/infra.md, "The web task's role").
+// and the task role reads no secret (docs/infra.md, "The web task's role").
 func ListServicesPolicy(a awsenv.Account) iampolicy.Document {
 	regionalACL := a.ARN("wafv2", "regional/webacl/*/*")
 	globalACL := fmt.Sprintf("arn:%s:wafv2:us-east-1:%s:global/webacl/*/*", a.Partition, a.ID)
@@ -244,12 +260,13 @@ func (b *builder) roles() error {
 	b.s.ExecutionRoles = map[string]pulumi.StringOutput{}
 	b.s.TaskRoleArns = map[string]pulumi.StringOutput{}
 
-	webExec, err := b.role("web-exec", "ECS execution role of the web task: pull images, write logs", renderPolicy(
+	webExec, err := b.role("web-exec", "ECS execution role of the web task: pull images, write logs, inject the operator secret", renderPolicy(
 		pulumi.StringMap{"web": b.s.repositoryArns["web"], "utility": b.s.repositoryArns["utility"],
-			"lgWeb": lg[ContainerWeb], "lgHealth": lg[ContainerHealthCheck], "lgList": lg[ContainerListServices]},
+			"lgWeb": lg[ContainerWeb], "lgHealth": lg[ContainerHealthCheck], "lgList": lg[ContainerListServices],
+			"operator": b.s.OperatorSecretArn, "key": b.keyArn},
 		nil,
 		func(s map[string]string, _ map[string][]string) iampolicy.Document {
-			return WebExecutionPolicy(acct, s["web"], s["utility"], []string{s["lgWeb"], s["lgHealth"], s["lgList"]})
+			return WebExecutionPolicy(acct, s["web"], s["utility"], []string{s["lgWeb"], s["lgHealth"], s["lgList"]}, s["operator"], s["key"])
 		}))
 	if err != nil {
 		return err

@@ -92,7 +92,13 @@ type WebTaskInputs struct {
 	Domain, Project, Stack       string
 	LogGroups                    map[string]string // by container
 	HealthInterval, ListInterval int               // seconds between the sidecars' rounds
+	OperatorSecretArn            string            // injected as OperatorSecretEnv
 }
+
+// TrustedProxyHops is how many proxies append to X-Forwarded-For before the web app: CloudFront
+// (the viewer's address) and the ALB (CloudFront's). The app counts failed operator sign-ins
+// against the viewer address this yields, not against what a client writes into the header.
+const TrustedProxyHops = 2
 
 // BackendTaskInputs are the run-time values of the backend task definition.
 type BackendTaskInputs struct {
@@ -148,8 +154,9 @@ func WebContainers(in WebTaskInputs) []ContainerDef {
 				{"NODE_ENV", "production"},
 				{"PORT", strconv.Itoa(in.WebPort)},
 				{"REPORTS_DIR", ReportsDir},
+				{"TRUSTED_PROXY_HOPS", strconv.Itoa(TrustedProxyHops)},
 			},
-			Secrets: []SecretRef{},
+			Secrets: []SecretRef{{OperatorSecretEnv, in.OperatorSecretArn}},
 			MountPoints: []MountPoint{
 				reportsRO,
 				{SourceVolume: VolumeNextCache, ContainerPath: "/app/.next/cache"},
@@ -283,12 +290,13 @@ func (b *builder) taskDefinitions() error {
 	webDefs := pulumi.StringMap{
 		"web": b.image("web", a.Images.Web), "utility": b.image("utility", a.Images.Utility), "ws": wsURL,
 		"lgWeb": lg[ContainerWeb], "lgHealth": lg[ContainerHealthCheck], "lgList": lg[ContainerListServices],
+		"operator": b.s.OperatorSecretArn,
 	}.ToStringMapOutput().ApplyT(func(v map[string]string) (string, error) {
 		return MarshalContainers(WebContainers(WebTaskInputs{
 			Region: a.Account.Region, WebImage: v["web"], UtilityImage: v["utility"], WebPort: a.WebPort,
 			WSURL: v["ws"], WSTransport: a.WSTransport, Domain: a.Domain, Project: a.Project, Stack: a.Stack,
 			LogGroups:      map[string]string{ContainerWeb: v["lgWeb"], ContainerHealthCheck: v["lgHealth"], ContainerListServices: v["lgList"]},
-			HealthInterval: 30, ListInterval: 300,
+			HealthInterval: 30, ListInterval: 300, OperatorSecretArn: v["operator"],
 		}))
 	}).(pulumi.StringOutput)
 	web, err := ecs.NewTaskDefinition(b.ctx, b.name+"-web-task", &ecs.TaskDefinitionArgs{

@@ -65,6 +65,8 @@ type ready struct {
 	Reports string `json:"reports"`
 	State   string `json:"state"`
 	PID     int    `json:"pid"`
+	// OperatorSecretFile holds the operator credential of this run (sign in at /operator).
+	OperatorSecretFile string `json:"operatorSecretFile"`
 }
 
 func main() {
@@ -230,6 +232,10 @@ func run() error {
 		}
 	}
 	webURL := "http://127.0.0.1:" + strconv.Itoa(o.webPort)
+	operatorSecret, operatorFile, err := operatorCredential(state, os.Getenv("OPERATOR_SECRET"))
+	if err != nil {
+		return err
+	}
 
 	webDir := filepath.Join(root, "app", "web")
 	if err := npmInstall(ctx, webDir, log); err != nil {
@@ -240,6 +246,7 @@ func run() error {
 		"BACKEND_URL=" + backendURL,
 		"CHESS_WS_URL=" + wsURL,
 		"REPORTS_DIR=" + reports,
+		"OPERATOR_SECRET=" + operatorSecret,
 		"PORT=" + strconv.Itoa(o.webPort),
 		"HOSTNAME=127.0.0.1",
 		"NEXT_TELEMETRY_DISABLED=1",
@@ -279,9 +286,11 @@ func run() error {
 			cleanups = append(cleanups, func() { stopProc(health, 5*time.Second) })
 		}
 	}
-	line, _ := json.Marshal(ready{Web: webURL, Backend: backendURL, WS: wsURL, Storage: storage, Reports: reports, State: state, PID: os.Getpid()})
-	fmt.Printf("\n  Chess platform running: open %s\n  backend %s (%s) · logs in %s · Ctrl-C stops everything\n\n%s%s\n",
-		webURL, backendURL, storage, state, ReadyPrefix, line)
+	line, _ := json.Marshal(ready{Web: webURL, Backend: backendURL, WS: wsURL, Storage: storage, Reports: reports, State: state, PID: os.Getpid(), OperatorSecretFile: operatorFile})
+	fmt.Printf("\n  Chess platform running: open %s\n  backend %s (%s) · logs in %s · Ctrl-C stops everything\n"+
+		"  operator view of %s/status: sign in at %s/operator with the secret in %s\n"+
+		"    (or: curl -H \"Authorization: Bearer $(cat %s)\" %s/api/services)\n\n%s%s\n",
+		webURL, backendURL, storage, state, webURL, webURL, operatorFile, operatorFile, webURL, ReadyPrefix, line)
 
 	select {
 	case <-ctx.Done():
@@ -479,6 +488,27 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration, exited cha
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// minOperatorSecret is the web app's minimum (app/web/src/lib/server/operator.ts).
+const minOperatorSecret = 32
+
+// operatorCredential is the operator secret of this run: OPERATOR_SECRET when the caller set
+// one, else a fresh random one. It goes into <state>/operator-secret (mode 0600) rather than
+// the terminal, so it does not end up in logs.
+func operatorCredential(state, given string) (secret, file string, err error) {
+	secret = given
+	if secret == "" {
+		secret = randomHex(32)
+	} else if len(secret) < minOperatorSecret {
+		return "", "", fmt.Errorf("OPERATOR_SECRET has %d characters: the web app needs at least %d (unset it to get a generated one)", len(secret), minOperatorSecret)
+	}
+	file = filepath.Join(state, "operator-secret")
+	_ = os.Remove(file) // WriteFile keeps the mode of an existing file
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("writing the operator secret: %w", err)
+	}
+	return secret, file, nil
 }
 
 func randomHex(n int) string {

@@ -159,3 +159,31 @@ func TestStopAtEOF(t *testing.T) {
 		t.Fatal("not stopped after stdin closed")
 	}
 }
+
+// TestOperatorCredential: a run gets a fresh operator secret in <state>/operator-secret, readable
+// only by its owner; a given OPERATOR_SECRET is used as it is, a short one is refused by name.
+func TestOperatorCredential(t *testing.T) {
+	state := t.TempDir()
+	secret, file, err := operatorCredential(state, "")
+	require.NoError(t, err)
+	assert.Regexp(t, `^[0-9a-f]{64}$`, secret)
+	assert.Equal(t, filepath.Join(state, "operator-secret"), file)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, secret+"\n", string(b))
+	st, err := os.Stat(file)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	again, _, err := operatorCredential(state, "")
+	require.NoError(t, err)
+	assert.NotEqual(t, secret, again, "every run gets its own")
+
+	given := "given-operator-secret-of-at-least-32-chars"
+	got, _, err := operatorCredential(state, given)
+	require.NoError(t, err)
+	assert.Equal(t, given, got)
+
+	_, _, err = operatorCredential(state, "short")
+	assert.ErrorContains(t, err, "OPERATOR_SECRET has 5 characters")
+}

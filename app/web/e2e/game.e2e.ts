@@ -1,9 +1,7 @@
 // Issue 7 "Must show": two guests pair through the lobby and play to checkmate by clicking,
 // dragging (real mouse steps) and the keyboard; a third browser spectates live; a reload in the
-// middle restores position and clocks; the result is shown and announced; /status renders the
-// reports. Screenshots go to artifacts/e2e/.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// middle restores position and clocks; the result is shown and announced. Screenshots go to
+// artifacts/e2e/. (/status: operator.e2e.ts.)
 import { Chess } from 'chess.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +24,6 @@ import {
   waitMyTurn,
   waitPosition,
 } from './helpers';
-import { repoRoot } from './platform';
 
 let browser: Browser;
 
@@ -148,36 +145,5 @@ describe('a whole game in three browsers', () => {
     expect(state).toMatchObject({ status: 'ended', result: '0-1', reason: 'checkmate', moves: ['f2f3', 'e7e5', 'g2g4', 'd8h4'] });
 
     await Promise.all([a.context.close(), b.context.close(), c.context.close()]);
-  });
-});
-
-describe('/status', () => {
-  it('renders the health report and the service listing', async () => {
-    const { context, page } = await newPlayer(browser);
-    await page.goto('/status');
-    const health = page.getByTestId('health-report');
-    expect(await health.getAttribute('data-kind')).toBe('ok');
-    // scripts/fixtures/health.json: overall degraded, one row per URL.
-    await expect.poll(() => page.getByTestId('health-overall').textContent()).toContain('degraded');
-    const fixture = (name: string) => JSON.parse(readFileSync(path.join(repoRoot, 'scripts', 'fixtures', name), 'utf8'));
-    const healthFixture = fixture('health.json') as { targets: Array<{ url: string }> };
-    const rows = page.getByTestId('health-table').locator('tbody tr');
-    expect(await rows.count()).toBe(healthFixture.targets.length);
-    for (const t of healthFixture.targets) expect(await page.getByTestId('health-table').textContent()).toContain(t.url);
-
-    const services = page.getByTestId('services-report');
-    expect(await services.getAttribute('data-kind')).toBe('ok');
-    const overview = (await page.getByTestId('services-overview').textContent()) ?? '';
-    expect(overview).toContain('project chess-platform');
-    expect(overview).toContain('incomplete listing');
-    const servicesFixture = fixture('services.json') as { resources: unknown[]; summaries: Record<string, unknown> };
-    expect(overview).toContain(`${servicesFixture.resources.length} resources`);
-    const summaryRows = page.getByTestId('services-summaries').locator('tbody tr');
-    expect(await summaryRows.count()).toBeGreaterThanOrEqual(Object.keys(servicesFixture.summaries).length);
-    for (const s of Object.keys(servicesFixture.summaries)) {
-      expect(await page.getByTestId('services-summaries').textContent()).toContain(s);
-    }
-    await screenshot(page, 'status');
-    await context.close();
   });
 });

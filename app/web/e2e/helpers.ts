@@ -66,6 +66,19 @@ export async function loginAsGuest(page: Page): Promise<string> {
   return name;
 }
 
+/** Creates an account through the lobby's login panel; resolves once the socket is open. */
+export async function register(page: Page, username: string): Promise<void> {
+  await page.goto('/');
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByRole('button', { name: 'Register' }).click();
+  const reg = page.getByRole('form', { name: 'Register' });
+  await reg.getByLabel('Username').fill(username);
+  await reg.getByLabel('Password').fill('correct horse battery');
+  await page.getByTestId('login-submit').click();
+  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(username);
+  await expect.poll(() => page.getByTestId('connection-status').getAttribute('data-status')).toBe('open');
+}
+
 export interface Pairing {
   id: string;
   white: Page;

@@ -16,6 +16,8 @@ export interface Platform {
   reports: string;
   state: string;
   pid: number;
+  /** The operator secret of this run (devrun writes it, mode 0600). */
+  operatorSecretFile: string;
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -4,7 +4,7 @@
 import { Chess } from 'chess.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickMove, launchBrowser, newPlayer, quickPair, screenshot, waitMyTurn, waitPosition } from './helpers';
+import { clickMove, launchBrowser, newPlayer, quickPair, register, screenshot, waitMyTurn, waitPosition } from './helpers';
 
 let browser: Browser;
 
@@ -15,19 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** Creates an account through the lobby's login panel; resolves once the socket is open. */
-async function register(page: Page, username: string): Promise<void> {
-  await page.goto('/');
-  const form = page.getByRole('form', { name: 'Log in' });
-  await form.getByRole('button', { name: 'Register' }).click();
-  const reg = page.getByRole('form', { name: 'Register' });
-  await reg.getByLabel('Username').fill(username);
-  await reg.getByLabel('Password').fill('correct horse battery');
-  await page.getByTestId('login-submit').click();
-  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(username);
-  await expect.poll(() => page.getByTestId('connection-status').getAttribute('data-status')).toBe('open');
-}
 
 const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
 

@@ -5,10 +5,11 @@ import { usePathname } from 'next/navigation';
 import { useApp } from './AppProvider';
 import { ConnectionBadge } from './ConnectionBadge';
 
+// No link to /status: the service listing is for operators (they sign in at /operator);
+// players reach the overall indicator at /status directly.
 const LINKS = [
   { href: '/', label: 'Play' },
   { href: '/leaderboard', label: 'Leaderboard' },
-  { href: '/status', label: 'Status' },
 ];
 
 export function Nav() {

@@ -1,10 +1,13 @@
 import type { Metadata } from 'next';
+import { cookies } from 'next/headers';
+import Link from 'next/link';
 import { type ReactNode } from 'react';
-import { type ReportRead, readReport, reportsDir } from '@/lib/server/reports';
+import { OPERATOR_COOKIE, hasOperatorSession } from '@/lib/server/operator';
+import { type ReportRead, healthSummary, readReport, reportsDir } from '@/lib/server/reports';
 import { type Level, dash, healthView, percent, servicesView } from '@/lib/reportView';
 
 export const metadata: Metadata = { title: 'Status' };
-// Read the reports on every request, like /api/health and /api/services.
+// Read the reports and the operator cookie on every request, like /api/health and /api/services.
 export const dynamic = 'force-dynamic';
 
 const LEVEL_CLASS: Record<Level, string> = {
@@ -223,12 +226,55 @@ function Services({ r }: { r: ReportRead }) {
   );
 }
 
+const PUBLIC_TEXT: Record<Level, string> = {
+  ok: 'All systems operational',
+  degraded: 'Some checks are failing: the platform may be slow or partly unavailable',
+  down: 'Service disruption: the platform is not answering',
+  unknown: 'Status not available yet',
+};
+
+/** What players see: one overall indicator from the health report, no URLs, ARNs or files. */
+function PublicStatus({ health }: { health: ReportRead }) {
+  const s = healthSummary(health);
+  return (
+    <>
+      <section className="card" aria-labelledby="overall-heading" data-testid="public-status" data-status={s.status}>
+        <h2 id="overall-heading">Overall</h2>
+        <p>
+          <strong className={LEVEL_CLASS[s.status]}>{PUBLIC_TEXT[s.status]}</strong>
+          {s.generatedAt && <> · checked {time(s.generatedAt)}</>}
+        </p>
+      </section>
+      <p className="muted">
+        Operators: <Link href="/operator">sign in</Link> for the health checks and the service listing.
+      </p>
+    </>
+  );
+}
+
 export default async function StatusPage() {
   const dir = reportsDir();
+  const operator = hasOperatorSession((await cookies()).get(OPERATOR_COOKIE)?.value);
+  if (!operator) {
+    return (
+      <>
+        <h1>Platform status</h1>
+        <PublicStatus health={await readReport('health', dir)} />
+      </>
+    );
+  }
   const [health, services] = await Promise.all([readReport('health', dir), readReport('services', dir)]);
   return (
     <>
       <h1>Platform status</h1>
+      <div className="notice operator-bar" data-testid="operator-view">
+        <span>Operator view: this page shows account details. Do not share screenshots of it.</span>
+        <form method="post" action="/api/operator/sign-out">
+          <button type="submit" className="link-button" data-testid="operator-sign-out">
+            Sign out
+          </button>
+        </form>
+      </div>
       <section className="card" aria-labelledby="health-heading" data-testid="health-report" data-kind={health.kind}>
         <h2 id="health-heading">Health checks</h2>
         <Health r={health} />
@@ -238,7 +284,7 @@ export default async function StatusPage() {
         <Services r={services} />
       </section>
       <p className="muted">
-        Raw reports: <a href="/api/health">/api/health</a> · <a href="/api/services">/api/services</a>
+        Raw reports: <a href="/api/health?detail=full">/api/health?detail=full</a> · <a href="/api/services">/api/services</a>
       </p>
     </>
   );

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GET as healthGET } from '@/app/api/health/route';
 import { GET as servicesGET } from '@/app/api/services/route';
+import { resetOperatorLimiter } from './operator';
 import { DEFAULT_REPORTS_DIR, reportsDir } from './reports';
 
 // The utilities' own fixtures (scripts/fixtures, written with the scripts) when present, and the
@@ -14,22 +15,30 @@ const localFixtures = path.resolve(__dirname, '../../test/fixtures');
 const fixtureDirs = [localFixtures, ...(existsSync(path.join(repoFixtures, 'health.json')) ? [repoFixtures] : [])];
 
 let dir: string;
-const saved = process.env.REPORTS_DIR;
+const saved = { REPORTS_DIR: process.env.REPORTS_DIR, OPERATOR_SECRET: process.env.OPERATOR_SECRET };
+const SECRET = 'reports-test-operator-secret-0123456789abcdef';
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'reports-'));
   process.env.REPORTS_DIR = dir;
+  process.env.OPERATOR_SECRET = SECRET;
+  resetOperatorLimiter();
 });
 
 afterEach(async () => {
-  if (saved === undefined) delete process.env.REPORTS_DIR;
-  else process.env.REPORTS_DIR = saved;
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
+// The full reports as the operator reads them (operator.test.ts covers who else may).
+const asOperator = (GET: (r: Request) => Promise<Response>) => () =>
+  GET(new Request('http://web.test/api/x?detail=full', { headers: { Authorization: `Bearer ${SECRET}` } }));
 const handlers = [
-  ['health', healthGET],
-  ['services', servicesGET],
+  ['health', asOperator(healthGET)],
+  ['services', asOperator(servicesGET)],
 ] as const;
 
 describe.each(handlers)('/api/%s', (name, GET) => {

@@ -2,6 +2,7 @@
 // shared volume. The scripts write atomically (temp file + rename), so a read never sees half a file.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type Level, healthView } from '@/lib/reportView';
 
 export const DEFAULT_REPORTS_DIR = '/var/run/chess-reports';
 
@@ -65,5 +66,37 @@ export async function reportResponse(name: ReportName, dir: string = reportsDir(
         status: 500,
         headers: NO_STORE,
       });
+  }
+}
+
+/** What players may know of the health report: the overall level and when it was computed. */
+export interface HealthSummary {
+  schema: 'chess.health-summary/v1';
+  status: Level;
+  generatedAt: string | null;
+}
+
+export function healthSummary(r: ReportRead): HealthSummary {
+  if (r.kind !== 'ok') return { schema: 'chess.health-summary/v1', status: 'unknown', generatedAt: null };
+  const v = healthView(r.data);
+  return { schema: 'chess.health-summary/v1', status: v.status, generatedAt: v.generatedAt };
+}
+
+/**
+ * The public answer of /api/health: the summary only, never the URLs, failures or file paths
+ * of the full report (operators get that). 503 while there is no report, 500 when unreadable.
+ */
+export async function healthSummaryResponse(dir: string = reportsDir()): Promise<Response> {
+  const r = await readReport('health', dir);
+  switch (r.kind) {
+    case 'ok':
+      return new Response(JSON.stringify(healthSummary(r)), { status: 200, headers: NO_STORE });
+    case 'missing':
+      return new Response(JSON.stringify({ error: 'no report yet', report: 'health' }), {
+        status: 503,
+        headers: { ...NO_STORE, 'Retry-After': '30' },
+      });
+    case 'invalid':
+      return new Response(JSON.stringify({ error: 'report unreadable', report: 'health' }), { status: 500, headers: NO_STORE });
   }
 }
