@@ -114,7 +114,8 @@ type Args struct {
 	// then serves *.cloudfront.net with CloudFront's default certificate, whose minimum protocol
 	// cannot be raised (waiver of CloudFront.15). Default false.
 	AllowDefaultCertificate bool
-	// StaticDir is the Next.js build's static directory (app/web/.next/static); its files are
+	// StaticDir is the Next.js build's static directory (the stack passes the web image's build:
+	// webBuildDir/.next/static, one build for both); its files are
 	// uploaded under _next/static/ when the directory exists. Optional; "" uploads nothing.
 	StaticDir string
 	// PriceClass of the distribution. Optional; default "PriceClass_100".

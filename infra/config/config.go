@@ -63,11 +63,11 @@ type Services struct {
 	BackendCPU    int `key:"backendCpu" default:"512" help:"Fargate task CPU units of the backend service"`
 	BackendMemory int `key:"backendMemory" default:"1024" help:"Fargate task memory (MiB) of the backend service; must be a valid pair with backendCpu"`
 
-	// Images are pinned by digest and built by CI (docs/infra.md, "Images"); empty keys deploy the
-	// repositories and task definitions with the service scaled to zero (bootstrap).
-	WebImage     string `key:"webImage" default:"" help:"Web (Next.js) image as <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/web@sha256:<digest>, pushed by CI; empty: the web service runs no task (bootstrap)"`
-	BackendImage string `key:"backendImage" default:"" help:"Backend (Go) image as <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/backend@sha256:<digest>; empty: the backend service runs no task (bootstrap)"`
-	UtilityImage string `key:"utilityImage" default:"" help:"Utility sidecar image (health-check, list-services) as <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/utility@sha256:<digest>; set together with webImage"`
+	// Images are built by `pulumi up` (docs/infra.md, "Images"); a key set here is an override,
+	// an image pinned by digest that is used as is.
+	WebImage     string `key:"webImage" default:"" help:"Override of the web (Next.js) image build: <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/web@sha256:<digest>, an image of the webBuildDir build; empty: pulumi up builds app/web/Dockerfile"`
+	BackendImage string `key:"backendImage" default:"" help:"Override of the backend (Go) image build: <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/backend@sha256:<digest>; empty: pulumi up builds app/cmd/chess-server/Dockerfile"`
+	UtilityImage string `key:"utilityImage" default:"" help:"Override of the utility sidecar image build (health-check, list-services): <account>.dkr.ecr.<region>.amazonaws.com/<stack prefix>/utility@sha256:<digest>; set together with webImage; empty: pulumi up builds scripts/Dockerfile"`
 
 	WebMinTasks     int `key:"webMinTasks" default:"2" help:"Minimum (and initial) number of web tasks; auto scaling stays between webMinTasks and webMaxTasks"`
 	WebMaxTasks     int `key:"webMaxTasks" default:"6" help:"Maximum number of web tasks auto scaling may run"`
@@ -92,7 +92,7 @@ type Edge struct {
 	ALBIdleTimeoutSeconds int  `key:"albIdleTimeoutSeconds" default:"300" help:"ALB idle timeout in seconds (60 to 4000); long enough for WebSockets on /ws, whose clients ping every 2.5 s"`
 
 	CDNPriceClass string `key:"cdnPriceClass" default:"PriceClass_100" help:"CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All"`
-	WebStaticDir  string `key:"webStaticDir" default:"app/web/.next/static" help:"The Next.js build's static directory, uploaded to the assets bucket when it exists (relative to the project directory; empty: upload nothing)"`
+	WebBuildDir   string `key:"webBuildDir" default:"app/web/.next/standalone" help:"The Next.js standalone build (make web-build): the web image's build context, and its .next/static is uploaded to the assets bucket (relative to the project directory)"`
 	WAFRateLimit  int    `key:"wafRateLimit" default:"2000" help:"Requests per client IP within wafRateWindowSeconds before the WAF rate rule blocks (10 to 2000000000)"`
 	WAFRateWindow int    `key:"wafRateWindowSeconds" default:"300" help:"Window of the WAF rate rule in seconds: 60, 120, 300 or 600"`
 }

@@ -71,7 +71,7 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		"albDeletionProtection": "false", "albIdleTimeoutSeconds": "900",
 		"apiStageName": "v1", "apiGatewayAccountRole": "false", "apiThrottlingRateLimit": "200", "apiThrottlingBurstLimit": "100",
 		"apiLoggingLevel": "INFO", "authorizerZip": "build/auth.zip",
-		"cdnCertificateArn": cdnCertARN, "cdnPriceClass": "PriceClass_All", "webStaticDir": "", "wafRateLimit": "500", "wafRateWindowSeconds": "60",
+		"cdnCertificateArn": cdnCertARN, "cdnPriceClass": "PriceClass_All", "webBuildDir": "/srv/web-build", "wafRateLimit": "500", "wafRateWindowSeconds": "60",
 		"alarmEmail": "oncall@example.org", "trailRetentionDays": "730",
 	}
 	require.Len(t, kv, len(config.Keys()), "the case must set every key")
@@ -86,7 +86,7 @@ func TestLoadReadsEveryKey(t *testing.T) {
 			WebMinTasks: 3, WebMaxTasks: 9, BackendMinTasks: 4, BackendMaxTasks: 40, ScalingCPUPercent: 70, ScalingRequestsPerTarget: 500,
 			WSTransport: "direct", ECRMaxImages: 50},
 		Edge: config.Edge{Domain: "chess.example.org", HostedZoneID: "Z0123456789ABCDEFGHIJ", ALBCertificateArn: certARN, CDNCertificateArn: cdnCertARN,
-			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900, CDNPriceClass: "PriceClass_All", WebStaticDir: "", WAFRateLimit: 500, WAFRateWindow: 60},
+			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900, CDNPriceClass: "PriceClass_All", WebBuildDir: "/srv/web-build", WAFRateLimit: 500, WAFRateWindow: 60},
 		Observe: config.Observability{AlarmEmail: "oncall@example.org", TrailRetentionDays: 730},
 		Gateway: config.Gateway{StageName: "v1", ManageAccountRole: false, ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100,
 			LoggingLevel: "INFO", AuthorizerZip: "build/auth.zip"},

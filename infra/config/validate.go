@@ -186,6 +186,9 @@ func (c *Config) Validate() error {
 	if e.CDNCertificateArn != "" && (!acmARN.MatchString(e.CDNCertificateArn) || !strings.Contains(e.CDNCertificateArn, ":acm:us-east-1:")) {
 		bad("cdnCertificateArn", e.CDNCertificateArn, "allowed: arn:aws:acm:us-east-1:<account>:certificate/<id> (CloudFront takes certificates from us-east-1 only)")
 	}
+	if strings.TrimSpace(e.WebBuildDir) == "" {
+		bad("webBuildDir", e.WebBuildDir, "required: the Next.js standalone build directory (default app/web/.next/standalone), the web image's context and the source of the static files")
+	}
 	if e.Domain == "" && (e.HostedZoneID != "" || e.ALBCertificateArn != "" || e.CDNCertificateArn != "") {
 		bad("domain", e.Domain, "required when hostedZoneId, albCertificateArn or cdnCertificateArn is set")
 	}

@@ -200,8 +200,10 @@ func (b *builder) certificate() error {
 		}
 		b.s.CertificateArn = valid.CertificateArn
 	default:
-		// Preview only (New refuses this outside a preview): the listener shows a computed
-		// certificate.
+		// Preview only (New refuses this outside a preview): no domain yet, so no certificate
+		// source. An unknown output, not a placeholder ARN, so the plan shows the certificate as
+		// computed instead of a value up would never use. Covered by
+		// TestPreviewWithoutDomainAndUpRefused and TestCertificateNeededOutsidePreview.
 		b.s.CertificateArn = pulumi.UnsafeUnknownOutput(nil).ApplyT(func(v any) string { return fmt.Sprint(v) }).(pulumi.StringOutput)
 	}
 	return nil

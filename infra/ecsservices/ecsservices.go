@@ -4,9 +4,10 @@
 // with auto scaling, the public ALB (HTTPS only, origin-verify header from CloudFront, /apigw
 // blocked) with its access-log bucket, and the internal NLB the API Gateway VPC link targets.
 //
-// Images are not built here: CI pushes them to the repositories this component creates and the
-// stack config pins them by digest (docs/infra.md, "Images"). A service whose image is not set
-// yet runs no task (bootstrap), so the first `pulumi up` can create the repositories.
+// Images are built and pushed by `pulumi up` itself (awsx ecr.Image, Args.Builds) into the
+// repositories this component creates, and the task definitions pin them by digest; a
+// configured image (Args.Images) overrides the build of its role (docs/infra.md, "Images"). A
+// service with neither runs no task (bootstrap).
 package ecsservices
 
 import (
@@ -150,8 +151,10 @@ type Args struct {
 	// Ports and Fargate sizes (validated by infra/config). Required.
 	WebPort, BackendPort                         int
 	WebCPU, WebMemory, BackendCPU, BackendMemory int
-	// Images; see Images.
+	// Images; see Images. A configured image wins over a build of the same role.
 	Images Images
+	// Builds are the images to build and push, by role (web, backend, utility). Optional.
+	Builds map[string]*Build
 	// WebTasks and BackendTasks bound auto scaling. Required (Min >= 1).
 	WebTasks, BackendTasks TaskCount
 	// ScalingCPUPercent and ScalingRequestsPerTarget are the target-tracking goals. Required.
@@ -253,9 +256,10 @@ type builder struct {
 	parent pulumi.ResourceOption
 	s      *Services
 
-	keyArn         pulumi.StringOutput // the services CMK
-	logBucketReady []pulumi.Resource   // the log bucket's policy and settings, before the ALB
-	listeners      []pulumi.Resource   // target groups are attached before the services start
+	keyArn         pulumi.StringOutput            // the services CMK
+	built          map[string]pulumi.StringOutput // role -> imageUri of the awsx ecr.Image
+	logBucketReady []pulumi.Resource              // the log bucket's policy and settings, before the ALB
+	listeners      []pulumi.Resource              // target groups are attached before the services start
 }
 
 func (b *builder) wrap(what string, err error) error {
@@ -271,6 +275,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: %w", name, err)
 	}
+	// Deliberate divergence: a preview may run before the operator inputs exist (the listener's
+	// certificate is then an unknown output, alb.go); up must not create an HTTPS listener
+	// without one. Covered by TestCertificateNeededOutsidePreview.
 	if args.CertificateArn == "" && args.HostedZoneID == "" && !ctx.DryRun() {
 		return nil, fmt.Errorf("ecsservices %s: the HTTPS listener needs a certificate: set Domain with HostedZoneID or CertificateArn (a preview runs without)", name)
 	}
@@ -279,7 +286,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.repositories, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -314,9 +321,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return s, nil
 }
 
-// bootstrapping reports whether a task family has no image yet.
-func (a *Args) webBootstrap() bool     { return a.Images.Web == "" }
-func (a *Args) backendBootstrap() bool { return a.Images.Backend == "" }
+// bootstrapping reports whether a task family has no image yet (neither configured nor built).
+func (a *Args) webBootstrap() bool     { return !a.has("web") }
+func (a *Args) backendBootstrap() bool { return !a.has("backend") }
 
 func (a *Args) validate() error {
 	if a == nil {
@@ -362,8 +369,17 @@ func (a *Args) validate() error {
 	if !slices.Contains([]string{"apigw", "direct"}, a.WSTransport) {
 		errs = append(errs, fmt.Errorf("WSTransport %q: want apigw or direct", a.WSTransport))
 	}
-	if (a.Images.Web == "") != (a.Images.Utility == "") {
-		errs = append(errs, errors.New("Images.Web and Images.Utility are set together (one task runs both)"))
+	if a.has("web") != a.has("utility") {
+		errs = append(errs, errors.New("the web and utility images are set together, configured or built (one task runs both)"))
+	}
+	for role, bd := range a.Builds {
+		if !slices.Contains(Repositories, role) {
+			errs = append(errs, fmt.Errorf("Builds[%q]: want one of %v", role, Repositories))
+		} else if bd != nil {
+			if err := bd.validate(role); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	// Images must come from this stack's repositories: the execution roles may pull only those.
 	for role, img := range map[string]string{"web": a.Images.Web, "backend": a.Images.Backend, "utility": a.Images.Utility} {

@@ -270,11 +270,14 @@ func MarshalContainers(cs []ContainerDef) (string, error) {
 	return string(b), nil
 }
 
-// image is the configured image, or the repository URL with BootstrapTag (never pulled: the
-// service runs no task while bootstrapping).
+// image is the configured image, else the digest-pinned imageUri of the build, else the
+// repository URL with BootstrapTag (never pulled: the service runs no task while bootstrapping).
 func (b *builder) image(role, configured string) pulumi.StringOutput {
 	if configured != "" {
 		return pulumi.String(configured).ToStringOutput()
+	}
+	if uri, ok := b.built[role]; ok {
+		return uri
 	}
 	return b.s.repositoryURLs[role].ApplyT(func(u string) string { return u + ":" + BootstrapTag }).(pulumi.StringOutput)
 }
@@ -307,7 +310,7 @@ func (b *builder) taskDefinitions() error {
 		Memory:                  pulumi.String(strconv.Itoa(a.WebMemory)),
 		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
 			OperatingSystemFamily: pulumi.String("LINUX"),
-			CpuArchitecture:       pulumi.String("X86_64"),
+			CpuArchitecture:       pulumi.String(RuntimeCPUArchitecture), // the images' ImagePlatform
 		},
 		ExecutionRoleArn:     b.s.ExecutionRoles[FamilyWeb],
 		TaskRoleArn:          b.s.TaskRoleArns[FamilyWeb],
@@ -348,7 +351,7 @@ func (b *builder) taskDefinitions() error {
 		Memory:                  pulumi.String(strconv.Itoa(a.BackendMemory)),
 		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
 			OperatingSystemFamily: pulumi.String("LINUX"),
-			CpuArchitecture:       pulumi.String("X86_64"),
+			CpuArchitecture:       pulumi.String(RuntimeCPUArchitecture), // the images' ImagePlatform
 		},
 		ExecutionRoleArn:     b.s.ExecutionRoles[FamilyBackend],
 		TaskRoleArn:          b.s.TaskRoleArns[FamilyBackend],

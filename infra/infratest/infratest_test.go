@@ -206,3 +206,49 @@ func TestStackConfigReadsCommittedFiles(t *testing.T) {
 	assert.Equal(t, "2", cfg[infratest.Project+":azCount"])
 	assert.Contains(t, infratest.KnownTypes(), "aws:rds/instance:Instance")
 }
+
+// TestAwsxImageRemoteComponent: awsx:ecr:Image is the one known remote component. Registered
+// remotely with its inputs it gets an imageUri in up mode and none in a preview; registered as
+// a local component, or without its build inputs, it fails.
+func TestAwsxImageRemoteComponent(t *testing.T) {
+	inputs := func() pulumi.Map {
+		return pulumi.Map{
+			"repositoryUrl": pulumi.String("123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/web"),
+			"context":       pulumi.String("app/web/.next/standalone"),
+			"dockerfile":    pulumi.String("app/web/Dockerfile"),
+			"platform":      pulumi.String("linux/amd64"),
+			"imageTag":      pulumi.String("c-0123"),
+		}
+	}
+	register := func(in pulumi.Map, remote bool) pulumi.RunFunc {
+		return func(ctx *pulumi.Context) error {
+			var c struct {
+				pulumi.ResourceState
+				ImageURI pulumi.StringOutput `pulumi:"imageUri"`
+			}
+			if remote {
+				return ctx.RegisterRemoteComponentResource("awsx:ecr:Image", "web-image", in, &c)
+			}
+			return ctx.RegisterComponentResource("awsx:ecr:Image", "web-image", &c)
+		}
+	}
+	m := infratest.Run(t, register(inputs(), true))
+	img := m.One(t, "awsx:ecr:Image")
+	assert.True(t, img.Remote)
+	uri, ok := img.Output("imageUri")
+	require.True(t, ok)
+	assert.Regexp(t, `^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com/chess-platform-test/web@sha256:[0-9a-f]{64}$`, uri.StringValue())
+
+	pre := infratest.Run(t, register(inputs(), true), infratest.DryRun())
+	_, ok = pre.One(t, "awsx:ecr:Image").Output("imageUri")
+	assert.False(t, ok, "no digest in a preview")
+
+	_, err := infratest.RunErr(register(inputs(), false))
+	assert.ErrorContains(t, err, "is not ours", "a local component of that type is not the awsx one")
+	for _, k := range []string{"context", "dockerfile", "platform", "imageTag"} {
+		in := inputs()
+		delete(in, k)
+		_, err := infratest.RunErr(register(in, true))
+		assert.ErrorContains(t, err, k, "missing %s", k)
+	}
+}

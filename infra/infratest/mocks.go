@@ -28,16 +28,19 @@ import (
 // Project is the project name every test runs under (the config namespace).
 const Project = config.Project
 
-// ComponentPrefix is the type-token package of our own component resources; any other
-// non-custom resource (e.g. an awsx remote component, whose children mocks never see) fails.
+// ComponentPrefix is the type-token package of our own component resources. Any other
+// non-custom resource fails unless it is a known remote component (remote.go): mocks never see
+// a remote component's children, so each one allowed is a deliberate choice.
 const ComponentPrefix = "chess:"
 
 // Resource is one registered resource as the mock saw it.
 type Resource struct {
-	Type    string
-	Name    string
-	ID      string
-	Custom  bool
+	Type   string
+	Name   string
+	ID     string
+	Custom bool
+	// Remote is true for a multi-language (remote) component, e.g. awsx:ecr:Image.
+	Remote  bool
 	Inputs  resource.PropertyMap
 	Outputs resource.PropertyMap
 	// Parent is the parent's URN ("" for the stack root).
@@ -64,6 +67,7 @@ type Mocks struct {
 	AZs       []string
 
 	mu        sync.Mutex
+	preview   bool // the current run is a dry run (remote components answer as in a preview)
 	resources []Resource
 	calls     []Call
 	byID      map[string]int
@@ -91,6 +95,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	if req := args.RegisterRPC; req != nil {
 		r.Parent = req.GetParent()
+		r.Remote = req.GetRemote()
 		r.Provider = req.GetProvider()
 		r.Protect = req.GetProtect()
 		r.IgnoreChanges = req.GetIgnoreChanges()
@@ -103,7 +108,18 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case !args.Custom && strings.HasPrefix(args.TypeToken, ComponentPrefix):
 		r.ID = ""
 	case !args.Custom:
-		return "", nil, fmt.Errorf("infratest: component %q (%s) is not ours: remote components hide their children from mocks", args.TypeToken, args.Name)
+		fill, ok := remoteComponents[args.TypeToken]
+		if !ok || !r.Remote {
+			return "", nil, fmt.Errorf("infratest: component %q (%s) is not ours: remote components hide their children from mocks; add a known one to remoteComponents in infra/infratest/remote.go", args.TypeToken, args.Name)
+		}
+		m.mu.Lock()
+		preview := m.preview
+		m.mu.Unlock()
+		out, err := fill(m.env(), args.Name, args.Inputs, preview)
+		if err != nil {
+			return "", nil, fmt.Errorf("infratest: %s %s: %w", args.TypeToken, args.Name, err)
+		}
+		r.ID, extra = "", out
 	default:
 		fill, ok := resourceTypes[args.TypeToken]
 		if !ok {
@@ -271,6 +287,14 @@ func (m *Mocks) RunErr(body pulumi.RunFunc, opts ...pulumi.RunOption) error {
 	if body == nil {
 		return errors.New("infratest: nil program")
 	}
+	// The options tell whether this is a dry run; remote components answer accordingly.
+	var probe pulumi.RunInfo
+	for _, o := range opts {
+		o(&probe)
+	}
+	m.mu.Lock()
+	m.preview = probe.DryRun
+	m.mu.Unlock()
 	all := append([]pulumi.RunOption{pulumi.WithMocks(Project, "test", m)}, opts...)
 	return pulumi.RunErr(body, all...)
 }

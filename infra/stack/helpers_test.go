@@ -71,8 +71,29 @@ func authorizerZip(t testing.TB) string {
 	return path
 }
 
+// webBuildID is the build ID of the web build fixture (testdata/web-build: a Next.js
+// standalone build as `make web-build` leaves it, reduced to the files the program reads).
+const webBuildID = "fxBuild7Q2"
+
+// webBuild is the absolute path of the web build fixture (config webBuildDir).
+func webBuild(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "web-build"))
+	require.NoError(t, err)
+	return dir
+}
+
+// artifacts adds what `make preview`/`make up` build before running the program: the
+// authorizer package and the web build.
+func artifacts(t testing.TB, cfg map[string]string) map[string]string {
+	t.Helper()
+	cfg[config.Project+":authorizerZip"] = authorizerZip(t)
+	cfg[config.Project+":webBuildDir"] = webBuild(t)
+	return cfg
+}
+
 // deployed is the committed Pulumi.<name>.yaml plus what a real deployment adds: the domain and
-// its zone, the image digests CI pushed, and the authorizer package.
+// its zone, configured image digests (the override of the build), and the build artifacts.
 func deployed(t testing.TB, name string) map[string]string {
 	t.Helper()
 	cfg := infratest.StackConfig(t, name)
@@ -84,6 +105,7 @@ func deployed(t testing.TB, name string) map[string]string {
 		"backendImage":  registry + "backend@" + digest,
 		"utilityImage":  registry + "utility@" + digest,
 		"authorizerZip": authorizerZip(t),
+		"webBuildDir":   webBuild(t),
 		"alarmEmail":    "oncall@example.com",
 	} {
 		cfg[config.Project+":"+k] = v

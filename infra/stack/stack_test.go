@@ -504,14 +504,13 @@ func TestUpWithoutDomain(t *testing.T) {
 	assert.Empty(t, m.Resources())
 }
 
-// TestPreviewCommittedStacks: `pulumi preview` of the committed stack files (no domain, no
-// images yet) succeeds; the HTTPS listener's certificate and CloudFront's aliases wait for the
-// domain, and the services run no task until CI has pushed images.
+// TestPreviewCommittedStacks: `pulumi preview` of the committed stack files (no domain yet)
+// with the build artifacts succeeds; the HTTPS listener's certificate and CloudFront's aliases
+// wait for the domain, and the images are planned as builds.
 func TestPreviewCommittedStacks(t *testing.T) {
 	for _, name := range []string{"dev", "prod"} {
 		t.Run(name, func(t *testing.T) {
-			cfg := infratest.StackConfig(t, name)
-			cfg[config.Project+":authorizerZip"] = authorizerZip(t)
+			cfg := artifacts(t, infratest.StackConfig(t, name))
 			m := infratest.NewMocks()
 			m.Run(t, program(nil, nil), infratest.WithStack(name), infratest.WithConfig(cfg), infratest.DryRun())
 			var https infratest.Resource
@@ -522,37 +521,9 @@ func TestPreviewCommittedStacks(t *testing.T) {
 			}
 			assert.False(t, https.Has("certificateArn"), "the certificate is unknown until a domain is set")
 			assert.Empty(t, m.ByType("aws:acm/certificate:Certificate"))
-			for _, s := range m.ByType(controls.TService) {
-				n, _ := s.Int("desiredCount")
-				assert.Equal(t, 0, n, "%s runs no task before its image exists", s.Name)
-			}
+			assert.Len(t, m.ByType(ecsservices.ImageType), 3, "the three images are built by up")
 		})
 	}
-}
-
-// TestBootstrap: with a domain but before CI has pushed images, the repositories and task
-// definitions exist, the services run no task and cannot scale, and the task definitions
-// name the (never pulled) bootstrap tag of the stack's repositories.
-func TestBootstrap(t *testing.T) {
-	cfg := deployed(t, "prod")
-	for _, k := range []string{"webImage", "backendImage", "utilityImage"} {
-		delete(cfg, config.Project+":"+k)
-	}
-	m := infratest.NewMocks()
-	m.Run(t, program(nil, nil), infratest.WithStack("prod"), infratest.WithConfig(cfg))
-	for _, s := range m.ByType(controls.TService) {
-		n, _ := s.Int("desiredCount")
-		assert.Equal(t, 0, n, s.Name)
-	}
-	for _, tgt := range m.ByType(controls.TScalingTarget) {
-		lo, _ := tgt.Int("minCapacity")
-		hi, _ := tgt.Int("maxCapacity")
-		assert.Equal(t, [2]int{0, 0}, [2]int{lo, hi}, tgt.Name)
-	}
-	web := containers(t, m, "chess-platform-prod-web")
-	assert.Equal(t, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-prod/web:"+ecsservices.BootstrapTag, web["web"]["image"])
-	assert.Equal(t, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-prod/utility:"+ecsservices.BootstrapTag, web["list-services"]["image"])
-	require.NoError(t, controlNamed(t, "ECS.SCALE").Check(m))
 }
 
 // TestDirectTransport: with wsTransport=direct the web app hands out /ws on the site.

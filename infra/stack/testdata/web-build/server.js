@@ -1,0 +1,1 @@
+// stand-in for the Next.js standalone server of a test build
