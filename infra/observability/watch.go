@@ -336,10 +336,7 @@ func alarmsFor(w *WatchArgs, region string, maxConn int, t Thresholds) []alarm {
 			alarm{key: "tg-" + role + "-unhealthy", description: "Unhealthy " + role + " targets behind the ALB",
 				namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", dims: dims, stat: "Maximum",
 				period: 60, evaluations: 3, datapoints: 3, comparison: gt, threshold: 0, missing: "notBreaching"},
-			// No data means no target reports at all: as bad as zero healthy.
-			alarm{key: "tg-" + role + "-no-healthy", description: "No healthy " + role + " target behind the ALB",
-				namespace: "AWS/ApplicationELB", metric: "HealthyHostCount", dims: dims, stat: "Minimum",
-				period: 60, evaluations: 3, datapoints: 3, comparison: lt, threshold: 1, missing: "breaching"},
+			noHealthyAlarm(role, dims, pulumi.StringMap{"ClusterName": w.ClusterName, "ServiceName": w.Services[role].Name}),
 		)
 	}
 	for _, role := range slices.Sorted(maps.Keys(w.Services)) {
@@ -409,6 +406,31 @@ func alarmsFor(w *WatchArgs, region string, maxConn int, t Thresholds) []alarm {
 			stat: "Sum", period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.WafBlockedPer5Min, missing: "notBreaching", usEast1: true},
 	)
 	return out
+}
+
+// NoHealthyExpression is the no-healthy-target alarm's metric math: the healthy target count
+// while the service wants at least one task, 1 (fine) while it wants none. A service scaled to
+// zero on purpose (bootstrap, or an operator's desired count of 0) is not an outage; while it
+// wants tasks, no healthy-host data at all counts as zero healthy (FILL).
+const NoHealthyExpression = "IF(FILL(desired, 0) > 0, FILL(healthy, 0), 1)"
+
+// noHealthyAlarm fires when the service wants tasks (Container Insights DesiredTaskCount > 0)
+// and the target group has no healthy target, three minutes in a row. Missing data is not
+// breaching: with no desired-count data there is nothing to guard, and the ecs-<role>-running-
+// tasks alarm (missing data breaching) covers a service that should run tasks and reports none.
+func noHealthyAlarm(role string, tgDims, serviceDims pulumi.StringMap) alarm {
+	return alarm{key: "tg-" + role + "-no-healthy", description: "No healthy " + role + " target behind the ALB while the service wants tasks",
+		evaluations: 3, datapoints: 3, comparison: "LessThanThreshold", threshold: 1, missing: "notBreaching",
+		queries: cloudwatch.MetricAlarmMetricQueryArray{
+			metricQuery("healthy", "AWS/ApplicationELB", "HealthyHostCount", tgDims, "Minimum"),
+			metricQuery("desired", "ECS/ContainerInsights", "DesiredTaskCount", serviceDims, "Maximum"),
+			&cloudwatch.MetricAlarmMetricQueryArgs{
+				Id:         pulumi.String("guarded"),
+				Label:      pulumi.String("Healthy " + role + " targets (1 while no task is wanted)"),
+				Expression: pulumi.String(NoHealthyExpression),
+				ReturnData: pulumi.Bool(true),
+			},
+		}}
 }
 
 func metricQuery(id, namespace, metric string, dims pulumi.StringMap, stat string) *cloudwatch.MetricAlarmMetricQueryArgs {
@@ -566,6 +588,10 @@ func (w *WatchArgs) validate() error {
 	for role, tg := range w.TargetGroups {
 		if !roleName(role) || tg == nil {
 			errs = append(errs, fmt.Errorf("target group %q needs a lowercase role name and an ARN suffix", role))
+		}
+		// The no-healthy alarm is guarded by the desired count of the service of the same role.
+		if _, ok := w.Services[role]; !ok {
+			errs = append(errs, fmt.Errorf("target group %q needs the service of the same role in Services", role))
 		}
 	}
 	for role, s := range w.Services {
