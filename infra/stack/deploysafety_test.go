@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -141,8 +144,10 @@ func TestProdProtectsStatefulResources(t *testing.T) {
 					assert.Equal(t, prod && isProtected, r.Protect, "%s %s protect", r.Type, r.Name)
 					assert.Equal(t, prod && isRetained, r.RetainOnDelete, "%s %s retainOnDelete", r.Type, r.Name)
 					if contains(stack.StackLifecycle(prod).DeleteBeforeReplace, r.Type) {
-						assert.True(t, r.DeleteBeforeReplace, "%s %s deleteBeforeReplace", r.Type, r.Name)
-						assert.True(t, hasPhysicalName(r), "%s %s: deleteBeforeReplace is for fixed names", r.Type, r.Name)
+						assert.Equal(t, hasPhysicalName(r), r.DeleteBeforeReplace, "%s %s deleteBeforeReplace exactly when it has a fixed name", r.Type, r.Name)
+						if r.Type != controls.TFunction {
+							assert.True(t, r.DeleteBeforeReplace, "%s %s: the stack names every one", r.Type, r.Name)
+						}
 					} else if r.Custom {
 						assert.False(t, r.DeleteBeforeReplace, "%s %s", r.Type, r.Name)
 					}
@@ -248,3 +253,30 @@ func TestALBAcceptsOnly443FromInternet(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestLifecycleOnlyReplacesFixedNamesFirst: the policy gives deleteBeforeReplace to a resource of
+// a listed type only when it sets its name (a generated name cannot collide), and leaves other
+// types and options alone.
+func TestLifecycleOnlyReplacesFixedNamesFirst(t *testing.T) {
+	m := infratest.Run(t, func(ctx *pulumi.Context) error {
+		if err := ctx.RegisterStackTransformation(stack.StackLifecycle(true).Transformation()); err != nil {
+			return err
+		}
+		trust := pulumi.String(`{"Version":"2012-10-17","Statement":[]}`)
+		if _, err := iam.NewRole(ctx, "named", &iam.RoleArgs{Name: pulumi.String("chess-platform-x-named"), AssumeRolePolicy: trust}); err != nil {
+			return err
+		}
+		if _, err := iam.NewRole(ctx, "generated", &iam.RoleArgs{AssumeRolePolicy: trust}, pulumi.IgnoreChanges([]string{"tags"})); err != nil {
+			return err
+		}
+		_, err := kms.NewKey(ctx, "key", &kms.KeyArgs{Description: pulumi.String("k")})
+		return err
+	})
+	named, generated, key := m.Named(t, controls.TRole, "named"), m.Named(t, controls.TRole, "generated"), m.Named(t, controls.TKMSKey, "key")
+	assert.True(t, named.DeleteBeforeReplace)
+	assert.False(t, generated.DeleteBeforeReplace)
+	assert.True(t, generated.IgnoresChanges("tags"), "the component's own options stay")
+	assert.True(t, key.Protect)
+	assert.False(t, key.DeleteBeforeReplace)
+	assert.False(t, named.Protect || generated.Protect)
+}

@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"reflect"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -17,8 +19,9 @@ type Lifecycle struct {
 	RetainOnDelete []string
 	// DeleteBeforeReplace: resources with a fixed physical name that some input change
 	// replaces (not only a rename). Pulumi creates the replacement first by default, which
-	// collides with the old name ("already exists"); these are deleted first instead. In a
-	// protected stack a protected type still stops at the delete.
+	// collides with the old name ("already exists"); these are deleted first instead. Only
+	// resources that set their name (Name or Identifier) get it: a generated name cannot
+	// collide. In a protected stack a protected type still stops at the delete.
 	DeleteBeforeReplace []string
 }
 
@@ -50,8 +53,9 @@ func StackLifecycle(protect bool) Lifecycle {
 	return l
 }
 
-// Options are the options of one resource type under the policy (nil when none).
-func (l Lifecycle) Options(typ string) []pulumi.ResourceOption {
+// Options are the options of one resource type under the policy (nil when none); named says
+// whether the resource sets its physical name.
+func (l Lifecycle) Options(typ string, named bool) []pulumi.ResourceOption {
 	var opts []pulumi.ResourceOption
 	has := func(list []string) bool {
 		for _, t := range list {
@@ -67,7 +71,7 @@ func (l Lifecycle) Options(typ string) []pulumi.ResourceOption {
 	if has(l.RetainOnDelete) {
 		opts = append(opts, pulumi.RetainOnDelete(true))
 	}
-	if has(l.DeleteBeforeReplace) {
+	if named && has(l.DeleteBeforeReplace) {
 		opts = append(opts, pulumi.DeleteBeforeReplace(true))
 	}
 	return opts
@@ -77,10 +81,31 @@ func (l Lifecycle) Options(typ string) []pulumi.ResourceOption {
 // the component passed (a transformation returns the whole option list).
 func (l Lifecycle) Transformation() pulumi.ResourceTransformation {
 	return func(a *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
-		extra := l.Options(a.Type)
+		extra := l.Options(a.Type, fixedName(a.Props))
 		if len(extra) == 0 {
 			return nil
 		}
 		return &pulumi.ResourceTransformationResult{Props: a.Props, Opts: append(append([]pulumi.ResourceOption(nil), a.Opts...), extra...)}
 	}
+}
+
+// fixedName reports whether resource args (e.g. *iam.RoleArgs) set a Name or Identifier.
+func fixedName(props pulumi.Input) bool {
+	v := reflect.ValueOf(props)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return false
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	for _, f := range []string{"Name", "Identifier"} {
+		fv := v.FieldByName(f)
+		if fv.IsValid() && (fv.Kind() == reflect.Interface || fv.Kind() == reflect.Pointer) && !fv.IsNil() {
+			return true
+		}
+	}
+	return false
 }
