@@ -274,7 +274,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	api.stageDeps = append(api.stageDeps, execLogs)
 
 	if args.ManageAccountRole {
-		acct, err := accountRole(ctx, name, a, api.tags("apigw-cloudwatch"), parent)
+		acct, err := accountRole(ctx, name, args.NamePrefix, a, api.tags("apigw-cloudwatch"), parent)
 		if err != nil {
 			return nil, wrap("account CloudWatch role", err)
 		}
@@ -434,12 +434,18 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 // accountRole sets the region-wide CloudWatch Logs role API Gateway needs for execution logs.
 // The role carries AWS's managed AmazonAPIGatewayPushToCloudWatchLogs: it serves every API of
 // the account in this Region, whose log groups this stack cannot enumerate.
-func accountRole(ctx *pulumi.Context, name string, a awsenv.Account, tags pulumi.StringMap, parent pulumi.ResourceOption) (pulumi.Resource, error) {
+//
+// Exactly one stack per account and Region owns it (config apiGatewayAccountOwner): two stacks
+// would overwrite each other's setting on every `up`. The role is named under the owner's
+// prefix (the deploy role may manage only role/<prefix>-*), and destroying the owner resets the
+// setting rather than leaving it pointing at a deleted role.
+func accountRole(ctx *pulumi.Context, name, prefix string, a awsenv.Account, tags pulumi.StringMap, parent pulumi.ResourceOption) (pulumi.Resource, error) {
 	trust, err := iampolicy.ServiceTrust(a.ServicePrincipal("apigateway"), a.ID).JSON()
 	if err != nil {
 		return nil, err
 	}
 	role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
+		Name:             pulumi.String(prefix + "-apigw-cloudwatch"),
 		Description:      pulumi.String("API Gateway account-level role: push execution and access logs to CloudWatch Logs"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tags,
@@ -456,6 +462,7 @@ func accountRole(ctx *pulumi.Context, name string, a awsenv.Account, tags pulumi
 	}
 	return apigateway.NewAccount(ctx, name+"-account", &apigateway.AccountArgs{
 		CloudwatchRoleArn: role.Arn,
+		ResetOnDelete:     pulumi.Bool(true),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{attach}))
 }
 

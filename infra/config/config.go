@@ -36,14 +36,15 @@ type Config struct {
 	Project string
 	Stack   string
 
-	Network  Network
-	Services Services
-	Edge     Edge
-	Gateway  Gateway
-	Observe  Observability
-	Database Database
-	Cache    Cache
-	Logs     Logs
+	Network   Network
+	Services  Services
+	Edge      Edge
+	Gateway   Gateway
+	Observe   Observability
+	Database  Database
+	Cache     Cache
+	Logs      Logs
+	Lifecycle Lifecycle
 }
 
 // Network configures the VPC and the security-group graph.
@@ -51,7 +52,7 @@ type Network struct {
 	VpcCIDR          string `key:"vpcCidr" default:"10.40.0.0/16" help:"IPv4 CIDR of the VPC: RFC 1918, /16 to /20; split into 16 equal blocks, one public, private and isolated subnet per AZ"`
 	AZCount          int    `key:"azCount" default:"3" help:"Number of availability zones the subnets span: 2 or 3"`
 	SingleNATGateway bool   `key:"singleNatGateway" default:"false" help:"Cost waiver: one NAT gateway for all AZs instead of one per AZ (loses egress when that AZ fails)" waives:"NAT.1 one NAT gateway per AZ"`
-	ALBHTTPRedirect  bool   `key:"albHttpRedirect" default:"true" help:"Open :80 on the ALB security group, for the listener that only redirects HTTP to HTTPS (known Checkov CKV_AWS_260 conflict)"`
+	ALBHTTPRedirect  bool   `key:"albHttpRedirect" default:"false" help:"Waiver: open :80 on the ALB to the internet for a listener that only redirects to HTTPS (CloudFront already redirects viewers; the design admits only 443)" waives:"EC2.18 only the ALB accepts traffic from the internet, on 443 only"`
 }
 
 // Services sizes the ECS Fargate services (built on top of this foundation).
@@ -106,7 +107,7 @@ type Observability struct {
 // Gateway configures the API Gateway WebSocket API and its $connect authorizer.
 type Gateway struct {
 	StageName            string `key:"apiStageName" default:"live" help:"Stage of the WebSocket API (letters, digits, _ and -; 1 to 64); part of the wss:// and @connections URLs"`
-	ManageAccountRole    bool   `key:"apiGatewayAccountRole" default:"true" help:"Set the region-wide API Gateway CloudWatch Logs role (apigateway.Account) from this stack; false when the account already has one (one per account and region)"`
+	AccountOwner         string `key:"apiGatewayAccountOwner" default:"prod" help:"The one stack per account and region that sets API Gateway's CloudWatch Logs role (apigateway.Account): a stack name (the stack of that name creates the role), or none when the account's role is managed outside this project"`
 	ThrottlingRateLimit  int    `key:"apiThrottlingRateLimit" default:"1000" help:"Steady-state WebSocket messages per second the stage accepts (1 to 10000)"`
 	ThrottlingBurstLimit int    `key:"apiThrottlingBurstLimit" default:"500" help:"Burst of WebSocket messages the stage accepts (1 to 5000)"`
 	LoggingLevel         string `key:"apiLoggingLevel" default:"ERROR" help:"Execution logging level of the stage: ERROR or INFO (never OFF)"`
@@ -144,6 +145,17 @@ type Logs struct {
 	RetentionDays         int `key:"logRetentionDays" default:"365" help:"Retention of every log group, in days (a CloudWatch allowed value); below 365 is a cost waiver" waives:"CKV_AWS_338 log retention at least 365 days" secureMin:"365"`
 	KMSDeletionWindowDays int `key:"kmsDeletionWindowDays" default:"30" help:"Waiting period before a deleted KMS key is destroyed, in days (7 to 30)"`
 }
+
+// Lifecycle configures what Pulumi may delete (infra/stack/lifecycle.go).
+type Lifecycle struct {
+	ProtectStatefulResources bool `key:"protectStatefulResources" default:"true" help:"Pulumi protect on RDS, the ElastiCache replication group and the KMS keys, retainOnDelete on the S3 buckets; false (dev) lets pulumi destroy remove them"`
+}
+
+// GatewayAccountOwnerNone says no stack of this project sets the account's API Gateway role.
+const GatewayAccountOwnerNone = "none"
+
+// OwnsGatewayAccount reports whether this stack sets the account's API Gateway CloudWatch role.
+func (c *Config) OwnsGatewayAccount() bool { return c.Gateway.AccountOwner == c.Stack }
 
 // Name is the prefix of physical names that must be unique per account and region, e.g.
 // "chess-platform-dev". Valid for RDS identifiers, log groups and KMS aliases.

@@ -57,7 +57,7 @@ func TestLoadAppliesDefaultsForUnsetKeys(t *testing.T) {
 
 func TestLoadReadsEveryKey(t *testing.T) {
 	kv := map[string]string{
-		"vpcCidr": "172.20.0.0/18", "azCount": "2", "singleNatGateway": "true", "albHttpRedirect": "false",
+		"vpcCidr": "172.20.0.0/18", "azCount": "2", "singleNatGateway": "true", "albHttpRedirect": "true",
 		"webPort": "3001", "backendPort": "9090", "webCpu": "1024", "webMemory": "3072", "backendCpu": "2048", "backendMemory": "16384",
 		"dbInstanceClass": "db.r7g.large", "dbEngineVersion": "17", "dbAllocatedStorageGb": "50", "dbMaxAllocatedStorageGb": "0",
 		"dbMultiAz": "false", "dbDeletionProtection": "false", "dbSkipFinalSnapshot": "true", "dbBackupRetentionDays": "35",
@@ -69,10 +69,10 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		"scalingCpuPercent": "70", "scalingRequestsPerTarget": "500", "wsTransport": "direct", "ecrMaxImages": "50",
 		"domain": "chess.example.org", "hostedZoneId": "Z0123456789ABCDEFGHIJ", "albCertificateArn": certARN,
 		"albDeletionProtection": "false", "albIdleTimeoutSeconds": "900",
-		"apiStageName": "v1", "apiGatewayAccountRole": "false", "apiThrottlingRateLimit": "200", "apiThrottlingBurstLimit": "100",
+		"apiStageName": "v1", "apiGatewayAccountOwner": "none", "apiThrottlingRateLimit": "200", "apiThrottlingBurstLimit": "100",
 		"apiLoggingLevel": "INFO", "authorizerZip": "build/auth.zip",
 		"cdnCertificateArn": cdnCertARN, "cdnPriceClass": "PriceClass_All", "webBuildDir": "/srv/web-build", "wafRateLimit": "500", "wafRateWindowSeconds": "60",
-		"alarmEmail": "oncall@example.org", "trailRetentionDays": "730",
+		"alarmEmail": "oncall@example.org", "trailRetentionDays": "730", "protectStatefulResources": "false",
 	}
 	require.Len(t, kv, len(config.Keys()), "the case must set every key")
 	cfg, err := load(t, kv)
@@ -80,7 +80,7 @@ func TestLoadReadsEveryKey(t *testing.T) {
 	want := &config.Config{
 		Project: config.Project,
 		Stack:   "test",
-		Network: config.Network{VpcCIDR: "172.20.0.0/18", AZCount: 2, SingleNATGateway: true, ALBHTTPRedirect: false},
+		Network: config.Network{VpcCIDR: "172.20.0.0/18", AZCount: 2, SingleNATGateway: true, ALBHTTPRedirect: true},
 		Services: config.Services{WebPort: 3001, BackendPort: 9090, WebCPU: 1024, WebMemory: 3072, BackendCPU: 2048, BackendMemory: 16384,
 			WebImage: webImg, BackendImage: backendImg, UtilityImage: utilityImg,
 			WebMinTasks: 3, WebMaxTasks: 9, BackendMinTasks: 4, BackendMaxTasks: 40, ScalingCPUPercent: 70, ScalingRequestsPerTarget: 500,
@@ -88,13 +88,14 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		Edge: config.Edge{Domain: "chess.example.org", HostedZoneID: "Z0123456789ABCDEFGHIJ", ALBCertificateArn: certARN, CDNCertificateArn: cdnCertARN,
 			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900, CDNPriceClass: "PriceClass_All", WebBuildDir: "/srv/web-build", WAFRateLimit: 500, WAFRateWindow: 60},
 		Observe: config.Observability{AlarmEmail: "oncall@example.org", TrailRetentionDays: 730},
-		Gateway: config.Gateway{StageName: "v1", ManageAccountRole: false, ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100,
+		Gateway: config.Gateway{StageName: "v1", AccountOwner: "none", ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100,
 			LoggingLevel: "INFO", AuthorizerZip: "build/auth.zip"},
 		Database: config.Database{InstanceClass: "db.r7g.large", EngineVersion: "17", AllocatedStorageGB: 50, MaxAllocatedStorageGB: 0,
 			MultiAZ: false, DeletionProtection: false, SkipFinalSnapshot: true, BackupRetentionDays: 35, MonitoringIntervalSeconds: 15,
 			PerformanceInsightsRetentionDays: 93, MasterUsername: "gm", Name: "games"},
-		Cache: config.Cache{Engine: "valkey", EngineVersion: "8.0", NodeType: "cache.r7g.large", NodeCount: 3, MultiAZ: true, SnapshotRetentionDays: 35},
-		Logs:  config.Logs{RetentionDays: 731, KMSDeletionWindowDays: 7},
+		Cache:     config.Cache{Engine: "valkey", EngineVersion: "8.0", NodeType: "cache.r7g.large", NodeCount: 3, MultiAZ: true, SnapshotRetentionDays: 35},
+		Logs:      config.Logs{RetentionDays: 731, KMSDeletionWindowDays: 7},
+		Lifecycle: config.Lifecycle{ProtectStatefulResources: false},
 	}
 	assert.Equal(t, want, cfg)
 	assert.Equal(t, "postgres17", cfg.Database.DBParameterFamily())

@@ -70,6 +70,7 @@ var (
 	hostedZone   = regexp.MustCompile(`^Z[A-Z0-9]{1,32}$`)
 	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
 	stageName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	stackName    = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`) // Pulumi's stack-name characters
 	email        = regexp.MustCompile(`^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$`)
 	priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
 	wafWindows   = []int{60, 120, 300, 600}
@@ -227,6 +228,9 @@ func (c *Config) Validate() error {
 	}
 	if g.ThrottlingBurstLimit < 1 || g.ThrottlingBurstLimit > 5000 {
 		bad("apiThrottlingBurstLimit", g.ThrottlingBurstLimit, "allowed: 1 to 5000 messages")
+	}
+	if g.AccountOwner != GatewayAccountOwnerNone && !stackName.MatchString(g.AccountOwner) {
+		bad("apiGatewayAccountOwner", g.AccountOwner, "allowed: the name of the one stack in this account and region that sets the API Gateway CloudWatch role (e.g. prod or dev), or %s", GatewayAccountOwnerNone)
 	}
 	if !slices.Contains(apiLogLevels, g.LoggingLevel) {
 		bad("apiLoggingLevel", g.LoggingLevel, "allowed: %s (execution logging stays on)", strings.Join(apiLogLevels, ", "))

@@ -93,7 +93,7 @@ func actionType(r infratest.Resource, key string) string {
 func ALB(p ServiceParams) []Control {
 	return []Control{
 		{
-			ID: "ELB.1 the HTTP listener only redirects to HTTPS (known conflict: port 80 kept for the redirect)",
+			ID: "ELB.1 an HTTP listener (only with the albHttpRedirect waiver) only redirects to HTTPS",
 			Check: func(rec infratest.Recorded) error {
 				var errs []error
 				var http int
@@ -115,9 +115,16 @@ func ALB(p ServiceParams) []Control {
 				if p.HTTPRedirect && http != 1 {
 					errs = append(errs, fmt.Errorf("%d HTTP listeners, want the one redirect", http))
 				}
+				if !p.HTTPRedirect && http != 0 {
+					errs = append(errs, fmt.Errorf("%d HTTP listeners without the albHttpRedirect waiver, want none (443 only)", http))
+				}
 				return errors.Join(errs...)
 			},
-			Props: []Prop{{TListener, "defaultActions", []any{map[string]any{"type": "forward", "targetGroupArn": "arn:tg"}}}},
+			// With or without the waiver: a listener that speaks plain HTTP and forwards.
+			Breaks: []Break{edit("plain HTTP listener that forwards", TListener, func(_ infratest.Resource, in resource.PropertyMap) {
+				in["protocol"] = resource.NewStringProperty("HTTP")
+				in["defaultActions"] = resource.NewPropertyValue([]any{map[string]any{"type": "forward", "targetGroupArn": "arn:tg"}})
+			})},
 		},
 		{
 			ID: "ELB.18 ALB listeners are HTTPS with an ACM certificate (except the redirect)",

@@ -417,7 +417,7 @@ func (b *builder) rules(https *lb.Listener, web, backend *lb.TargetGroup) error 
 	for i := 0; i*maxPathsPerRule < len(BackendPaths); i++ {
 		paths := BackendPaths[i*maxPathsPerRule : min((i+1)*maxPathsPerRule, len(BackendPaths))]
 		n := strconv.Itoa(i + 1)
-		if _, err := lb.NewListenerRule(b.ctx, b.name+"-backend-"+n, &lb.ListenerRuleArgs{
+		rule, err := lb.NewListenerRule(b.ctx, b.name+"-backend-"+n, &lb.ListenerRuleArgs{
 			ListenerArn: https.Arn,
 			Priority:    pulumi.Int(PriorityBackendBase + i),
 			Conditions: lb.ListenerRuleConditionArray{
@@ -426,20 +426,35 @@ func (b *builder) rules(https *lb.Listener, web, backend *lb.TargetGroup) error 
 			},
 			Actions: forward(backend),
 			Tags:    b.tags("backend-" + n),
-		}, b.parent); err != nil {
+		}, b.parent)
+		if err != nil {
 			return b.wrap("backend rule "+n, err)
 		}
+		b.attach(backend, rule)
 	}
-	if _, err := lb.NewListenerRule(b.ctx, b.name+"-web", &lb.ListenerRuleArgs{
+	rule, err := lb.NewListenerRule(b.ctx, b.name+"-web", &lb.ListenerRuleArgs{
 		ListenerArn: https.Arn,
 		Priority:    pulumi.Int(PriorityWeb),
 		Conditions:  lb.ListenerRuleConditionArray{verify},
 		Actions:     forward(web),
 		Tags:        b.tags("web"),
-	}, b.parent); err != nil {
+	}, b.parent)
+	if err != nil {
 		return b.wrap("web rule", err)
 	}
+	b.attach(web, rule)
 	return nil
+}
+
+// attach records a listener or rule that forwards to tg. ECS refuses CreateService with a
+// target group no listener or rule forwards to ("target group ... does not have an associated
+// load balancer"), and the Pulumi engine orders creations only by declared dependencies, so
+// each service depends on the attachments of every target group it registers with.
+func (b *builder) attach(tg *lb.TargetGroup, by pulumi.Resource) {
+	if b.attachments == nil {
+		b.attachments = map[*lb.TargetGroup][]pulumi.Resource{}
+	}
+	b.attachments[tg] = append(b.attachments[tg], by)
 }
 
 // networkLoadBalancer is the internal NLB the API Gateway VPC link (v1) targets: TCP on the
@@ -498,6 +513,7 @@ func (b *builder) networkLoadBalancer() error {
 		return b.wrap("NLB listener", err)
 	}
 	b.listeners = append(b.listeners, listener)
+	b.attach(tg, listener)
 	b.s.NLB, b.s.NLBTargetGroup = nlb, tg
 	b.s.NlbArn, b.s.NlbArnSuffix, b.s.NlbDnsName, b.s.NlbTargetGroupArnSuffix = nlb.Arn, nlb.ArnSuffix, nlb.DnsName, tg.ArnSuffix
 	return nil

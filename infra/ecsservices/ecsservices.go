@@ -246,6 +246,9 @@ type Services struct {
 	repositoryArns  map[string]pulumi.StringOutput
 	repositoryURLs  map[string]pulumi.StringOutput
 	originVerifyArn pulumi.StringOutput
+	// deployedTaskDefs are the task definitions the services settled on, checked against the
+	// requested ones (CheckDeployed); registering them makes a rollback fail `pulumi up`.
+	deployedTaskDefs pulumi.StringMap
 }
 
 // builder carries what every part of New needs.
@@ -260,6 +263,9 @@ type builder struct {
 	built          map[string]pulumi.StringOutput // role -> imageUri of the awsx ecr.Image
 	logBucketReady []pulumi.Resource              // the log bucket's policy and settings, before the ALB
 	listeners      []pulumi.Resource              // target groups are attached before the services start
+	// attachments are the listener rules (ALB) and listeners (NLB) forwarding to each target
+	// group; a service waits for those of its target groups (attach).
+	attachments map[*lb.TargetGroup][]pulumi.Resource
 }
 
 func (b *builder) wrap(what string, err error) error {
@@ -315,6 +321,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"repositoryUrls":              s.RepositoryUrls,
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
 		"operatorSecretArn":           s.OperatorSecretArn,
+		"deployedTaskDefinitions":     s.deployedTaskDefs,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
 	}

@@ -1,6 +1,8 @@
 package ecsservices
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
@@ -71,8 +73,13 @@ func (b *builder) services() error {
 func (b *builder) service(sp serviceSpec) (*ecs.Service, int, error) {
 	a := b.args
 	lbs := ecs.ServiceLoadBalancerArray{}
+	deps := append([]pulumi.Resource(nil), b.listeners...)
 	for _, t := range sp.targets {
 		lbs = append(lbs, &ecs.ServiceLoadBalancerArgs{TargetGroupArn: t.tg.Arn, ContainerName: pulumi.String(t.container), ContainerPort: pulumi.Int(t.port)})
+		if len(b.attachments[t.tg]) == 0 {
+			return nil, 0, b.wrap(sp.family+" service", fmt.Errorf("no listener or rule forwards to target group of container %s", t.container))
+		}
+		deps = append(deps, b.attachments[t.tg]...)
 	}
 	// Bootstrap: no image yet, so no task and no scaling room.
 	minTasks, maxTasks := sp.count.Min, sp.count.Max
@@ -103,14 +110,18 @@ func (b *builder) service(sp serviceSpec) (*ecs.Service, int, error) {
 		EnableExecuteCommand:            pulumi.Bool(false),
 		EnableEcsManagedTags:            pulumi.Bool(true),
 		PropagateTags:                   pulumi.String("SERVICE"),
-		WaitForSteadyState:              pulumi.Bool(false),
-		Tags:                            b.tags(sp.family + "-service"),
-	}, b.parent, pulumi.DependsOn(b.listeners),
+		// The provider waits (up to its 20-minute create/update timeout) until the service
+		// runs its desired count on one deployment: tasks that crash-loop, fail their health
+		// checks or cannot pull make `pulumi up` fail instead of reporting success.
+		WaitForSteadyState: pulumi.Bool(true),
+		Tags:               b.tags(sp.family + "-service"),
+	}, b.parent, pulumi.DependsOn(deps),
 		// Auto scaling owns the running count after creation.
 		pulumi.IgnoreChanges([]string{"desiredCount"}))
 	if err != nil {
 		return nil, 0, b.wrap(sp.family+" service", err)
 	}
+	b.deployed(sp.family, svc, sp.taskDef)
 
 	target, err := appautoscaling.NewTarget(b.ctx, b.name+"-"+sp.family+"-scaling", &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
@@ -155,4 +166,29 @@ func (b *builder) service(sp serviceSpec) (*ecs.Service, int, error) {
 		return nil, 0, err
 	}
 	return svc, minTasks, nil
+}
+
+// deployed records a check that the service settled on the task definition this update asked
+// for. With the circuit breaker's rollback, a crash-looping revision is rolled back to the last
+// good one, which is steady too, so WaitForSteadyState alone would report success; the
+// service then names the old revision, and the check fails `pulumi up`.
+func (b *builder) deployed(family string, svc *ecs.Service, td *ecs.TaskDefinition) {
+	check := pulumi.All(svc.TaskDefinition.Elem(), td.Arn).ApplyT(func(v []any) (string, error) {
+		running, _ := v[0].(string)
+		want, _ := v[1].(string)
+		return want, CheckDeployed(family, want, running)
+	}).(pulumi.StringOutput)
+	if b.s.deployedTaskDefs == nil {
+		b.s.deployedTaskDefs = pulumi.StringMap{}
+	}
+	b.s.deployedTaskDefs[family] = check
+}
+
+// CheckDeployed compares the task definition a service runs after its steady-state wait with
+// the one the update requested (families match; a rollback leaves an older revision).
+func CheckDeployed(family, requested, running string) error {
+	if requested == running {
+		return nil
+	}
+	return fmt.Errorf("ecsservices: the %s service runs %s, not %s: the deployment circuit breaker rolled back the new revision (tasks failed to start or stay healthy; see the service events and the /ecs log groups)", family, running, requested)
 }

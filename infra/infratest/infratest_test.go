@@ -58,7 +58,7 @@ func TestRecordsInputsOptionsAndOutputs(t *testing.T) {
 		vpc, err := ec2.NewVpc(ctx, "thing-vpc", &ec2.VpcArgs{
 			CidrBlock: pulumi.String("10.0.0.0/16"),
 			Tags:      pulumi.StringMap{"Name": pulumi.String("v")},
-		}, pulumi.Parent(c), pulumi.Protect(true), pulumi.IgnoreChanges([]string{"tags"}))
+		}, pulumi.Parent(c), pulumi.Protect(true), pulumi.RetainOnDelete(true), pulumi.DeleteBeforeReplace(true), pulumi.IgnoreChanges([]string{"tags"}))
 		if err != nil {
 			return err
 		}
@@ -83,6 +83,8 @@ func TestRecordsInputsOptionsAndOutputs(t *testing.T) {
 	assert.Regexp(t, `^vpc-0[0-9a-f]{16}$`, v.ID)
 	assert.Equal(t, "arn:aws:ec2:eu-west-1:123456789012:vpc/"+v.ID, arn)
 	assert.True(t, v.Protect)
+	assert.True(t, v.RetainOnDelete)
+	assert.True(t, v.DeleteBeforeReplace)
 	assert.True(t, v.IgnoresChanges("tags"))
 	assert.Equal(t, "chess:test:Thing", v.ParentType())
 	assert.Equal(t, "thing", v.ParentName())
@@ -96,6 +98,7 @@ func TestRecordsInputsOptionsAndOutputs(t *testing.T) {
 	assert.False(t, ok, "a property the program does not set is absent (no provider defaults)")
 
 	sv := m.One(t, "aws:secretsmanager/secretVersion:SecretVersion")
+	assert.False(t, sv.Protect || sv.RetainOnDelete || sv.DeleteBeforeReplace, "options are recorded per resource")
 	assert.True(t, sv.IsSecret("secretString"))
 	s, _ := sv.Str("secretString")
 	assert.Equal(t, "s3cr3t", s, "Str unwraps secrets")

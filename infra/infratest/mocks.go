@@ -47,6 +47,8 @@ type Resource struct {
 	Parent                  string
 	Provider                string
 	Protect                 bool
+	RetainOnDelete          bool
+	DeleteBeforeReplace     bool
 	IgnoreChanges           []string
 	AdditionalSecretOutputs []string
 	Dependencies            []string
@@ -98,6 +100,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Remote = req.GetRemote()
 		r.Provider = req.GetProvider()
 		r.Protect = req.GetProtect()
+		r.RetainOnDelete = req.GetRetainOnDelete()
+		r.DeleteBeforeReplace = req.GetDeleteBeforeReplace()
 		r.IgnoreChanges = req.GetIgnoreChanges()
 		r.AdditionalSecretOutputs = req.GetAdditionalSecretOutputs()
 		r.Dependencies = req.GetDependencies()

@@ -427,6 +427,8 @@ func (b *builder) flowLogs(vpc *ec2.Vpc) (pulumi.StringOutput, error) {
 		return pulumi.StringOutput{}, b.wrap("flow log trust policy", err)
 	}
 	role, err := iam.NewRole(b.ctx, b.name+"-flow-logs-role", &iam.RoleArgs{
+		// Named under the stack prefix: the deploy role may manage only role/<prefix>-*.
+		Name:             pulumi.String(b.args.NamePrefix + "-vpc-flow-logs"),
 		Description:      pulumi.String("Lets VPC Flow Logs write to " + groupPrefix + "flow-logs"),
 		AssumeRolePolicy: pulumi.String(trustJSON),
 		Tags:             b.tags("flow-logs"),

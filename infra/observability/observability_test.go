@@ -2,8 +2,11 @@ package observability
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -264,7 +267,6 @@ func TestAlarms(t *testing.T) {
 		"alb-elb-5xx":               {"LoadBalancer": albSuffix},
 		"alb-p99-latency":           {"LoadBalancer": albSuffix},
 		"tg-web-unhealthy":          {"LoadBalancer": albSuffix, "TargetGroup": webTG},
-		"tg-backend-no-healthy":     {"LoadBalancer": albSuffix, "TargetGroup": backendTG},
 		"ecs-web-cpu":               {"ClusterName": cluster, "ServiceName": cluster + "-web"},
 		"ecs-backend-running-tasks": {"ClusterName": cluster, "ServiceName": cluster + "-backend"},
 		"rds-connections":           {"DBInstanceIdentifier": rdsID},
@@ -293,7 +295,7 @@ func TestAlarms(t *testing.T) {
 		require.True(t, ok, key)
 		assert.InDelta(t, want, v.NumberValue(), 0.001, key)
 	}
-	for key, missing := range map[string]string{"ecs-web-running-tasks": "breaching", "tg-web-no-healthy": "breaching", "rds-free-storage": "breaching", "alb-elb-5xx": "notBreaching", "redis-001-evictions": "notBreaching"} {
+	for key, missing := range map[string]string{"ecs-web-running-tasks": "breaching", "tg-web-no-healthy": "notBreaching", "rds-free-storage": "breaching", "alb-elb-5xx": "notBreaching", "redis-001-evictions": "notBreaching"} {
 		assert.Equal(t, missing, str(alarms[key], "treatMissingData"), key)
 	}
 
@@ -338,10 +340,10 @@ func TestSubscriptions(t *testing.T) {
 
 func TestScaledToZeroServiceHasNoTaskAlarm(t *testing.T) {
 	m, _, _ := run(t, nil, func(w *WatchArgs) {
-		w.Services = map[string]Service{"web": {Name: pulumi.String("web"), DesiredCount: 0}}
+		w.Services = map[string]Service{"web": {Name: pulumi.String("web"), DesiredCount: 0}, "backend": {Name: pulumi.String("backend"), DesiredCount: 1}}
 	})
 	for _, a := range m.ByType(controls.TMetricAlarm) {
-		assert.NotContains(t, str(a, "name"), "running-tasks")
+		assert.NotContains(t, str(a, "name"), "web-running-tasks")
 	}
 }
 
@@ -492,3 +494,133 @@ func str(r infratest.Resource, path string) string {
 	}
 	return ""
 }
+
+// TestNoAlarmBreachesForAServiceAtZeroTasks: a service deliberately at 0 tasks puts no alarm in
+// ALARM. No alarm on its target group or service metrics treats missing data as breaching, and
+// the no-healthy alarm is metric math guarded by the same role's ECS desired task count, so
+// zero healthy targets alarm only while tasks are wanted.
+func TestNoAlarmBreachesForAServiceAtZeroTasks(t *testing.T) {
+	m, _, _ := run(t, nil, func(w *WatchArgs) {
+		w.Services = map[string]Service{
+			"web":     {Name: pulumi.String(cluster + "-web"), DesiredCount: 0},
+			"backend": {Name: pulumi.String(cluster + "-backend"), DesiredCount: 3},
+		}
+	})
+	alarms := map[string]infratest.Resource{}
+	for _, a := range m.ByType(controls.TMetricAlarm) {
+		alarms[strings.TrimPrefix(str(a, "name"), testPrefix+"-")] = a
+	}
+	// Which alarms read a metric of the web target group or the web service.
+	readsWeb := func(a infratest.Resource) bool {
+		p := a.Plain()
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		return strings.Contains(string(b), webTG) || strings.Contains(string(b), `"`+cluster+`-web"`)
+	}
+	var web []string
+	for key, a := range alarms {
+		if !readsWeb(a) {
+			continue
+		}
+		web = append(web, key)
+		assert.Equal(t, "notBreaching", str(a, "treatMissingData"), "%s breaches on missing data while web is at 0 tasks", key)
+	}
+	sort.Strings(web)
+	assert.Equal(t, []string{"ecs-web-cpu", "ecs-web-memory", "tg-web-no-healthy", "tg-web-unhealthy"}, web, "no running-tasks alarm for web")
+	assert.Contains(t, alarms, "ecs-backend-running-tasks", "a service that wants tasks keeps its guard")
+	assert.Equal(t, "breaching", str(alarms["ecs-backend-running-tasks"], "treatMissingData"))
+
+	// The guard: each no-healthy alarm reads its own target group's healthy hosts and its own
+	// service's desired count, and returns only the guarded expression.
+	for _, role := range []string{"web", "backend"} {
+		a := alarms["tg-"+role+"-no-healthy"]
+		require.Equal(t, 3, a.Len("metricQueries"), role)
+		assert.False(t, a.Has("metricName"), role)
+		byID := map[string]int{}
+		for i := 0; i < 3; i++ {
+			id, _ := a.Str("metricQueries[" + itoa(i) + "].id")
+			byID[id] = i
+		}
+		q := func(id, path string) string {
+			v, _ := a.Str("metricQueries[" + itoa(byID[id]) + "]." + path)
+			return v
+		}
+		tg := map[string]string{"web": webTG, "backend": backendTG}[role]
+		assert.Equal(t, "HealthyHostCount", q("healthy", "metric.metricName"), role)
+		assert.Equal(t, tg, q("healthy", "metric.dimensions.TargetGroup"), role)
+		assert.Equal(t, albSuffix, q("healthy", "metric.dimensions.LoadBalancer"), role)
+		assert.Equal(t, "DesiredTaskCount", q("desired", "metric.metricName"), role)
+		assert.Equal(t, "ECS/ContainerInsights", q("desired", "metric.namespace"), role)
+		assert.Equal(t, cluster+"-"+role, q("desired", "metric.dimensions.ServiceName"), role)
+		assert.Equal(t, cluster, q("desired", "metric.dimensions.ClusterName"), role)
+		assert.Equal(t, NoHealthyExpression, q("guarded", "expression"), role)
+		for id, want := range map[string]bool{"healthy": false, "desired": false, "guarded": true} {
+			v, ok := a.Get("metricQueries[" + itoa(byID[id]) + "].returnData")
+			require.True(t, ok, id)
+			assert.Equal(t, want, v.BoolValue(), id)
+		}
+		assert.Equal(t, "LessThanThreshold", str(a, "comparisonOperator"))
+		v, _ := a.Get("threshold")
+		assert.Equal(t, 1.0, v.NumberValue())
+	}
+
+	// The semantics of the expression, evaluated for the cases that matter.
+	for _, c := range []struct {
+		desired, healthy *float64
+		alarm            bool
+	}{
+		{desired: f(0), healthy: nil, alarm: false},  // scaled to zero: no targets, no alarm
+		{desired: nil, healthy: nil, alarm: false},   // no data at all: missing, not breaching
+		{desired: nil, healthy: f(0), alarm: false},  // no desired count reported: nothing wanted
+		{desired: f(2), healthy: f(0), alarm: true},  // wanted, none healthy
+		{desired: f(2), healthy: nil, alarm: true},   // wanted, no target reports
+		{desired: f(2), healthy: f(1), alarm: false}, // wanted and served
+	} {
+		got, ok := evalNoHealthy(c.desired, c.healthy)
+		assert.Equal(t, c.alarm, ok && got < 1, "desired %v healthy %v", deref(c.desired), deref(c.healthy))
+	}
+
+	// A target group without the service of its role is refused (nothing to guard with).
+	_, err := infratest.RunErr(func(ctx *pulumi.Context) error {
+		_, _, err := build(ctx, nil, func(w *WatchArgs) { delete(w.Services, "web") })
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `target group "web" needs the service of the same role`)
+}
+
+func f(v float64) *float64 { return &v }
+
+func deref(p *float64) any {
+	if p == nil {
+		return "missing"
+	}
+	return *p
+}
+
+// evalNoHealthy evaluates NoHealthyExpression the way CloudWatch does for one period: FILL
+// replaces a missing value, IF picks a branch; a period where neither metric has data yields
+// no value (ok false), which the alarm treats as not breaching. It parses the expression's
+// constants, so a changed expression is evaluated as written or fails to parse.
+func evalNoHealthy(desired, healthy *float64) (float64, bool) {
+	var fillDesired, fillHealthy, otherwise float64
+	if _, err := fmt.Sscanf(NoHealthyExpression, "IF(FILL(desired, %g) > 0, FILL(healthy, %g), %g)", &fillDesired, &fillHealthy, &otherwise); err != nil {
+		panic("NoHealthyExpression changed shape: " + err.Error())
+	}
+	if desired == nil && healthy == nil {
+		return 0, false
+	}
+	d, h := fillDesired, fillHealthy
+	if desired != nil {
+		d = *desired
+	}
+	if healthy != nil {
+		h = *healthy
+	}
+	if d > 0 {
+		return h, true
+	}
+	return otherwise, true
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -160,6 +160,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, wrap("monitoring trust policy", err)
 	}
 	monitoring, err := iam.NewRole(ctx, name+"-monitoring", &iam.RoleArgs{
+		// Named under the stack prefix: the deploy role may manage only role/<prefix>-*.
+		Name:             pulumi.String(args.NamePrefix + "-rds-monitoring"),
 		Description:      pulumi.String("RDS enhanced monitoring for " + identifier),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tags("-monitoring"),

@@ -98,6 +98,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
 	s := &Stack{Config: cfg, Account: acct, ctx: ctx}
+	// Before any resource: the transformation applies to every resource registered after it.
+	if err := ctx.RegisterStackTransformation(StackLifecycle(cfg.Lifecycle.ProtectStatefulResources).Transformation()); err != nil {
+		return nil, fmt.Errorf("stack: lifecycle policy: %w", err)
+	}
 	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.services, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("stack: %w", err)
@@ -215,7 +219,7 @@ func (s *Stack) api() error {
 		AuthorizerZip:         g.AuthorizerZip,
 		AuthorizerLogGroup:    o.LogGroupNames[authorizer],
 		AccessLogGroupArn:     o.LogGroupArns[access],
-		ManageAccountRole:     g.ManageAccountRole,
+		ManageAccountRole:     cfg.OwnsGatewayAccount(),
 		ThrottlingRateLimit:   g.ThrottlingRateLimit,
 		ThrottlingBurstLimit:  g.ThrottlingBurstLimit,
 		LoggingLevel:          g.LoggingLevel,

@@ -92,7 +92,7 @@ func TestStackControlsCanFail(t *testing.T) {
 func TestResourceCounts(t *testing.T) {
 	common := map[string]int{
 		controls.TCluster: 1, controls.TTaskDef: 2, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
-		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 3, controls.TListenerRule: 5,
+		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 2, controls.TListenerRule: 5,
 		controls.TScalingTarget: 2, controls.TScalingPolicy: 4, controls.TApi: 1, controls.TAuthorizer: 1,
 		controls.TIntegration: 3, controls.TApiRoute: 3, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
 		controls.TApiAccount: 1, controls.TFunction: 1, controls.TPermission: 1,
