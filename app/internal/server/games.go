@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"chessplatform/app/internal/game"
@@ -214,11 +215,18 @@ func (s *Server) loadGame(ctx context.Context, id string, fromDurable bool) (*ga
 	return st, nil
 }
 
-// repairDelay is how long after a lost commit race the game is checked for an unpublished change.
+// repairDelay is how long after a lost commit race the game is checked for an unpublished
+// change, and how far apart the checks are.
 const repairDelay = 500 * time.Millisecond
 
-// repairSoon checks a game for an unpublished committed change after repairDelay (once per game
-// at a time).
+// repairChecks bounds the checks after one lost race: a game whose published version keeps
+// moving has a live committer, and the reconcile loop still watches it.
+const repairChecks = 4
+
+// repairSoon checks a game for an unpublished committed change (one series of checks per game
+// at a time). Like reconcile, it repairs only after seeing the same published version behind the
+// durable one twice, repairDelay apart: a committer whose publish is merely slow (a busy
+// instance) must not be pre-empted by a full state, which would cost its watchers the event.
 func (s *Server) repairSoon(gameID string) {
 	s.repairMu.Lock()
 	defer s.repairMu.Unlock()
@@ -226,14 +234,50 @@ func (s *Server) repairSoon(gameID string) {
 		return
 	}
 	s.repairing[gameID] = true
+	s.checkUnpublished(gameID, math.MinInt64, repairChecks)
+}
+
+// checkUnpublished is one check of repairSoon; prev is the published version the previous
+// check saw behind the durable one (math.MinInt64 for none).
+func (s *Server) checkUnpublished(gameID string, prev int64, left int) {
 	time.AfterFunc(repairDelay, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p, behind := s.publishedBehind(ctx, gameID)
+		if s.afterRepairCheck != nil {
+			s.afterRepairCheck(gameID, p, behind)
+		}
+		switch {
+		case behind && p == prev:
+			s.repair(ctx, gameID)
+		case behind && left > 1:
+			s.checkUnpublished(gameID, p, left-1)
+			return
+		}
 		s.repairMu.Lock()
 		delete(s.repairing, gameID)
 		s.repairMu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.repair(ctx, gameID)
 	})
+}
+
+// publishedBehind returns the game's published version (-1 when it is not cached) and whether
+// the durable store holds a newer one. On errors it reports nothing behind.
+func (s *Server) publishedBehind(ctx context.Context, gameID string) (int64, bool) {
+	st, err := s.durable.LoadGame(ctx, gameID)
+	if err != nil {
+		s.log.WarnContext(ctx, "loading a game to check its publication", "game", gameID, "err", err)
+		return 0, false
+	}
+	published, err := s.live.PublishedVersions(ctx, []string{gameID})
+	if err != nil {
+		s.log.WarnContext(ctx, "reading the published version", "game", gameID, "err", err)
+		return 0, false
+	}
+	p, ok := published[gameID]
+	if !ok {
+		p = -1
+	}
+	return p, p < st.V
 }
 
 // repair publishes a game's full state, standing for its latest version, if the cache has not

@@ -140,3 +140,59 @@ func TestHeldEventsThatNoLongerJoinUpArePublishedAsAState(t *testing.T) {
 	assert.Equal(t, []int64{1, 2, 4, 5, 6}, heard, "published versions, in order, once each")
 	assert.Equal(t, 1, fullStates, "v5 stands for the held v3 as a full state")
 }
+
+// TestSlowPublishIsNotPreemptedByARepair: after a lost commit race the loser checks whether the
+// winner's change was published; a winner that is merely slow (a busy instance) must get to
+// publish its event, so a repair needs the same stale published version seen twice. Before, the
+// first check published a full state, and the watchers never got the move's event
+// (TestSameMoveOnTwoInstancesAppliedOnce failed 1 run in 13 under load).
+func TestSlowPublishIsNotPreemptedByARepair(t *testing.T) {
+	ctx := context.Background()
+	durable := memstore.NewDurable()
+	shared := memstore.NewLive(func() int64 { return time.Now().UnixMilli() })
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	s, err := New(ctx, durable, shared, log, Config{RetryInterval: time.Hour, EpochInterval: time.Hour, ReconcileInterval: time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		assert.NoError(t, s.Shutdown(sctx, "test over"))
+	})
+	type check struct {
+		p      int64
+		behind bool
+	}
+	checks := make(chan check, repairChecks)
+	s.afterRepairCheck = func(_ string, p int64, behind bool) { checks <- check{p, behind} }
+
+	tc, err := protocol.ParseTimeControl("5+0")
+	require.NoError(t, err)
+	st := game.New("g_slow01", game.PlayerRef{ID: "p_w"}, game.PlayerRef{ID: "p_b"}, tc, false, time.Now().UnixMilli())
+	require.NoError(t, durable.CreateGame(ctx, st))
+	require.NoError(t, shared.PutGame(ctx, st, nil))
+	// The winner of the race has committed v1 and not yet published it.
+	prev := st.V
+	out, err := st.Move(0, "e2e4", 1, 0, time.Now().UnixMilli())
+	require.NoError(t, err)
+	events := st.Seal(&out)
+	require.NoError(t, durable.CommitGame(ctx, store.Commit{PrevV: prev, State: st, Move: out.Move}))
+
+	s.repairSoon(st.ID)
+	first := <-checks
+	require.True(t, first.behind, "the first check must see v1 unpublished")
+	require.NoError(t, shared.PutGame(ctx, st, events)) // the slow winner publishes
+	select {
+	case second := <-checks:
+		assert.False(t, second.behind, "the second check sees v1 published")
+	case <-time.After(5 * time.Second):
+		t.Error("no second check: the first one already decided")
+	}
+
+	hist, complete, err := shared.History(ctx, st.ID, 0)
+	require.NoError(t, err)
+	require.True(t, complete)
+	require.Len(t, hist, 1)
+	v, full := frameVersion(t, hist[0])
+	assert.Equal(t, int64(1), v)
+	assert.False(t, full, "a repair replaced the winner's move event with a full state")
+}

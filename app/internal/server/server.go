@@ -65,6 +65,8 @@ type Server struct {
 	// repairing: games with a repair check scheduled after a lost commit race.
 	repairMu  sync.Mutex
 	repairing map[string]bool
+	// afterRepairCheck, when set (tests), is told the outcome of each check of repairSoon.
+	afterRepairCheck func(gameID string, published int64, behind bool)
 
 	stop    context.CancelFunc
 	stopped chan struct{}
