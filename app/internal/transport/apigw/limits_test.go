@@ -115,3 +115,32 @@ func TestGatewaySessionExpires(t *testing.T) {
 	_, err = wsclient.Dial(ctx, e.gw.URL(), tok)
 	require.Error(t, err, "the expired token no longer connects")
 }
+
+// TestGatewayNoEventLostAfterTheHandshake: through API Gateway too, a challenge sent the moment
+// the target's connection opens reaches it (the session subscribes before the $connect answer).
+func TestGatewayNoEventLostAfterTheHandshake(t *testing.T) {
+	e := newEnv(t, 1, newShared(true), withConnLimits(store.ConnLimits{PerPlayer: 1000, PerAddr: 100_000}), func(e *env) {
+		e.srvConfig.RateLimit = server.RateLimit{Rate: 1e6, Burst: 1e6, MaxViolations: 1000, ViolationWindow: time.Second}
+	})
+	ctx := ctxT(t)
+	challenger := e.guest()
+	target, err := wsclient.Guest(ctx, e.hc, e.insts[0].ts.URL)
+	require.NoError(t, err)
+	const tries = 300
+	lost := 0
+	for i := 0; i < tries && lost < 5; i++ {
+		c, err := wsclient.Dial(ctx, e.gw.URL(), target.Token)
+		require.NoError(t, err)
+		require.NoError(t, challenger.c.Send(ctx, "challenge", map[string]any{"to": target.Player.Name, "tc": "5+0", "color": "random", "rated": false}))
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err = c.WaitType(wctx, "challenge")
+		cancel()
+		if err != nil {
+			lost++
+			t.Logf("try %d: challenge lost: %v", i, err)
+		}
+		c.CloseNow()
+		challenger.c.Drain()
+	}
+	assert.Zero(t, lost, "challenges lost (the test stops at 5)")
+}
