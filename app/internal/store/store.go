@@ -352,7 +352,7 @@ type GatewayConn struct {
 	PlayerID  string
 	Name      string
 	Guest     bool
-	ExpiresAt int64 // Unix ms: the session token's expiry
+	ExpiresAt int64  // Unix ms: the session token's expiry
 	Addr      string // the client's address (API Gateway's identity.sourceIp); "" if unknown
 }
 
