@@ -45,6 +45,7 @@ const (
 	HeaderSecret       = "X-Chess-Gateway-Secret"
 	HeaderToken        = "X-Chess-Token"
 	HeaderPlayer       = "X-Chess-Player"
+	HeaderClientIP     = "X-Chess-Client-Ip"
 
 	// RouteSelectionExpression: the backend's frames carry their type in "t"; no custom route
 	// matches, so every frame goes to $default.
@@ -105,7 +106,7 @@ const AccessLogFormat = `{"requestId":"$context.requestId","requestTime":"$conte
 
 // RequestParameters are the integration request parameters of a route, as the backend reads
 // them (apigw.RequestParameters): the connection id on every route, the shared secret as a
-// static header, and on $connect the authorizer's token and player.
+// static header, and on $connect the authorizer's token and player and the client's address.
 func RequestParameters(route, secret string) map[string]string {
 	p := map[string]string{
 		"integration.request.header." + HeaderConnectionID: "context.connectionId",
@@ -114,6 +115,7 @@ func RequestParameters(route, secret string) map[string]string {
 	if route == RouteConnect {
 		p["integration.request.header."+HeaderToken] = "context.authorizer.token"
 		p["integration.request.header."+HeaderPlayer] = "context.authorizer.principalId"
+		p["integration.request.header."+HeaderClientIP] = "context.identity.sourceIp" // the per-address connection cap
 	}
 	return p
 }

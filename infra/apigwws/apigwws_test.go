@@ -191,6 +191,7 @@ func TestRoutesAndIntegrations(t *testing.T) {
 		if key == "$connect" {
 			assert.Equal(t, "context.authorizer.token", params["integration.request.header.X-Chess-Token"])
 			assert.Equal(t, "context.authorizer.principalId", params["integration.request.header.X-Chess-Player"])
+			assert.Equal(t, "context.identity.sourceIp", params["integration.request.header.X-Chess-Client-Ip"])
 		} else {
 			assert.Len(t, params, 2, key)
 		}
@@ -204,6 +205,7 @@ func TestRoutesAndIntegrations(t *testing.T) {
 		"integration.request.header.X-Chess-Gateway-Secret": "'s3cr3t'",
 		"integration.request.header.X-Chess-Token":          "context.authorizer.token",
 		"integration.request.header.X-Chess-Player":         "context.authorizer.principalId",
+		"integration.request.header.X-Chess-Client-Ip":      "context.identity.sourceIp",
 	}, apigwws.RequestParameters("$connect", "s3cr3t"))
 
 	assert.Equal(t, "wss://"+b.apiID+".execute-api.eu-west-1.amazonaws.com/live", b.wsURL)

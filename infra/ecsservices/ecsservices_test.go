@@ -187,7 +187,8 @@ func TestEnvironmentContract(t *testing.T) {
 		assert.True(t, read[n], "%s is set but no backend code reads it", n)
 	}
 	for _, must := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT",
-		"REDIS_ADDR", "REDIS_TLS", "REDIS_PASSWORD", "TOKEN_KEY", "APIGW_MANAGEMENT_ENDPOINT", "APIGW_SHARED_SECRET", "ALLOWED_ORIGINS", "CHESS_ENV", "LISTEN_ADDR"} {
+		"REDIS_ADDR", "REDIS_TLS", "REDIS_PASSWORD", "TOKEN_KEY", "APIGW_MANAGEMENT_ENDPOINT", "APIGW_SHARED_SECRET", "ALLOWED_ORIGINS", "CHESS_ENV", "LISTEN_ADDR",
+		"TRUST_FORWARDED_FOR", "FORWARDED_FOR_HOPS"} {
 		assert.Contains(t, names, must)
 	}
 	secrets := map[string]string{}

@@ -226,10 +226,14 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 		KeyValue{"DB_SECRET_ARN", in.DBSecretArn},
 		KeyValue{"DB_SSLMODE", "verify-full"},
 		KeyValue{"DB_SSLROOTCERT", RDSCABundle},
+		// The ALB is reached only through CloudFront: the client is the X-Forwarded-For entry
+		// CloudFront appended, the second from the right (per-IP login limit, /ws address cap).
+		KeyValue{"FORWARDED_FOR_HOPS", "2"},
 		KeyValue{"LISTEN_ADDR", ":" + strconv.Itoa(in.Port)},
 		KeyValue{"LOG_LEVEL", "info"},
 		KeyValue{"REDIS_ADDR", in.RedisAddr},
 		KeyValue{"REDIS_TLS", "true"},
+		KeyValue{"TRUST_FORWARDED_FOR", "true"},
 	)
 	return []ContainerDef{{
 		Name:                   ContainerBackend,

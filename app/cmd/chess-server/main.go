@@ -29,11 +29,13 @@ import (
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/backend"
 	"chessplatform/app/internal/httpapi"
+	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/store/pgstore"
 	"chessplatform/app/internal/store/redisstore"
 	"chessplatform/app/internal/transport/apigw"
+	"chessplatform/app/internal/transport/clientip"
 )
 
 type config struct {
@@ -50,6 +52,8 @@ type config struct {
 	trustForwardedFor bool
 	pprofAddr         string
 	authPerMinute     int
+	forwardedForHops  int
+	connLimits        store.ConnLimits
 }
 
 func main() {
@@ -94,7 +98,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	be, err := backend.New(ctx, backend.Options{
 		Durable: stores.durable, Live: stores.live, DurableName: stores.durableName, LiveName: stores.liveName,
 		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL, APIGW: gwOpts,
-		TrustForwardedFor: cfg.trustForwardedFor, API: httpapi.Options{AuthPerMinute: cfg.authPerMinute},
+		TrustForwardedFor: cfg.trustForwardedFor, ForwardedForHops: cfg.forwardedForHops,
+		API:    httpapi.Options{AuthPerMinute: cfg.authPerMinute},
+		Server: server.Config{ConnLimits: cfg.connLimits},
 	})
 	if err != nil {
 		return err
@@ -268,14 +274,25 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
-	authDefault := 30
-	if v := getenv("AUTH_PER_MINUTE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return config{}, fmt.Errorf("AUTH_PER_MINUTE=%q: not an integer", v)
-		}
-		authDefault = n
+	authDefault, err := envInt(getenv, "AUTH_PER_MINUTE", 30)
+	if err != nil {
+		return config{}, err
 	}
+	perPlayerDefault, err := envInt(getenv, "MAX_CONNS_PER_PLAYER", server.DefaultConnLimits().PerPlayer)
+	if err != nil {
+		return config{}, err
+	}
+	perAddrDefault, err := envInt(getenv, "MAX_CONNS_PER_ADDR", server.DefaultConnLimits().PerAddr)
+	if err != nil {
+		return config{}, err
+	}
+	hopsDefault, err := envInt(getenv, "FORWARDED_FOR_HOPS", backend.DefaultForwardedForHops)
+	if err != nil {
+		return config{}, err
+	}
+	perPlayer := fs.Int("max-conns-per-player", perPlayerDefault, "open WebSocket connections allowed per player over every instance, both transports (env MAX_CONNS_PER_PLAYER; 1-1000)")
+	perAddr := fs.Int("max-conns-per-addr", perAddrDefault, "open WebSocket connections allowed per client address over every instance, both transports (env MAX_CONNS_PER_ADDR; 1-1000000)")
+	hops := fs.Int("forwarded-for-hops", hopsDefault, "with -trust-forwarded-for: the trusted proxies that append to X-Forwarded-For, CloudFront and the ALB (env FORWARDED_FOR_HOPS; 1-5)")
 	authPerMinute := fs.Int("auth-per-minute", authDefault, "account creations and logins allowed per client IP per minute (env AUTH_PER_MINUTE); raise it only for load tests")
 	pprofAddr := fs.String("pprof", getenv("PPROF_ADDR"), "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env PPROF_ADDR); off by default")
 	trustXFF := fs.Bool("trust-forwarded-for", getenv("TRUST_FORWARDED_FOR") == "true", "use X-Forwarded-For for per-IP limits; only behind a proxy that sets it, like the ALB (env TRUST_FORWARDED_FOR=true)")
@@ -293,6 +310,17 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("auth per minute %d: must be between 1 and 1000000", *authPerMinute)
 	}
 	cfg.authPerMinute = *authPerMinute
+	if *perPlayer < 1 || *perPlayer > 1000 {
+		return config{}, fmt.Errorf("MAX_CONNS_PER_PLAYER (-max-conns-per-player) %d: must be between 1 and 1000", *perPlayer)
+	}
+	if *perAddr < 1 || *perAddr > 1_000_000 {
+		return config{}, fmt.Errorf("MAX_CONNS_PER_ADDR (-max-conns-per-addr) %d: must be between 1 and 1000000", *perAddr)
+	}
+	if *hops < 1 || *hops > clientip.MaxHops {
+		return config{}, fmt.Errorf("FORWARDED_FOR_HOPS (-forwarded-for-hops) %d: must be between 1 and %d", *hops, clientip.MaxHops)
+	}
+	cfg.connLimits = store.ConnLimits{PerPlayer: *perPlayer, PerAddr: *perAddr}
+	cfg.forwardedForHops = *hops
 	if cfg.pprofAddr != "" {
 		host, _, err := net.SplitHostPort(cfg.pprofAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
@@ -390,4 +418,16 @@ func envDuration(getenv func(string) string, key string, def time.Duration) (tim
 		return 0, fmt.Errorf("%s=%q: not a duration like 30s or 24h", key, s)
 	}
 	return d, nil
+}
+
+func envInt(getenv func(string) string, key string, def int) (int, error) {
+	s := getenv(key)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not an integer", key, s)
+	}
+	return n, nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"chessplatform/app/internal/store"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -34,6 +36,13 @@ func TestParseConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:9000", cfg.listen)
 	assert.True(t, cfg.devInsecureKey, "a random key outside production")
+	assert.Equal(t, store.ConnLimits{PerPlayer: 10, PerAddr: 200}, cfg.connLimits, "default caps")
+	assert.Equal(t, 2, cfg.forwardedForHops)
+
+	cfg, err = parseConfig([]string{"-max-conns-per-player", "3"}, env(map[string]string{"MAX_CONNS_PER_ADDR": "50", "FORWARDED_FOR_HOPS": "1"}))
+	require.NoError(t, err)
+	assert.Equal(t, store.ConnLimits{PerPlayer: 3, PerAddr: 50}, cfg.connLimits)
+	assert.Equal(t, 1, cfg.forwardedForHops)
 }
 
 func TestParseConfigRejectsBadValues(t *testing.T) {
@@ -55,6 +64,13 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"unknown flag", []string{"-colour", "blue"}, nil, "colour"},
 		{"auth limit not a number", nil, map[string]string{"AUTH_PER_MINUTE": "lots"}, "AUTH_PER_MINUTE"},
 		{"auth limit zero", []string{"-auth-per-minute", "0"}, nil, "auth per minute"},
+		{"player cap not a number", nil, map[string]string{"MAX_CONNS_PER_PLAYER": "ten"}, "MAX_CONNS_PER_PLAYER"},
+		{"player cap zero", []string{"-max-conns-per-player", "0"}, nil, "MAX_CONNS_PER_PLAYER"},
+		{"player cap too high", nil, map[string]string{"MAX_CONNS_PER_PLAYER": "1001"}, "between 1 and 1000"},
+		{"address cap negative", nil, map[string]string{"MAX_CONNS_PER_ADDR": "-1"}, "MAX_CONNS_PER_ADDR"},
+		{"address cap not a number", nil, map[string]string{"MAX_CONNS_PER_ADDR": "many"}, "MAX_CONNS_PER_ADDR"},
+		{"forwarded hops zero", []string{"-forwarded-for-hops", "0"}, nil, "FORWARDED_FOR_HOPS"},
+		{"forwarded hops too many", nil, map[string]string{"FORWARDED_FOR_HOPS": "9"}, "between 1 and 5"},
 		{"pprof on a public address", []string{"-pprof", "0.0.0.0:6060"}, nil, "pprof address"},
 		{"pprof without port", nil, map[string]string{"PPROF_ADDR": "127.0.0.1"}, "pprof address"},
 	}

@@ -27,8 +27,11 @@ type Options struct {
 	Log            *slog.Logger
 	AllowedOrigins []string
 	TokenTTL       time.Duration
-	// TrustForwardedFor: the backend runs behind a proxy that sets X-Forwarded-For (the ALB).
+	// TrustForwardedFor: the backend runs behind proxies that append to X-Forwarded-For
+	// (CloudFront and the ALB); per-address limits and caps then use the client address they
+	// saw. ForwardedForHops is the number of those proxies (DefaultForwardedForHops when 0).
 	TrustForwardedFor bool
+	ForwardedForHops  int
 	Server            server.Config
 	WS                wsdirect.Options
 	API               httpapi.Options
@@ -42,6 +45,9 @@ type APIGWOptions struct {
 	Poster  apigw.Poster  // the @connections API
 	Handler apigw.Options
 }
+
+// DefaultForwardedForHops: CloudFront, then the ALB.
+const DefaultForwardedForHops = 2
 
 // Backend is a running chess backend.
 type Backend struct {
@@ -61,13 +67,21 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 		return nil, err
 	}
 	o.WS.OriginPatterns = append(o.WS.OriginPatterns, o.AllowedOrigins...)
+	hops := 0
+	if o.TrustForwardedFor {
+		hops = o.ForwardedForHops
+		if hops <= 0 {
+			hops = DefaultForwardedForHops
+		}
+	}
+	o.WS.ForwardedForHops = hops
 	ws := wsdirect.New(srv, o.Signer, o.Log, o.WS)
 	apiOpts := o.API
 	if o.TokenTTL > 0 {
 		apiOpts.TokenTTL = o.TokenTTL
 	}
 	apiOpts.DurableName, apiOpts.LiveName = o.DurableName, o.LiveName
-	apiOpts.TrustForwardedFor = o.TrustForwardedFor
+	apiOpts.ForwardedForHops = hops
 	api := httpapi.New(srv, o.Signer, o.Log, apiOpts)
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", ws)

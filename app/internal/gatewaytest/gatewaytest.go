@@ -103,6 +103,11 @@ type Config struct {
 	RequestParameters map[string]map[string]string
 	StageVariables    map[string]string
 
+	// ConnectStatusIgnored opens the connection whatever status the $connect integration
+	// answers, as has been reported for HTTP integrations (AWS documents that a failed
+	// $connect refuses the connection, which is the default here).
+	ConnectStatusIgnored bool
+
 	HTTPClient         *http.Client  // for integration requests; a plain client
 	IntegrationTimeout time.Duration // 29 s
 	IdleTimeout        time.Duration // no client message for this long closes; 10 min
@@ -364,7 +369,7 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		gatewayJSON(w, http.StatusInternalServerError, "", "Internal server error")
 		return
 	}
-	if resp.status < 200 || resp.status > 299 {
+	if (resp.status < 200 || resp.status > 299) && !g.cfg.ConnectStatusIgnored {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(resp.status)
 		_, _ = w.Write(resp.body)

@@ -8,10 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,10 +35,10 @@ type Options struct {
 	AuthPerMinute int // 30
 	// DurableName and LiveName label the two dependencies in /readyz ("postgres", "redis").
 	DurableName, LiveName string
-	// TrustForwardedFor makes the per-IP limits use the first X-Forwarded-For address (set it
-	// only behind a proxy that overwrites the header, such as the ALB); otherwise the peer
-	// address is used and a client cannot pick its own rate-limit bucket.
-	TrustForwardedFor bool
+	// ForwardedForHops is the number of trusted proxies in front of the backend that append to
+	// X-Forwarded-For (CloudFront and the ALB: 2); the per-IP limits then use the address the
+	// outermost one saw. 0 uses the peer address, so a client cannot pick its own bucket.
+	ForwardedForHops int
 }
 
 // API is the HTTP API handler set.
@@ -111,6 +108,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 	case errors.Is(err, store.ErrNotFound):
 		ae = errorf(http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, store.ErrInvalid):
+		// A backstop: input is validated before it reaches a store.
+		a.log.WarnContext(r.Context(), "store refused a value", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errorf(http.StatusBadRequest, "bad_request", "a value in the request cannot be stored")
 	default:
 		a.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = errorf(http.StatusServiceUnavailable, "unavailable", "the service is temporarily unavailable; retry")
@@ -173,8 +174,8 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(strings.ToLower(c.Username), "guest"):
 		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "usernames starting with \"guest\" are reserved"))
 		return
-	case len(c.Password) < minPassword || len(c.Password) > maxPassword:
-		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "password must be %d-%d characters", minPassword, maxPassword))
+	case !validPassword(c.Password):
+		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "password must be %d-%d characters, none of them control characters", minPassword, maxPassword))
 		return
 	case c.Guest:
 		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "\"guest\" is not an account field"))
@@ -219,6 +220,10 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
+	case !protocol.ValidUsername(c.Username):
+		// No account can have this name; the store never sees it.
+		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "username must be 3-20 characters of A-Z, a-z, 0-9, _ and -"))
+		return
 	default:
 		found, err := a.durable.PlayerByName(r.Context(), c.Username)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -279,7 +284,11 @@ type ratingJSON struct {
 }
 
 func (a *API) player(w http.ResponseWriter, r *http.Request) {
-	p, err := a.durable.PlayerByName(r.Context(), r.PathValue("name"))
+	name, ok := a.playerName(w, r)
+	if !ok {
+		return
+	}
+	p, err := a.durable.PlayerByName(r.Context(), name)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -342,7 +351,11 @@ func (a *API) playerGames(w http.ResponseWriter, r *http.Request) {
 		}
 		before = t
 	}
-	p, err := a.durable.PlayerByName(r.Context(), r.PathValue("name"))
+	name, ok := a.playerName(w, r)
+	if !ok {
+		return
+	}
+	p, err := a.durable.PlayerByName(r.Context(), name)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -496,62 +509,6 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
 }
 
-// clientIP is the peer address, or behind a trusted proxy (the ALB) the first X-Forwarded-For
-// address, which the proxy sets.
-func (a *API) clientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" && a.opts.TrustForwardedFor {
-		first, _, _ := strings.Cut(xff, ",")
-		return strings.TrimSpace(first)
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// ipLimiter is a per-IP token bucket refilled perMinute times a minute, with stale entries swept.
-type ipLimiter struct {
-	mu        sync.Mutex
-	perMinute float64
-	buckets   map[string]*ipBucket
-	lastSweep time.Time
-}
-
-type ipBucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newIPLimiter(perMinute int) *ipLimiter {
-	return &ipLimiter{perMinute: float64(perMinute), buckets: map[string]*ipBucket{}}
-}
-
-func (l *ipLimiter) allow(ip string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) > time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.last) > 2*time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-		l.lastSweep = now
-	}
-	b, ok := l.buckets[ip]
-	if !ok {
-		b = &ipBucket{tokens: l.perMinute, last: now}
-		l.buckets[ip] = b
-	}
-	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.last).Minutes()*l.perMinute)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
 // ratingHistory serves a player's rating after each rated game of one speed, newest first
 // (an addition to the protocol's HTTP API, for the profile's rating chart).
 func (a *API) ratingHistory(w http.ResponseWriter, r *http.Request) {
@@ -566,7 +523,11 @@ func (a *API) ratingHistory(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	p, err := a.durable.PlayerByName(r.Context(), r.PathValue("name"))
+	name, ok := a.playerName(w, r)
+	if !ok {
+		return
+	}
+	p, err := a.durable.PlayerByName(r.Context(), name)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -590,39 +551,4 @@ func (a *API) ratingHistory(w http.ResponseWriter, r *http.Request) {
 			Provisional: pt.Rating.Provisional(), Games: pt.Rating.Games, At: pt.Rating.LastRated.UTC().Format(time.RFC3339Nano)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": p.Name, "speed": speed, "points": out})
-}
-
-// querySpeed reads the optional "speed" query parameter (default blitz).
-func querySpeed(q url.Values) (rating.Speed, error) {
-	speed := rating.Speed(q.Get("speed"))
-	if speed == "" {
-		return rating.Blitz, nil
-	}
-	if !slices.Contains(speeds, speed) {
-		return "", errorf(http.StatusBadRequest, "bad_request", "speed must be bullet, blitz, rapid or classical")
-	}
-	return speed, nil
-}
-
-// queryLimit reads the optional "limit" query parameter: def when absent, else 1..max.
-func queryLimit(q url.Values, def, max int) (int, error) {
-	s := q.Get("limit")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
-		return 0, errorf(http.StatusBadRequest, "bad_request", "limit must be 1-%d", max)
-	}
-	return n, nil
-}
-
-// gameID returns the {id} path value, or answers 404 when it is not a game id.
-func (a *API) gameID(w http.ResponseWriter, r *http.Request) (string, bool) {
-	id := r.PathValue("id")
-	if !protocol.ValidGameID(id) {
-		a.fail(w, r, errorf(http.StatusNotFound, "not_found", "no game %q", id))
-		return "", false
-	}
-	return id, true
 }

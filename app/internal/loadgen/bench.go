@@ -417,7 +417,9 @@ func (e benchEnv) start(ctx context.Context, n int, name string) ([]*backendProc
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.dsn, "REDIS_URL="+e.redis, "TOKEN_KEY="+e.key,
 			fmt.Sprintf("LISTEN_ADDR=127.0.0.1:%d", port), fmt.Sprintf("PPROF_ADDR=127.0.0.1:%d", pport),
-			"LOG_LEVEL="+e.level)
+			"LOG_LEVEL="+e.level,
+			// Every simulated client connects from 127.0.0.1: lift the per-address cap.
+			"MAX_CONNS_PER_ADDR=1000000")
 		cmd.Env = append(cmd.Env, e.extra...)
 		cmd.Stdout, cmd.Stderr = f, f
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

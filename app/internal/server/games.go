@@ -406,6 +406,8 @@ func toProtocolError(err error) *protocol.Error {
 		return protocol.Errorf(protocol.CodeNotYourGame, "you do not play in this game")
 	case errors.Is(err, store.ErrNotFound):
 		return protocol.Errorf(protocol.CodeNotFound, "no such game or challenge")
+	case errors.Is(err, store.ErrInvalid):
+		return protocol.Errorf(protocol.CodeBadRequest, "a value in the message cannot be stored")
 	default:
 		return protocol.Errorf(protocol.CodeUnavailable, "the service is temporarily unavailable; retry")
 	}

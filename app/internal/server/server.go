@@ -35,6 +35,9 @@ type Config struct {
 	RetryInterval time.Duration
 	// StateCache bounds the game states kept in memory (see memCache); 100,000.
 	StateCache int
+	// ConnLimits caps the open connections per player and per client address over every
+	// instance; the zero value takes DefaultConnLimits().
+	ConnLimits store.ConnLimits
 	Now        func() time.Time
 }
 
@@ -102,6 +105,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	if cfg.StateCache <= 0 {
 		cfg.StateCache = 100_000
 	}
+	if cfg.ConnLimits == (store.ConnLimits{}) {
+		cfg.ConnLimits = DefaultConnLimits()
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -163,10 +169,17 @@ func (s *Server) nowMs() int64 { return s.cfg.Now().UnixMilli() }
 func (s *Server) Durable() store.Durable { return s.durable }
 func (s *Server) Live() store.Live       { return s.live }
 
-// Open registers an authenticated connection.
-func (s *Server) Open(ctx context.Context, claims authn.Claims, conn Conn) (*Session, error) {
+// Open registers an authenticated connection: it is counted under the connection caps (a
+// *CapError when one refuses), subscribed to the player's events, and closed when its token
+// expires. Transports call it before the client sees the connection open, and hold frames
+// sent to conn until then, so no event published after Open returns is lost.
+func (s *Server) Open(ctx context.Context, claims authn.Claims, conn Conn, client Client) (*Session, error) {
 	sess := newSession(claims, conn, s.cfg.RateLimit, s.cfg.Now())
+	if err := s.admit(ctx, sess, client); err != nil {
+		return nil, err
+	}
 	if err := s.hub.join(ctx, store.PlayerTopic(claims.PlayerID), sess); err != nil {
+		s.release(context.WithoutCancel(ctx), sess)
 		return nil, fmt.Errorf("following player topic: %w", err)
 	}
 	s.mu.Lock()
@@ -178,6 +191,7 @@ func (s *Server) Open(ctx context.Context, claims authn.Claims, conn Conn) (*Ses
 	} else if cameOnline {
 		s.notifyOpponents(ctx, claims.PlayerID, protocol.TOpponentBack)
 	}
+	s.armExpiry(sess)
 	return sess, nil
 }
 
@@ -186,6 +200,12 @@ func (s *Server) Close(ctx context.Context, sess *Session) {
 	if !sess.markClosed() {
 		return
 	}
+	sess.mu.Lock()
+	if sess.expiry != nil {
+		sess.expiry.Stop()
+	}
+	sess.mu.Unlock()
+	s.release(ctx, sess)
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()

@@ -25,6 +25,10 @@ type Session struct {
 	watches map[string]*watch // by game id
 	closed  bool
 	limiter limiter
+
+	counted bool   // the connection holds a count under the caps (Server.admit)
+	addr    string // the client address it was counted under
+	expiry  *time.Timer
 }
 
 // watch is the delivery state of one game for one session. While syncing (a watch request is

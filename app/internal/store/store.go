@@ -30,6 +30,10 @@ var (
 	ErrConflict = errors.New("version conflict")
 	// ErrUnavailable wraps failures of the backing service (network, server down).
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrInvalid means the store refused a value it cannot hold (a NUL byte or invalid UTF-8 in
+	// a string, for PostgreSQL): the request is wrong, retrying it cannot help. Callers
+	// validate their input first; this is the backstop.
+	ErrInvalid = errors.New("invalid value")
 )
 
 // Player is a registered or guest player.
@@ -233,6 +237,13 @@ type Live interface {
 	// report whether the player just came online or went offline.
 	Connected(ctx context.Context, playerID string) (cameOnline bool, err error)
 	Disconnected(ctx context.Context, playerID string) (wentOffline bool, err error)
+	// AcquireConn counts one more open connection of a player and of a client address over
+	// every live instance, unless that would exceed a cap of limits (0: no cap); it reports
+	// which cap refused (CapNone: counted). addr "" is counted per player only. force counts
+	// without checking (a connection that already exists moves to this instance). Counts of
+	// instances that died are dropped. ReleaseConn undoes one counted AcquireConn.
+	AcquireConn(ctx context.Context, playerID, addr string, limits ConnLimits, force bool) (ConnCap, error)
+	ReleaseConn(ctx context.Context, playerID, addr string) error
 	// ActiveGamesOf lists the running games a player plays; AddActive/RemoveActive maintain it.
 	ActiveGamesOf(ctx context.Context, playerID string) ([]string, error)
 	AddActive(ctx context.Context, gameID string, playerIDs ...string) error
@@ -314,6 +325,23 @@ func PairPool(pool []Seek, now int64) [][2]Seek {
 	return pairs
 }
 
+// ConnLimits caps the open connections of one player and of one client address over every
+// instance; 0 means no cap.
+type ConnLimits struct {
+	PerPlayer int
+	PerAddr   int
+}
+
+// ConnCap names the cap that refused a connection.
+type ConnCap int
+
+// The caps of ConnLimits.
+const (
+	CapNone   ConnCap = iota // the connection was counted
+	CapPlayer                // the player has PerPlayer connections open
+	CapAddr                  // the address has PerAddr connections open
+)
+
 // GatewayConn is an API Gateway WebSocket connection. Its owner is the server instance that
 // processes its messages and delivers its events (through the @connections API); any other
 // instance that receives a message for it forwards the message to the owner, or takes the
@@ -324,7 +352,8 @@ type GatewayConn struct {
 	PlayerID  string
 	Name      string
 	Guest     bool
-	ExpiresAt int64 // Unix ms: the session token's expiry
+	ExpiresAt int64  // Unix ms: the session token's expiry
+	Addr      string // the client's address (API Gateway's identity.sourceIp); "" if unknown
 }
 
 // InstanceTopic is the topic on which an instance receives messages forwarded to it.

@@ -16,7 +16,9 @@ type Live struct {
 	games      map[string]*liveGame
 	seeks      map[string]store.Seek // by player id
 	challenges map[string]store.Challenge
-	conns      map[string]int // open connections per player
+	conns      map[string]int // open connections per player (presence)
+	capPlayer  map[string]int // connections counted by AcquireConn, per player
+	capAddr    map[string]int // ... and per client address
 	active     map[string]map[string]bool
 	broker     broker
 	now        func() int64
@@ -38,6 +40,8 @@ func NewLive(now func() int64) *Live {
 		seeks:      map[string]store.Seek{},
 		challenges: map[string]store.Challenge{},
 		conns:      map[string]int{},
+		capPlayer:  map[string]int{},
+		capAddr:    map[string]int{},
 		active:     map[string]map[string]bool{},
 		broker:     broker{subs: map[string]map[*subscription]bool{}},
 		now:        now,
@@ -261,6 +265,44 @@ func (l *Live) Disconnected(_ context.Context, playerID string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// AcquireConn implements store.Live (one process: there are no other instances).
+func (l *Live) AcquireConn(_ context.Context, playerID, addr string, limits store.ConnLimits, force bool) (store.ConnCap, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !force {
+		if limits.PerPlayer > 0 && l.capPlayer[playerID] >= limits.PerPlayer {
+			return store.CapPlayer, nil
+		}
+		if addr != "" && limits.PerAddr > 0 && l.capAddr[addr] >= limits.PerAddr {
+			return store.CapAddr, nil
+		}
+	}
+	l.capPlayer[playerID]++
+	if addr != "" {
+		l.capAddr[addr]++
+	}
+	return store.CapNone, nil
+}
+
+// ReleaseConn implements store.Live.
+func (l *Live) ReleaseConn(_ context.Context, playerID, addr string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	decrement(l.capPlayer, playerID)
+	if addr != "" {
+		decrement(l.capAddr, addr)
+	}
+	return nil
+}
+
+func decrement(m map[string]int, k string) {
+	if m[k] <= 1 {
+		delete(m, k)
+		return
+	}
+	m[k]--
 }
 
 // ActiveGamesOf implements store.Live.

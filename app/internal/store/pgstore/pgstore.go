@@ -218,7 +218,7 @@ func classify(op string, err error) error {
 		return nil
 	}
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
-		errors.Is(err, store.ErrNameTaken) || errors.Is(err, store.ErrUnavailable) {
+		errors.Is(err, store.ErrNameTaken) || errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrInvalid) {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	var pgErr *pgconn.PgError
@@ -230,6 +230,9 @@ func classify(op string, err error) error {
 			return fmt.Errorf("%s: %w: %w", op, store.ErrConflict, err)
 		case unavailableCode(pgErr.Code):
 			return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, err)
+		case strings.HasPrefix(pgErr.Code, "22"):
+			// data exception: 22021 (a NUL or invalid UTF-8), 22001 (too long), 22P02 ...
+			return fmt.Errorf("%s: %w: %w", op, store.ErrInvalid, err)
 		}
 		return fmt.Errorf("%s: %w", op, err)
 	}

@@ -29,7 +29,7 @@ func (s *Store) PutConn(ctx context.Context, c store.GatewayConn, ttl time.Durat
 	defer cancel()
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, k)
-		p.HSet(ctx, k, "o", c.Owner, "p", c.PlayerID, "n", c.Name, "g", guest, "x", strconv.FormatInt(c.ExpiresAt, 10))
+		p.HSet(ctx, k, "o", c.Owner, "p", c.PlayerID, "n", c.Name, "g", guest, "x", strconv.FormatInt(c.ExpiresAt, 10), "a", c.Addr)
 		p.PExpire(ctx, k, ttl)
 		return nil
 	})
@@ -51,7 +51,7 @@ func (s *Store) GetConn(ctx context.Context, id string) (store.GatewayConn, erro
 	if err != nil {
 		return store.GatewayConn{}, fmt.Errorf("connection %s: bad expiry %q", id, m["x"])
 	}
-	return store.GatewayConn{ID: id, Owner: m["o"], PlayerID: m["p"], Name: m["n"], Guest: m["g"] == "1", ExpiresAt: exp}, nil
+	return store.GatewayConn{ID: id, Owner: m["o"], PlayerID: m["p"], Name: m["n"], Guest: m["g"] == "1", ExpiresAt: exp, Addr: m["a"]}, nil
 }
 
 // ClaimConn implements store.Gateway (compare-and-set on the owner, in claimConnScript).

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/redis/go-redis/v9"
+
+	"chessplatform/app/internal/store"
 )
 
 // Connected implements store.Live: the player's connections are counted per instance; the
@@ -30,6 +32,54 @@ func (s *Store) presence(ctx context.Context, playerID, op string) (bool, error)
 	n, err := presenceScript.Run(ctx, s.rdb, []string{s.presenceKey(playerID)}, s.cfg.InstanceID, s.instPrefix(), op).Int()
 	if err != nil {
 		return false, wrap(op+" "+playerID, err)
+	}
+	return n == 1, nil
+}
+
+// AcquireConn implements store.Live: the player's count, then the address's, each under its
+// cap in one script; when the address refuses, the player's count is given back. (Two keys in
+// different hash slots cannot share one script in Redis Cluster.)
+func (s *Store) AcquireConn(ctx context.Context, playerID, addr string, limits store.ConnLimits, force bool) (store.ConnCap, error) {
+	if playerID == "" {
+		return store.CapNone, errors.New("acquire connection: no player id")
+	}
+	op := "acquire"
+	if force {
+		op = "force"
+	}
+	refused, err := s.connCap(ctx, s.capPlayerKey(playerID), limits.PerPlayer, op)
+	if err != nil || refused {
+		return store.CapPlayer, err
+	}
+	if addr == "" {
+		return store.CapNone, nil
+	}
+	refused, err = s.connCap(ctx, s.capAddrKey(addr), limits.PerAddr, op)
+	if err != nil || refused {
+		if _, rerr := s.connCap(context.WithoutCancel(ctx), s.capPlayerKey(playerID), 0, "release"); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return store.CapAddr, err
+	}
+	return store.CapNone, nil
+}
+
+// ReleaseConn implements store.Live.
+func (s *Store) ReleaseConn(ctx context.Context, playerID, addr string) error {
+	_, err := s.connCap(ctx, s.capPlayerKey(playerID), 0, "release")
+	if addr != "" {
+		_, aerr := s.connCap(ctx, s.capAddrKey(addr), 0, "release")
+		err = errors.Join(err, aerr)
+	}
+	return err
+}
+
+func (s *Store) connCap(ctx context.Context, key string, limit int, op string) (bool, error) {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	n, err := connCapScript.Run(ctx, s.rdb, []string{key}, s.cfg.InstanceID, s.instPrefix(), limit, op).Int()
+	if err != nil {
+		return false, wrap("connection count "+op, err)
 	}
 	return n == 1, nil
 }

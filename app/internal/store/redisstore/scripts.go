@@ -206,3 +206,35 @@ if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then
 end
 return 0
 `)
+
+// connCapScript counts connections per instance in one hash (a player's or an address's) under
+// a cap over all live instances; counts of instances whose heartbeat key has expired are
+// removed on the way. The hash expires a day after its last change, so the count of a crashed
+// instance that nobody cleans up does not stay forever.
+//
+// KEYS: 1 the hash (field instance id, value count). ARGV: 1 this instance, 2 prefix of the
+// heartbeat keys, 3 the cap (0: none), 4 "acquire", "force" or "release".
+// Returns 1 when the cap refused, else 0.
+var connCapScript = redis.NewScript(`
+local own = ARGV[1]
+if ARGV[4] == 'release' then
+  local n = tonumber(redis.call('HGET', KEYS[1], own) or '0')
+  if n <= 1 then redis.call('HDEL', KEYS[1], own) else redis.call('HINCRBY', KEYS[1], own, -1) end
+  return 0
+end
+local total = 0
+local f = redis.call('HGETALL', KEYS[1])
+for i = 1, #f, 2 do
+  local id, n = f[i], tonumber(f[i + 1])
+  if id == own or redis.call('EXISTS', ARGV[2] .. id) == 1 then
+    total = total + n
+  else
+    redis.call('HDEL', KEYS[1], id)
+  end
+end
+local cap = tonumber(ARGV[3])
+if ARGV[4] == 'acquire' and cap > 0 and total >= cap then return 1 end
+redis.call('HINCRBY', KEYS[1], own, 1)
+redis.call('EXPIRE', KEYS[1], 86400)
+return 0
+`)

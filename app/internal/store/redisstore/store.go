@@ -188,6 +188,8 @@ func (s *Store) seekKey() string               { return s.prefix + "{seeks}" }
 func (s *Store) challengeKey(id string) string { return s.prefix + "ch:" + id }
 func (s *Store) presenceKey(p string) string   { return s.prefix + "presence:{" + p + "}" }
 func (s *Store) instPrefix() string            { return s.prefix + "inst:" }
+func (s *Store) capPlayerKey(p string) string  { return s.prefix + "cap:p:{" + p + "}" }
+func (s *Store) capAddrKey(a string) string    { return s.prefix + "cap:a:{" + a + "}" }
 func (s *Store) instKey(id string) string      { return s.instPrefix() + id }
 func (s *Store) activeKey(p string) string     { return s.prefix + "active:{" + p + "}" }
 func (s *Store) connKey(id string) string      { return s.prefix + "gw:" + id }

@@ -307,6 +307,51 @@ func RunLive(t *testing.T, newStore func(t *testing.T) (store.Live, LiveClock)) 
 		assert.Equal(t, []string{"g_two2"}, games)
 	})
 
+	t.Run("connections are counted under caps per player and per address", func(t *testing.T) {
+		l, _ := newStore(t)
+		p1, p2, p3 := unique("p_"), unique("p_"), unique("p_")
+		addr, other := unique("198.51.100."), unique("203.0.113.")
+		limits := store.ConnLimits{PerPlayer: 2, PerAddr: 3}
+		acquire := func(p, a string, force bool) store.ConnCap {
+			t.Helper()
+			c, err := l.AcquireConn(ctx(t), p, a, limits, force)
+			require.NoError(t, err)
+			return c
+		}
+		assert.Equal(t, store.CapNone, acquire(p1, addr, false))
+		assert.Equal(t, store.CapNone, acquire(p1, addr, false))
+		assert.Equal(t, store.CapPlayer, acquire(p1, other, false), "a third connection of p1 from anywhere")
+		assert.Equal(t, store.CapNone, acquire(p2, addr, false))
+		assert.Equal(t, store.CapAddr, acquire(p3, addr, false), "a fourth connection from addr")
+		// The refused address did not keep p3's player count: p3 can still open two elsewhere.
+		assert.Equal(t, store.CapNone, acquire(p3, other, false))
+		assert.Equal(t, store.CapNone, acquire(p3, other, false))
+		assert.Equal(t, store.CapPlayer, acquire(p3, other, false))
+		// force counts over the cap (a takeover of an existing connection).
+		assert.Equal(t, store.CapNone, acquire(p1, addr, true))
+		// Releasing makes room again; addr "" is counted per player only.
+		require.NoError(t, l.ReleaseConn(ctx(t), p1, addr))
+		require.NoError(t, l.ReleaseConn(ctx(t), p1, addr))
+		assert.Equal(t, store.CapNone, acquire(p2, addr, false), "addr holds p1's forced one and p2's")
+		assert.Equal(t, store.CapAddr, acquire(p1, addr, false), "addr is full again")
+		require.NoError(t, l.ReleaseConn(ctx(t), p1, addr))
+		assert.Equal(t, store.CapNone, acquire(p1, addr, false))
+		assert.Equal(t, store.CapPlayer, acquire(p2, "", false))
+		// Releasing more than was counted never goes below zero.
+		for range 5 {
+			require.NoError(t, l.ReleaseConn(ctx(t), p1, addr))
+		}
+		assert.Equal(t, store.CapNone, acquire(p1, "", false))
+		assert.Equal(t, store.CapNone, acquire(p1, "", false))
+		assert.Equal(t, store.CapPlayer, acquire(p1, "", false))
+		// No cap: always counted.
+		for range 5 {
+			c, err := l.AcquireConn(ctx(t), p1, addr, store.ConnLimits{}, false)
+			require.NoError(t, err)
+			assert.Equal(t, store.CapNone, c)
+		}
+	})
+
 	t.Run("epoch is created once", func(t *testing.T) {
 		l, _ := newStore(t)
 		fresh, err := l.EnsureEpoch(ctx(t))

@@ -38,6 +38,7 @@ import (
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
+	"chessplatform/app/internal/transport/clientip"
 )
 
 // Integration request headers (README.md shows the request parameters that set them).
@@ -46,6 +47,7 @@ const (
 	HeaderSecret       = "X-Chess-Gateway-Secret" // static shared secret, every route
 	HeaderToken        = "X-Chess-Token"          // context.authorizer.token, $connect
 	HeaderPlayer       = "X-Chess-Player"         // context.authorizer.principalId, $connect
+	HeaderClientIP     = "X-Chess-Client-Ip"      // context.identity.sourceIp, $connect (the per-address cap)
 	// Subprotocol is echoed in Sec-WebSocket-Protocol when the client offered it (clients that
 	// carry the token in Sec-WebSocket-Protocol must get one of their offers back).
 	Subprotocol = "chess.v1"
@@ -348,9 +350,10 @@ func (h *Handler) serveConnect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, string(protocol.CodeUnavailable), "server restarting; retry")
 		return
 	}
+	addr := clientip.Normalize(r.Header.Get(HeaderClientIP))
 	rec := store.GatewayConn{
 		ID: id, Owner: h.id, PlayerID: claims.PlayerID, Name: claims.Name, Guest: claims.Guest,
-		ExpiresAt: claims.ExpiresAt.UnixMilli(),
+		ExpiresAt: claims.ExpiresAt.UnixMilli(), Addr: addr,
 	}
 	if err := h.gw.PutConn(ctx, rec, h.opts.ConnTTL); err != nil {
 		h.log.WarnContext(ctx, "registering connection", "conn", id, "err", err)
@@ -358,16 +361,24 @@ func (h *Handler) serveConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := h.newConn(id, false)
+	c.addr = addr
 	if !h.install(c) {
 		_ = h.gw.DeleteConn(context.WithoutCancel(ctx), id)
 		httpError(w, http.StatusServiceUnavailable, string(protocol.CodeUnavailable), "server restarting; retry")
 		return
 	}
-	sess, err := h.srv.Open(ctx, claims, c)
+	sess, err := h.srv.Open(ctx, claims, c, server.Client{Addr: addr})
 	if err != nil {
-		h.log.WarnContext(ctx, "opening session", "conn", id, "player", claims.PlayerID, "err", err)
 		h.uninstall(c)
 		_ = h.gw.DeleteConn(context.WithoutCancel(ctx), id)
+		var capErr *server.CapError
+		if errors.As(err, &capErr) {
+			h.log.InfoContext(ctx, "connection refused by a cap", "conn", id, "player", claims.PlayerID, "err", err)
+			httpError(w, http.StatusTooManyRequests, CodeTooManyConnections, capErr.Error())
+			h.refuse(id)
+			return
+		}
+		h.log.WarnContext(ctx, "opening session", "conn", id, "player", claims.PlayerID, "err", err)
 		httpError(w, http.StatusServiceUnavailable, string(protocol.CodeUnavailable), "service unavailable; retry")
 		return
 	}
@@ -545,48 +556,5 @@ func (h *Handler) sweep(ctx context.Context) {
 				h.log.DebugContext(h.bg, "probing connection", "conn", c.id, "err", err)
 			}
 		}()
-	}
-}
-
-// tracker counts running goroutines; unlike sync.WaitGroup it allows adding while waiting.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{}
-}
-
-func (t *tracker) init() { t.zero = make(chan struct{}); close(t.zero) }
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.zero = make(chan struct{})
-	}
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	t.n--
-	if t.n == 0 {
-		close(t.zero)
-	}
-	t.mu.Unlock()
-}
-
-func (t *tracker) wait(ctx context.Context) error {
-	for {
-		t.mu.Lock()
-		n, zero := t.n, t.zero
-		t.mu.Unlock()
-		if n == 0 {
-			return nil
-		}
-		select {
-		case <-zero:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
 	}
 }

@@ -36,6 +36,7 @@ type conn struct {
 	h       *Handler
 	id      string
 	created time.Time
+	addr    string // the client's address, as registered (set before the conn is shared)
 
 	mu        sync.Mutex
 	sess      *server.Session
@@ -72,7 +73,7 @@ func (c *conn) record(owner string) store.GatewayConn {
 	defer c.mu.Unlock()
 	return store.GatewayConn{
 		ID: c.id, Owner: owner, PlayerID: c.player.PlayerID, Name: c.player.Name, Guest: c.player.Guest,
-		ExpiresAt: c.player.ExpiresAt.UnixMilli(),
+		ExpiresAt: c.player.ExpiresAt.UnixMilli(), Addr: c.addr,
 	}
 }
 

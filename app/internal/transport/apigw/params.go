@@ -26,6 +26,7 @@ func RequestParameters(route, secret string) map[string]string {
 	if route == RouteConnect {
 		p["integration.request.header."+HeaderToken] = "context.authorizer.token"
 		p["integration.request.header."+HeaderPlayer] = "context.authorizer.principalId"
+		p["integration.request.header."+HeaderClientIP] = "context.identity.sourceIp"
 	}
 	return p
 }

@@ -10,6 +10,7 @@ import (
 
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
 )
 
@@ -135,6 +136,7 @@ func (h *Handler) takeOver(ctx context.Context, rec store.GatewayConn, it inboun
 		return
 	}
 	c := h.newConn(id, true)
+	c.addr = rec.Addr
 	if !h.install(c) {
 		h.evict(ctx, id)
 		return
@@ -142,7 +144,7 @@ func (h *Handler) takeOver(ctx context.Context, rec store.GatewayConn, it inboun
 	claims := authn.Claims{PlayerID: rec.PlayerID, Name: rec.Name, Guest: rec.Guest, ExpiresAt: time.UnixMilli(rec.ExpiresAt)}
 	c.restoreWatches(games)
 	c.enqueue(it)
-	sess, err := h.srv.Open(ctx, claims, c)
+	sess, err := h.srv.Open(ctx, claims, c, server.Client{Addr: rec.Addr, Takeover: true})
 	if err != nil {
 		h.log.WarnContext(ctx, "opening session for a taken-over connection", "conn", id, "err", err)
 		c.abandon()

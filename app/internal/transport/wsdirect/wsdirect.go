@@ -23,6 +23,7 @@ import (
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
+	"chessplatform/app/internal/transport/clientip"
 )
 
 // Options tune the transport. Zero values take the defaults noted.
@@ -34,6 +35,10 @@ type Options struct {
 	WriteTimeout   time.Duration // a single write; 10 s
 	SendQueue      int           // frames queued per connection before it counts as slow; 256
 	HardReadLimit  int64         // frames above this close the connection (1009); 64 KiB
+	// ForwardedForHops is the number of trusted proxies in front of the backend (CloudFront and
+	// the ALB: 2) whose X-Forwarded-For entries name the client for the per-address cap; 0 uses
+	// the peer address.
+	ForwardedForHops int
 }
 
 // Handler serves the WebSocket endpoint.
@@ -84,11 +89,26 @@ func (h *Handler) Wait(ctx context.Context) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	claims, err := h.signer.Verify(r.URL.Query().Get("token"), h.now())
 	if err != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
-			"code": string(protocol.CodeUnauthorized), "message": "missing, invalid or expired session token",
-		}})
+		httpError(w, http.StatusUnauthorized, string(protocol.CodeUnauthorized), "missing, invalid or expired session token")
+		return
+	}
+	// The session is opened (counted under the caps, subscribed to the player's events) before
+	// the handshake, so a cap answers 429 instead of an upgrade, and an event published right
+	// after the client sees the connection open is queued on conn, not lost.
+	ctx, cancel := context.WithCancel(context.Background())
+	conn := &conn{cancel: cancel, queueMax: h.opts.SendQueue, writeTimeout: h.opts.WriteTimeout}
+	sess, err := h.srv.Open(ctx, claims, conn, server.Client{Addr: clientip.FromRequest(r, h.opts.ForwardedForHops)})
+	if err != nil {
+		cancel()
+		var capErr *server.CapError
+		if errors.As(err, &capErr) {
+			h.log.InfoContext(r.Context(), "connection refused by a cap", "player", claims.PlayerID, "err", err)
+			w.Header().Set("Retry-After", "10")
+			httpError(w, http.StatusTooManyRequests, CodeTooManyConnections, capErr.Error())
+			return
+		}
+		h.log.WarnContext(r.Context(), "opening session", "player", claims.PlayerID, "err", err)
+		httpError(w, http.StatusServiceUnavailable, string(protocol.CodeUnavailable), "service unavailable; retry")
 		return
 	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -96,21 +116,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		CompressionMode: websocket.CompressionDisabled, // small frames; compression costs memory per connection
 	})
 	if err != nil {
+		cancel()
+		h.srv.Close(context.WithoutCancel(r.Context()), sess)
 		h.log.DebugContext(r.Context(), "websocket upgrade failed", "err", err)
 		return
 	}
 	c.SetReadLimit(h.opts.HardReadLimit)
+	conn.attach(c)
 	// The connection outlives the request (ServeHTTP returns now), so its context keeps none
 	// of the request's.
-	ctx, cancel := context.WithCancel(context.Background())
-	conn := &conn{ws: c, cancel: cancel, queueMax: h.opts.SendQueue, writeTimeout: h.opts.WriteTimeout}
-	sess, err := h.srv.Open(ctx, claims, conn)
-	if err != nil {
-		cancel()
-		h.log.WarnContext(r.Context(), "opening session", "player", claims.PlayerID, "err", err)
-		c.Close(websocket.StatusTryAgainLater, "service unavailable")
-		return
-	}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -118,6 +132,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer h.srv.Close(context.WithoutCancel(ctx), sess)
 		h.readLoop(ctx, c, conn, sess)
 	}()
+}
+
+// CodeTooManyConnections is the error code of the 429 answer to a connection over a cap.
+const CodeTooManyConnections = "too_many_connections"
+
+func httpError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
 func (h *Handler) readLoop(ctx context.Context, c *websocket.Conn, conn *conn, sess *server.Session) {
@@ -168,17 +191,43 @@ func (h *Handler) readFrame(ctx context.Context, c *websocket.Conn) ([]byte, boo
 	return nil, true, nil
 }
 
-// conn implements server.Conn over a websocket.Conn.
+// conn implements server.Conn over a websocket.Conn. It exists before the handshake: frames
+// sent until attach are queued and go out first once the connection is open.
 type conn struct {
-	ws           *websocket.Conn
 	cancel       context.CancelFunc
 	queueMax     int
 	writeTimeout time.Duration
 
 	mu      sync.Mutex
+	ws      *websocket.Conn // nil until attach
 	queue   [][]byte
 	writing bool
 	closed  bool
+	// closeStatus and closeReason are kept when the server closes the conn before attach.
+	closeStatus websocket.StatusCode
+	closeReason string
+}
+
+// attach hands the accepted connection over: queued frames start flowing, or a close that
+// came first is carried out.
+func (c *conn) attach(ws *websocket.Conn) {
+	c.mu.Lock()
+	c.ws = ws
+	if c.closed {
+		status, reason := c.closeStatus, c.closeReason
+		c.mu.Unlock()
+		go func() {
+			_ = ws.Close(status, reason)
+			c.cancel()
+		}()
+		return
+	}
+	start := len(c.queue) > 0 && !c.writing
+	c.writing = c.writing || start
+	c.mu.Unlock()
+	if start {
+		go c.drain()
+	}
 }
 
 // Send implements server.Conn: it never blocks. A client that lets queueMax frames pile up is
@@ -195,8 +244,8 @@ func (c *conn) Send(frame []byte) bool {
 		return false
 	}
 	c.queue = append(c.queue, frame)
-	start := !c.writing
-	c.writing = true
+	start := !c.writing && c.ws != nil
+	c.writing = c.writing || start
 	c.mu.Unlock()
 	if start {
 		go c.drain()
@@ -213,14 +262,14 @@ func (c *conn) drain() {
 			c.mu.Unlock()
 			return
 		}
-		batch := c.queue
+		batch, ws := c.queue, c.ws
 		c.queue = nil
 		c.mu.Unlock()
 		// One deadline per batch: a client that cannot take the batch within the write timeout
 		// is too slow either way, and one timer per frame is measurable at fan-out rates.
 		ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout)
 		for _, f := range batch {
-			if err := c.ws.Write(ctx, websocket.MessageText, f); err != nil {
+			if err := ws.Write(ctx, websocket.MessageText, f); err != nil {
 				cancel()
 				c.abort()
 				c.mu.Lock()
@@ -236,7 +285,10 @@ func (c *conn) drain() {
 
 // Close implements server.Conn: pending frames are flushed first (bounded by the write
 // timeout), then the connection closes with status 1001 so clients reconnect elsewhere.
-func (c *conn) Close(reason string) {
+func (c *conn) Close(reason string) { c.CloseCode(int(websocket.StatusGoingAway), reason) }
+
+// CloseCode implements server.CodeCloser: Close with a chosen close code.
+func (c *conn) CloseCode(code int, reason string) {
 	deadline := time.Now().Add(c.writeTimeout)
 	for time.Now().Before(deadline) {
 		c.mu.Lock()
@@ -247,15 +299,19 @@ func (c *conn) Close(reason string) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	c.closeWith(websocket.StatusGoingAway, reason)
+	c.closeWith(websocket.StatusCode(code), reason)
 }
 
 // abort drops the connection at once, without a close handshake.
 func (c *conn) abort() {
 	c.mu.Lock()
 	c.closed = true
+	c.closeStatus = websocket.StatusPolicyViolation
+	ws := c.ws
 	c.mu.Unlock()
-	_ = c.ws.CloseNow()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
 	c.cancel()
 }
 
@@ -266,9 +322,14 @@ func (c *conn) closeWith(status websocket.StatusCode, reason string) {
 		return
 	}
 	c.closed = true
+	c.closeStatus, c.closeReason = status, reason
+	ws := c.ws
 	c.mu.Unlock()
+	if ws == nil {
+		return // attach closes it
+	}
 	go func() {
-		_ = c.ws.Close(status, reason)
+		_ = ws.Close(status, reason)
 		c.cancel()
 	}()
 }
