@@ -228,7 +228,7 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 		KeyValue{"DB_SSLROOTCERT", RDSCABundle},
 		// The ALB is reached only through CloudFront: the client is the X-Forwarded-For entry
 		// CloudFront appended, the second from the right (per-IP login limit, /ws address cap).
-		KeyValue{"FORWARDED_FOR_HOPS", "2"},
+		KeyValue{"FORWARDED_FOR_HOPS", strconv.Itoa(TrustedProxyHops)},
 		KeyValue{"LISTEN_ADDR", ":" + strconv.Itoa(in.Port)},
 		KeyValue{"LOG_LEVEL", "info"},
 		KeyValue{"REDIS_ADDR", in.RedisAddr},
