@@ -1,8 +1,8 @@
 # Infrastructure: the Pulumi Go program (main.go, infra/). Its mock-based tests run under
 # test-go (go test ./...); the targets below wrap the pulumi CLI for one stack at a time and
 # need the CLI, a logged-in backend and AWS credentials. STACK defaults to dev. preview and up
-# build the $connect authorizer first: the program uploads dist/ws-authorizer.zip (config
-# authorizerZip) and refuses to run without it.
+# build the Lambdas first: the program uploads dist/ws-authorizer.zip (config authorizerZip) and
+# dist/secret-rotator.zip (config rotatorZip) and refuses to run without them.
 PULUMI ?= pulumi
 STACK ?= dev
 INFRA_PKGS := . ./infra/...
@@ -13,10 +13,10 @@ pulumi-check:
 	@command -v $(PULUMI) >/dev/null || { echo "pulumi CLI not found: install it from https://www.pulumi.com/docs/install/ (or set PULUMI=...)"; exit 1; }
 	@test -f Pulumi.$(STACK).yaml || { echo "no Pulumi.$(STACK).yaml: STACK must be dev or prod (or a stack you created)"; exit 1; }
 
-preview: pulumi-check build-authorizer ## pulumi preview --diff for STACK (default dev)
+preview: pulumi-check build-authorizer build-rotator ## pulumi preview --diff for STACK (default dev)
 	$(PULUMI) preview --stack $(STACK) --diff
 
-up: pulumi-check build-authorizer ## pulumi up for STACK (default dev)
+up: pulumi-check build-authorizer build-rotator ## pulumi up for STACK (default dev)
 	$(PULUMI) up --stack $(STACK)
 
 refresh: pulumi-check ## pulumi refresh for STACK (default dev)

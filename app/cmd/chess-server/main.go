@@ -347,6 +347,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		}
 		cfg.tokenKeysOld = append(cfg.tokenKeysOld, k)
 	}
+	// TOKEN_KEY_NEXT: the key the next rotation makes current (the session-key secret's
+	// "next"), accepted now so that this task accepts the tokens of tasks started after it.
+	if next := strings.TrimSpace(getenv("TOKEN_KEY_NEXT")); next != "" {
+		k, err := decodeKey(next)
+		if err != nil {
+			return config{}, fmt.Errorf("TOKEN_KEY_NEXT: %w", err)
+		}
+		cfg.tokenKeysOld = append(cfg.tokenKeysOld, k)
+	}
 	return cfg, nil
 }
 
