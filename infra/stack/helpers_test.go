@@ -84,6 +84,7 @@ func deployed(t testing.TB, name string) map[string]string {
 		"backendImage":  registry + "backend@" + digest,
 		"utilityImage":  registry + "utility@" + digest,
 		"authorizerZip": authorizerZip(t),
+		"rotatorZip":    authorizerZip(t),
 		"alarmEmail":    "oncall@example.com",
 	} {
 		cfg[config.Project+":"+k] = v
@@ -125,6 +126,7 @@ func allControls(cfg *config.Config) []controls.Control {
 		controls.PolicyWalk(),
 		controls.EdgeControls(controls.EdgeParams{Region: "eu-west-1"}),
 		controls.IAMWalk(),
+		controls.SecretRotation(),
 	} {
 		all = append(all, cs...)
 	}

@@ -9,12 +9,13 @@ import (
 // KeySet is the session-key secret's document: Current signs; Next (the key the next rotation
 // makes current) and Previous (the key the last rotation retired) are accepted too. Every
 // process therefore accepts the tokens of a process started after the next rotation, and
-// of one started before the last: a rotation cuts no session off. All fields are strings so
-// that ECS can inject each one (`<secret>:current::`).
+// of one started before the last: a rotation cuts no session off. All fields are strings, and
+// always present, so that ECS can inject each one (`<secret>:current::`; a missing key stops
+// the task). Before the first rotation Previous repeats Current.
 type KeySet struct {
 	Current  string `json:"current"`
-	Next     string `json:"next,omitempty"`
-	Previous string `json:"previous,omitempty"`
+	Next     string `json:"next"`
+	Previous string `json:"previous"`
 }
 
 // ParseKeySet reads a bare encoded key (Current only) or a KeySet document. "previous" may

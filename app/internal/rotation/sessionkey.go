@@ -39,6 +39,9 @@ func (s sessionKeys) next(current string) (string, error) {
 		// rotation only announces one; the key keeps signing until the next rotation.
 		ks = authn.KeySet{Current: old.Current, Next: fresh, Previous: old.Previous}
 	}
+	if ks.Previous == "" { // every field present and non-empty: ECS injects each one
+		ks.Previous = ks.Current
+	}
 	b, err := json.Marshal(ks)
 	return string(b), err
 }
