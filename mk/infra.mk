@@ -7,7 +7,7 @@ PULUMI ?= pulumi
 STACK ?= dev
 INFRA_PKGS := . ./infra/...
 
-.PHONY: preview up destroy refresh build-infra test-infra config-doc pulumi-check
+.PHONY: preview up migrate destroy refresh build-infra test-infra config-doc pulumi-check
 
 pulumi-check:
 	@command -v $(PULUMI) >/dev/null || { echo "pulumi CLI not found: install it from https://www.pulumi.com/docs/install/ (or set PULUMI=...)"; exit 1; }
@@ -16,8 +16,29 @@ pulumi-check:
 preview: pulumi-check build-authorizer build-rotator ## pulumi preview --diff for STACK (default dev)
 	$(PULUMI) preview --stack $(STACK) --diff
 
-up: pulumi-check build-authorizer build-rotator ## pulumi up for STACK (default dev)
+up: pulumi-check build-authorizer build-rotator ## pulumi up for STACK (default dev), then the schema migration
 	$(PULUMI) up --stack $(STACK)
+	@if [ -n "$$($(PULUMI) config get backendImage --stack $(STACK) 2>/dev/null)" ]; then \
+		$(MAKE) --no-print-directory migrate STACK=$(STACK); \
+	else echo "no backendImage yet: no schema migration to run"; fi
+
+# The migrate task (chess-server -migrate with the RDS master secret) in the backend's subnets
+# and security group; waits for it and fails unless it exited 0. New backend tasks wait for the
+# schema (DB_MIGRATE=false) meanwhile: docs/infra.md, "Schema migrations".
+migrate: pulumi-check ## run the schema migration task of STACK and wait for it
+	@set -eu; \
+	out() { $(PULUMI) stack output --stack $(STACK) "$$1"; }; \
+	cluster=$$(out clusterName); taskdef=$$(out migrateTaskDefinitionArn); sg=$$(out backendSecurityGroupId); \
+	subnets=$$($(PULUMI) stack output --stack $(STACK) privateSubnetIds --json | jq -r 'join(",")'); \
+	task=$$(aws ecs run-task --cluster "$$cluster" --task-definition "$$taskdef" --launch-type FARGATE \
+		--platform-version LATEST --started-by make-migrate \
+		--network-configuration "awsvpcConfiguration={subnets=[$$subnets],securityGroups=[$$sg],assignPublicIp=DISABLED}" \
+		--query 'tasks[0].taskArn' --output text); \
+	echo "migrate task $$task"; \
+	aws ecs wait tasks-stopped --cluster "$$cluster" --tasks "$$task"; \
+	code=$$(aws ecs describe-tasks --cluster "$$cluster" --tasks "$$task" --query 'tasks[0].containers[0].exitCode' --output text); \
+	if [ "$$code" != 0 ]; then echo "schema migration failed (exit code $$code): see its log group /<project>-$(STACK)/ecs/migrate"; exit 1; fi; \
+	echo "schema migrated"
 
 refresh: pulumi-check ## pulumi refresh for STACK (default dev)
 	$(PULUMI) refresh --stack $(STACK)

@@ -184,6 +184,23 @@ func TestSessionKeyTestSecretRefusesADiscontinuousSet(t *testing.T) {
 	assert.Equal(t, sessionDoc(t, k0), current(t, sm, arn))
 }
 
+// Setting a schedule without rotating makes Secrets Manager copy the current value as pending
+// and run testSecret alone: that passes, and nothing changes.
+func TestSessionKeyConfigurationTest(t *testing.T) {
+	sm := motoSecrets(t)
+	doc := sessionDoc(t, authn.KeySet{Current: key(t), Next: key(t)})
+	arn := createSecret(t, sm, doc)
+	r, err := New(Config{Secrets: sm, Targets: map[string]Kind{arn: SessionKey}, Log: quiet()})
+	require.NoError(t, err)
+	tok := newToken()
+	_, err = sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+		SecretId: &arn, ClientRequestToken: &tok, SecretString: &doc, VersionStages: []string{stagePending},
+	})
+	require.NoError(t, err)
+	require.NoError(t, r.Handle(context.Background(), Event{Step: "testSecret", SecretID: arn, Token: tok}))
+	assert.Equal(t, doc, current(t, sm, arn))
+}
+
 // The Redis token's rotation with ROTATE then SET: after each rotation the group accepts the
 // new current token and the one before it (tasks not yet redeployed keep working), and the
 // next rotation first SETs the current token (every task has it since the redeployment).

@@ -72,6 +72,12 @@ func (s sessionKeys) test(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("pending: %w", err)
 	}
+	if pendDoc == curDoc {
+		// Secrets Manager's test of the configuration (a schedule set without rotating now):
+		// it makes a pending copy of the current value and runs testSecret alone.
+		_, err := pend.Signer()
+		return err
+	}
 	if pend.Next == "" || pend.Next == pend.Current || pend.Next == cur.Current || pend.Next == cur.Next {
 		return errors.New("pending session keys must announce a fresh next key")
 	}
