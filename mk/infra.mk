@@ -2,8 +2,8 @@
 # test-go (go test ./...); the targets below wrap the pulumi CLI for one stack at a time and
 # need the CLI, a logged-in backend and AWS credentials. STACK (dev or prod) names the stack
 # file Pulumi.$(STACK).yaml; STACK_REF is the stack as the backend knows it (e.g. org/dev).
-# preview and up build what the program reads first: the $connect authorizer's zip
-# (authorizerZip) and the web app (webBuildDir, the web image's context and the static files
+# preview and up build what the program reads first: the Lambdas' zips (authorizerZip,
+# rotatorZip) and the web app (webBuildDir, the web image's context and the static files
 # uploaded to S3: one build); the program builds and pushes the three images itself (awsx
 # ecr.Image, Docker with buildx needed during up).
 PULUMI ?= pulumi
@@ -15,7 +15,7 @@ PULUMI_FLAGS ?=
 OPERATOR_INPUTS ?= operator/$(STACK).env
 INFRA_PKGS := . ./infra/...
 
-.PHONY: preview up destroy refresh build-infra test-infra config-doc pulumi-check operator-config deploy-artifacts smoke-check
+.PHONY: preview up migrate destroy refresh build-infra test-infra config-doc pulumi-check operator-config deploy-artifacts smoke-check
 
 pulumi-check:
 	@command -v $(PULUMI) >/dev/null || { echo "pulumi CLI not found: install it from https://www.pulumi.com/docs/install/ (or set PULUMI=...)"; exit 1; }
@@ -24,7 +24,7 @@ pulumi-check:
 operator-config: pulumi-check ## set the operator inputs of STACK from OPERATOR_INPUTS (default operator/STACK.env)
 	PULUMI=$(PULUMI) scripts/operator-config.sh --stack $(STACK_REF) --file $(OPERATOR_INPUTS)
 
-deploy-artifacts: build-authorizer web-build ## what preview/up read: dist/ws-authorizer.zip and the web build
+deploy-artifacts: build-authorizer build-rotator web-build ## what preview/up read: the Lambda zips and the web build
 
 preview: pulumi-check deploy-artifacts ## pulumi preview --diff for STACK (default dev)
 	$(PULUMI) preview --stack $(STACK_REF) --diff $(PULUMI_FLAGS)
@@ -35,6 +35,23 @@ up: pulumi-check deploy-artifacts ## pulumi up for STACK (default dev): builds a
 smoke-check: pulumi-check ## after up: /healthz through CloudFront is 200, the WebSocket refuses an upgrade without a token
 	scripts/smoke-check.sh --health-url "$$($(PULUMI) stack output siteUrl --stack $(STACK_REF))/healthz" \
 		--websocket-url "$$($(PULUMI) stack output webSocketUrl --stack $(STACK_REF))"
+
+# The migrate task (chess-server -migrate with the RDS master secret) in the backend's subnets
+# and security group; waits for it and fails unless it exited 0.
+migrate: pulumi-check ## run the schema migration task of STACK and wait for it
+	@set -eu; \
+	out() { $(PULUMI) stack output --stack $(STACK_REF) "$$1"; }; \
+	cluster=$$(out clusterName); taskdef=$$(out migrateTaskDefinitionArn); sg=$$(out backendSecurityGroupId); \
+	subnets=$$($(PULUMI) stack output --stack $(STACK_REF) privateSubnetIds --json | jq -r 'join(",")'); \
+	task=$$(aws ecs run-task --cluster "$$cluster" --task-definition "$$taskdef" --launch-type FARGATE \
+		--platform-version LATEST --started-by make-migrate \
+		--network-configuration "awsvpcConfiguration={subnets=[$$subnets],securityGroups=[$$sg],assignPublicIp=DISABLED}" \
+		--query 'tasks[0].taskArn' --output text); \
+	echo "migrate task $$task"; \
+	aws ecs wait tasks-stopped --cluster "$$cluster" --tasks "$$task"; \
+	code=$$(aws ecs describe-tasks --cluster "$$cluster" --tasks "$$task" --query 'tasks[0].containers[0].exitCode' --output text); \
+	if [ "$$code" != 0 ]; then echo "schema migration failed (exit code $$code): see its log group /<project>-$(STACK)/ecs/migrate"; exit 1; fi; \
+	echo "schema migrated"
 
 refresh: pulumi-check ## pulumi refresh for STACK (default dev)
 	$(PULUMI) refresh --stack $(STACK_REF)

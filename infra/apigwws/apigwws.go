@@ -230,7 +230,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	api.SecretsKmsKeyArn = key.Arn
 
-	tokenKey, _, err := generatedSecret(ctx, name+"-token-key", TokenKeyLength, "Session-signing key of "+args.NamePrefix+" (backend TOKEN_KEY, $connect authorizer)", key.Arn, api.tags("token-key"), parent)
+	tokenKey, _, err := generatedKeySet(ctx, name+"-token-key", "Session-signing keys of "+args.NamePrefix+" (backend TOKEN_KEY/TOKEN_KEY_NEXT/TOKEN_KEYS_PREVIOUS, $connect authorizer; rotated)", key.Arn, api.tags("token-key"), parent)
 	if err != nil {
 		return nil, wrap("token key", err)
 	}
@@ -298,11 +298,20 @@ func ConnectionsArns(a awsenv.Account, apiID, stage string) []string {
 // generator runs on every deployment; the version ignores later values and readers use the
 // version's value, so the first one stays (rotation: docs/infra.md).
 func generatedSecret(ctx *pulumi.Context, name string, length int, description string, keyArn pulumi.StringOutput, tags pulumi.StringMap, parent pulumi.ResourceOption) (*secretsmanager.Secret, pulumi.StringOutput, error) {
-	generated := secretsmanager.GetRandomPasswordOutput(ctx, secretsmanager.GetRandomPasswordOutputArgs{
+	return storedSecret(ctx, name, randomValue(ctx, length), description, keyArn, tags, parent)
+}
+
+// randomValue is a value of Secrets Manager's generator: letters and digits.
+func randomValue(ctx *pulumi.Context, length int) pulumi.StringOutput {
+	return secretsmanager.GetRandomPasswordOutput(ctx, secretsmanager.GetRandomPasswordOutputArgs{
 		PasswordLength:     pulumi.Int(length),
 		ExcludePunctuation: pulumi.Bool(true),
 		IncludeSpace:       pulumi.Bool(false),
 	}).RandomPassword()
+}
+
+// storedSecret keeps the first value of generated in a new secret (see generatedSecret).
+func storedSecret(ctx *pulumi.Context, name string, generated pulumi.StringOutput, description string, keyArn pulumi.StringOutput, tags pulumi.StringMap, parent pulumi.ResourceOption) (*secretsmanager.Secret, pulumi.StringOutput, error) {
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
 		Description:          pulumi.String(description),
 		KmsKeyId:             keyArn,

@@ -70,7 +70,7 @@ func TestLoadReadsEveryKey(t *testing.T) {
 		"domain": "chess.example.org", "hostedZoneId": "Z0123456789ABCDEFGHIJ", "albCertificateArn": certARN,
 		"albDeletionProtection": "false", "albIdleTimeoutSeconds": "900",
 		"apiStageName": "v1", "apiGatewayAccountOwner": "none", "apiThrottlingRateLimit": "200", "apiThrottlingBurstLimit": "100",
-		"apiLoggingLevel": "INFO", "authorizerZip": "build/auth.zip",
+		"apiLoggingLevel": "INFO", "authorizerZip": "build/auth.zip", "rotatorZip": "build/rot.zip", "secretRotationDays": "7",
 		"cdnCertificateArn": cdnCertARN, "cdnPriceClass": "PriceClass_All", "webBuildDir": "/srv/web-build", "wafRateLimit": "500", "wafRateWindowSeconds": "60",
 		"alarmEmail": "oncall@example.org", "trailRetentionDays": "730", "protectStatefulResources": "false",
 	}
@@ -89,7 +89,7 @@ func TestLoadReadsEveryKey(t *testing.T) {
 			ALBDeletionProtection: false, ALBIdleTimeoutSeconds: 900, CDNPriceClass: "PriceClass_All", WebBuildDir: "/srv/web-build", WAFRateLimit: 500, WAFRateWindow: 60},
 		Observe: config.Observability{AlarmEmail: "oncall@example.org", TrailRetentionDays: 730},
 		Gateway: config.Gateway{StageName: "v1", AccountOwner: "none", ThrottlingRateLimit: 200, ThrottlingBurstLimit: 100,
-			LoggingLevel: "INFO", AuthorizerZip: "build/auth.zip"},
+			LoggingLevel: "INFO", AuthorizerZip: "build/auth.zip", RotatorZip: "build/rot.zip", RotationDays: 7},
 		Database: config.Database{InstanceClass: "db.r7g.large", EngineVersion: "17", AllocatedStorageGB: 50, MaxAllocatedStorageGB: 0,
 			MultiAZ: false, DeletionProtection: false, SkipFinalSnapshot: true, BackupRetentionDays: 35, MonitoringIntervalSeconds: 15,
 			PerformanceInsightsRetentionDays: 93, MasterUsername: "gm", Name: "games"},
@@ -183,6 +183,9 @@ func TestLoadRejectsInvalid(t *testing.T) {
 		{"burst too large", map[string]string{"apiThrottlingBurstLimit": "6000"}, "apiThrottlingBurstLimit", "1 to 5000"},
 		{"execution logging off", map[string]string{"apiLoggingLevel": "OFF"}, "apiLoggingLevel", "ERROR, INFO"},
 		{"authorizer not a zip", map[string]string{"authorizerZip": "dist/bootstrap"}, "authorizerZip", ".zip"},
+		{"rotator not a zip", map[string]string{"rotatorZip": "dist/bootstrap"}, "rotatorZip", ".zip"},
+		{"rotation never", map[string]string{"secretRotationDays": "0"}, "secretRotationDays", "1 to 365"},
+		{"rotation too rare", map[string]string{"secretRotationDays": "366"}, "secretRotationDays", "1 to 365"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -238,6 +238,12 @@ func (c *Config) Validate() error {
 	if g.AuthorizerZip == "" || !strings.HasSuffix(g.AuthorizerZip, ".zip") {
 		bad("authorizerZip", g.AuthorizerZip, "allowed: the path of a .zip file (make build-authorizer writes dist/ws-authorizer.zip)")
 	}
+	if g.RotatorZip == "" || !strings.HasSuffix(g.RotatorZip, ".zip") {
+		bad("rotatorZip", g.RotatorZip, "allowed: the path of a .zip file (make build-rotator writes dist/secret-rotator.zip)")
+	}
+	if g.RotationDays < 1 || g.RotationDays > 365 {
+		bad("secretRotationDays", g.RotationDays, "allowed: 1 to 365 days")
+	}
 
 	// Database.
 	d := c.Database

@@ -136,7 +136,21 @@ func APIGateway() []Control {
 					v, _ := a.Output("executionArn")
 					apiExec[a.ID] = v.StringValue()
 				}
+				// The authorizers' functions (authorizerUri .../functions/<arn>/invocations); other
+				// functions' permissions (the secret rotator's) are not this control's.
+				authFns := map[string]bool{}
+				for _, a := range auths {
+					uri, _ := a.Str("authorizerUri")
+					if _, fn, ok := strings.Cut(uri, ":function:"); ok {
+						authFns[strings.TrimSuffix(fn, "/invocations")] = true
+					}
+				}
+				checked := 0
 				for _, p := range perms {
+					if fn, _ := p.Str("function"); !authFns[fn] {
+						continue
+					}
+					checked++
 					errs = append(errs, isStr(p, "action", "lambda:InvokeFunction"), isStr(p, "principal", "apigateway.amazonaws.com"))
 					src, _ := p.Str("sourceArn")
 					var ok bool
@@ -147,6 +161,9 @@ func APIGateway() []Control {
 					if !ok {
 						errs = append(errs, fmt.Errorf("%s: sourceArn %q is not an authorizer of the stack's API", label(p), src))
 					}
+				}
+				if checked == 0 {
+					errs = append(errs, errors.New("no invoke permission of an authorizer's function recorded"))
 				}
 				return errors.Join(errs...)
 			},

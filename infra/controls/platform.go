@@ -237,6 +237,7 @@ var untaggable = []string{
 	"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
 	"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 	"aws:kms/alias:Alias", "aws:secretsmanager/secretVersion:SecretVersion",
+	"aws:secretsmanager/secretRotation:SecretRotation",
 }
 
 // Tags lists the tagging control.

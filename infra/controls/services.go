@@ -381,7 +381,17 @@ func ECS() []Control {
 		{
 			ID: "ECS.HEALTH essential containers have a container health check (exempt: images without a client, checked by their target groups)",
 			Check: func(rec infratest.Recorded) error {
+				// A task no service runs (the one-shot migrate task) ends by itself: nothing
+				// would act on its health.
+				served := map[string]bool{}
+				for _, s := range rec.ByType(TService) {
+					arn, _ := s.Str("taskDefinition")
+					served[arn] = true
+				}
 				return eachContainer(rec, func(td infratest.Resource, c map[string]any) error {
+					if arn, _ := td.Output("arn"); arn.IsString() && !served[arn.StringValue()] {
+						return nil
+					}
 					if e, _ := c["essential"].(bool); !e {
 						return nil
 					}

@@ -33,10 +33,11 @@ const (
 	ContainerHealthCheck  = "health-check"
 	ContainerListServices = "list-services"
 	ContainerBackend      = "backend"
+	ContainerMigrate      = "migrate"
 )
 
-// Containers lists every container of the two task definitions.
-var Containers = []string{ContainerWeb, ContainerHealthCheck, ContainerListServices, ContainerBackend}
+// Containers lists every container of the task definitions (web, backend, migrate).
+var Containers = []string{ContainerWeb, ContainerHealthCheck, ContainerListServices, ContainerBackend, ContainerMigrate}
 
 // Repositories are the ECR repositories, by image role.
 var Repositories = []string{"web", "backend", "utility"}
@@ -106,10 +107,14 @@ type Database struct {
 	Host pulumi.StringInput
 	Port pulumi.IntInput
 	Name string
-	// SecretArn is the RDS-managed master secret (JSON username/password).
+	// SecretArn is the RDS-managed master secret (JSON username/password); only the migrate
+	// task reads it.
 	SecretArn pulumi.StringInput
 	// KmsKeyArn encrypts the secret.
 	KmsKeyArn pulumi.StringInput
+	// ResourceID is the instance's DbiResourceId: the backend's task role may rds-db:connect
+	// as rds.AppUser on it and nothing else.
+	ResourceID pulumi.StringInput
 }
 
 // Cache is what the backend needs of the elasticache component.
@@ -222,6 +227,8 @@ type Services struct {
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
 	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
 	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
+	// MigrateTaskDefinitionArn is the one-shot schema migration task (`make migrate` runs it).
+	MigrateTaskDefinitionArn pulumi.StringOutput `pulumi:"migrateTaskDefinitionArn"`
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
@@ -233,6 +240,7 @@ type Services struct {
 	Cluster         *ecs.Cluster
 	WebTaskDef      *ecs.TaskDefinition
 	BackendTaskDef  *ecs.TaskDefinition
+	MigrateTaskDef  *ecs.TaskDefinition
 	WebService      *ecs.Service
 	BackendService  *ecs.Service
 	ALB             *lb.LoadBalancer
@@ -292,7 +300,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.migrateTask, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -322,6 +330,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
 		"operatorSecretArn":           s.OperatorSecretArn,
 		"deployedTaskDefinitions":     s.deployedTaskDefs,
+		"migrateTaskDefinitionArn":    s.MigrateTaskDefinitionArn,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
 	}
@@ -355,7 +364,8 @@ func (a *Args) validate() error {
 	req(a.ECRMaxImages > 0, "ECRMaxImages")
 	req(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
 	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
-	req(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil, "Database (Host, Port, Name, SecretArn, KmsKeyArn)")
+	req(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil && a.Database.ResourceID != nil,
+		"Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)")
 	req(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretArn != nil && a.Cache.KmsKeyArn != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
 	g := a.Gateway
 	req(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,

@@ -17,6 +17,7 @@ import (
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/ecsservices"
+	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/infratest"
 )
 
@@ -49,7 +50,7 @@ func args() *ecsservices.Args {
 		ScalingCPUPercent: 60, ScalingRequestsPerTarget: 1000, ECRMaxImages: 30,
 		Domain: "chess.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ",
 		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300, LogRetentionDays: 365, KMSDeletionWindowDays: 30,
-		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds")},
+		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
 		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretArn: secret("auth"), KmsKeyArn: key("cache")},
 		Gateway: ecsservices.Gateway{
 			ManagementEndpoint: pulumi.String("https://abc.execute-api.eu-west-1.amazonaws.com/live"),
@@ -81,7 +82,8 @@ func TestArgsValidation(t *testing.T) {
 		mutate func(*ecsservices.Args)
 		want   string
 	}{
-		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretArn = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn)"},
+		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretArn = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)"},
+		{"nil database resource id", func(a *ecsservices.Args) { a.Database.ResourceID = nil }, "ResourceID"},
 		{"missing container log group", func(a *ecsservices.Args) { delete(a.LogGroups, ecsservices.ContainerListServices) }, `LogGroups["list-services"]`},
 		{"no web task", func(a *ecsservices.Args) { a.WebTasks.Min = 0 }, "WebTasks"},
 		{"max below min", func(a *ecsservices.Args) { a.BackendTasks = ecsservices.TaskCount{Min: 3, Max: 2} }, "BackendTasks"},
@@ -169,7 +171,7 @@ func TestCertificateCoversDomainAndOrigin(t *testing.T) {
 // pgstore and redisstore read (read from their sources), and nothing secret in plain text.
 func TestEnvironmentContract(t *testing.T) {
 	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
-		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBSecretArn: "arn:db", DBPort: 5432,
+		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
 		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
 		ManagementEndpoint: "https://x", AllowedOrigins: "chess.example.com", LogGroup: "/lg",
 	})
@@ -186,19 +188,105 @@ func TestEnvironmentContract(t *testing.T) {
 	for _, n := range names {
 		assert.True(t, read[n], "%s is set but no backend code reads it", n)
 	}
-	for _, must := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT",
-		"REDIS_ADDR", "REDIS_TLS", "REDIS_PASSWORD", "TOKEN_KEY", "APIGW_MANAGEMENT_ENDPOINT", "APIGW_SHARED_SECRET", "ALLOWED_ORIGINS", "CHESS_ENV", "LISTEN_ADDR",
+	for _, must := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DB_MIGRATE", "DB_SSLMODE", "DB_SSLROOTCERT",
+		"REDIS_ADDR", "REDIS_TLS", "REDIS_PASSWORD", "TOKEN_KEY", "TOKEN_KEY_NEXT", "TOKEN_KEYS_PREVIOUS", "APIGW_MANAGEMENT_ENDPOINT", "APIGW_SHARED_SECRET", "ALLOWED_ORIGINS", "CHESS_ENV", "LISTEN_ADDR",
 		"TRUST_FORWARDED_FOR", "FORWARDED_FOR_HOPS"} {
 		assert.Contains(t, names, must)
 	}
+	// The backend never sees the master credentials: no password, no master secret.
+	for _, never := range []string{"DB_PASSWORD", "DB_SECRET_ARN", "DATABASE_URL"} {
+		assert.NotContains(t, names, never)
+	}
+	env := map[string]string{}
+	for _, e := range cs[0].Environment {
+		env[e.Name] = e.Value
+	}
+	assert.Equal(t, "chess_app", env["DB_USER"])
+	assert.Equal(t, "true", env["DB_IAM_AUTH"])
+	assert.Equal(t, "false", env["DB_MIGRATE"])
 	secrets := map[string]string{}
 	for _, s := range cs[0].Secrets {
 		secrets[s.Name] = s.ValueFrom
 	}
 	assert.Equal(t, map[string]string{
-		"APIGW_SHARED_SECRET": "arn:shared", "DB_PASSWORD": "arn:db:password::", "DB_USER": "arn:db:username::",
-		"REDIS_PASSWORD": "arn:redis", "TOKEN_KEY": "arn:token",
+		"APIGW_SHARED_SECRET": "arn:shared", "REDIS_PASSWORD": "arn:redis",
+		"TOKEN_KEY": "arn:token:current::", "TOKEN_KEY_NEXT": "arn:token:next::", "TOKEN_KEYS_PREVIOUS": "arn:token:previous::",
 	}, secrets)
+}
+
+// TestMigrateTaskContract: the migrate task runs `chess-server -migrate` from the backend image
+// with the master secret's ARN (read at run time through its own task role, never injected),
+// and sets only variables chess-server and pgstore read.
+func TestMigrateTaskContract(t *testing.T) {
+	cs := ecsservices.MigrateContainers(ecsservices.MigrateTaskInputs{
+		Region: "eu-west-1", Image: "img", DBHost: "db", DBName: "chess", DBSecret: "arn:db", DBPort: 5432, LogGroup: "/lg",
+	})
+	require.Len(t, cs, 1)
+	c := cs[0]
+	assert.Equal(t, []string{"-migrate"}, c.Command)
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "app/cmd/chess-server/main.go"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `os.Args[1] == "-migrate"`, "chess-server has the mode the task runs")
+	assert.Empty(t, c.Secrets, "nothing injected: the task role reads the secret")
+	read := envReadBy(t, "app/cmd/chess-server/main.go", "app/internal/store/pgstore/config.go")
+	read["AWS_REGION"] = true
+	env := map[string]string{}
+	for _, e := range c.Environment {
+		assert.True(t, read[e.Name], "%s is set but no code reads it", e.Name)
+		env[e.Name] = e.Value
+	}
+	assert.Equal(t, "arn:db", env["DB_SECRET_ARN"])
+	assert.Equal(t, "verify-full", env["DB_SSLMODE"])
+	assert.True(t, c.ReadonlyRootFilesystem)
+	assert.Equal(t, ecsservices.BackendUser, c.User)
+}
+
+// TestDatabaseAccessByRole: the backend task role may rds-db:connect only as chess_app on this
+// instance and reads no database secret; only the migrate task role reads the master secret,
+// and no execution role injects it.
+func TestDatabaseAccessByRole(t *testing.T) {
+	m, _, err := run(t, args())
+	require.NoError(t, err)
+	policies := map[string]iampolicy.Document{}
+	for _, r := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
+		n, _ := r.Str("name")
+		doc, err := r.Policy("policy")
+		require.NoError(t, err)
+		policies[n] = doc
+	}
+	require.Contains(t, policies, "backend-task")
+	require.Contains(t, policies, "migrate-task")
+	master := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db"
+	connect := "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY/chess_app"
+	var connects []string
+	for name, doc := range policies {
+		for _, st := range doc.Statement {
+			for _, act := range st.Action {
+				if strings.HasPrefix(act, "rds-db:") {
+					assert.Equal(t, "backend-task", name, "only the backend task connects as the app user")
+					assert.Equal(t, "rds-db:connect", act)
+					connects = append(connects, st.Resource...)
+				}
+				if act == "secretsmanager:GetSecretValue" {
+					for _, res := range st.Resource {
+						if strings.HasPrefix(res, master) {
+							assert.Equal(t, "migrate-task", name, "%s reads the master secret", name)
+						}
+					}
+				}
+			}
+		}
+	}
+	assert.Equal(t, []string{connect}, connects)
+	found := false
+	for _, td := range m.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+		if f, _ := td.Str("family"); f == "chess-platform-test-migrate" {
+			found = true
+			defs, _ := td.Str("containerDefinitions")
+			assert.Contains(t, defs, `"command":["-migrate"]`)
+		}
+	}
+	assert.True(t, found, "the migrate task definition exists")
 }
 
 // envReadBy collects the environment variable names the given Go sources mention: every

@@ -8,12 +8,14 @@ import (
 
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/iampolicy"
+	"chessplatform/infra/rds"
 )
 
 // Task families; also the suffix of their roles' names.
 const (
 	FamilyWeb     = "web"
 	FamilyBackend = "backend"
+	FamilyMigrate = "migrate"
 )
 
 // ListServicesStarActions are the read actions of list-services.sh that accept only "*" as
@@ -127,9 +129,10 @@ func BackendExecutionPolicy(a awsenv.Account, backendRepo, logGroup string, secr
 }
 
 // BackendTaskPolicy: post to, probe and close the stage's WebSocket connections (exactly the
-// stage's @connections ARNs), and re-read the database secret at connect time (DB_SECRET_ARN:
-// RDS rotates it every 7 days).
-func BackendTaskPolicy(a awsenv.Account, connections []string, dbSecret, dbKey string) iampolicy.Document {
+// stage's @connections ARNs), and sign in to the database as the application user only
+// (rds-db:connect on dbuser:<DbiResourceId>/chess_app: IAM auth tokens, no password). The
+// backend never holds the master secret.
+func BackendTaskPolicy(a awsenv.Account, connections []string, dbUser string) iampolicy.Document {
 	return iampolicy.New(
 		iampolicy.Statement{
 			Sid:      "ManageStageConnections",
@@ -138,17 +141,10 @@ func BackendTaskPolicy(a awsenv.Account, connections []string, dbSecret, dbKey s
 			Resource: iampolicy.List(connections),
 		},
 		iampolicy.Statement{
-			Sid:      "ReadDatabaseSecret",
+			Sid:      "ConnectAsAppUser",
 			Effect:   "Allow",
-			Action:   iampolicy.List{"secretsmanager:GetSecretValue"},
-			Resource: iampolicy.List{dbSecret},
-		},
-		iampolicy.Statement{
-			Sid:       "DecryptDatabaseSecret",
-			Effect:    "Allow",
-			Action:    iampolicy.List{"kms:Decrypt"},
-			Resource:  iampolicy.List{dbKey},
-			Condition: iampolicy.Conditions{"StringEquals": {"kms:ViaService": iampolicy.List{"secretsmanager." + a.Region + "." + a.DNSSuffix}}},
+			Action:   iampolicy.List{"rds-db:connect"},
+			Resource: iampolicy.List{dbUser},
 		},
 	)
 }
@@ -283,22 +279,22 @@ func (b *builder) roles() error {
 	g, db, cache := a.Gateway, a.Database, a.Cache
 	backendExec, err := b.role("backend-exec", "ECS execution role of the backend task: pull the image, write logs, inject secrets", renderPolicy(
 		pulumi.StringMap{"repo": b.s.repositoryArns["backend"], "lg": lg[ContainerBackend],
-			"db": db.SecretArn, "redis": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn,
-			"dbKey": db.KmsKeyArn, "cacheKey": cache.KmsKeyArn, "gwKey": g.SecretsKmsKeyArn},
+			"redis": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn,
+			"cacheKey": cache.KmsKeyArn, "gwKey": g.SecretsKmsKeyArn},
 		nil,
 		func(s map[string]string, _ map[string][]string) iampolicy.Document {
 			return BackendExecutionPolicy(acct, s["repo"], s["lg"],
-				[]string{s["db"], s["redis"], s["token"], s["shared"]},
-				dedupe(s["dbKey"], s["cacheKey"], s["gwKey"]))
+				[]string{s["redis"], s["token"], s["shared"]},
+				dedupe(s["cacheKey"], s["gwKey"]))
 		}))
 	if err != nil {
 		return err
 	}
-	backendTask, err := b.role("backend-task", "ECS task role of the backend: @connections of its stage, the database secret", renderPolicy(
-		pulumi.StringMap{"db": db.SecretArn, "dbKey": db.KmsKeyArn},
+	backendTask, err := b.role("backend-task", "ECS task role of the backend: @connections of its stage, rds-db:connect as "+rds.AppUser, renderPolicy(
+		pulumi.StringMap{"dbResource": db.ResourceID},
 		pulumi.StringArrayMap{"conns": g.ConnectionsArns},
 		func(s map[string]string, l map[string][]string) iampolicy.Document {
-			return BackendTaskPolicy(acct, l["conns"], s["db"], s["dbKey"])
+			return BackendTaskPolicy(acct, l["conns"], rds.ConnectArn(acct, s["dbResource"], rds.AppUser))
 		}))
 	if err != nil {
 		return err

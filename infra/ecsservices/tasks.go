@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"chessplatform/infra/rds"
 )
 
 // Container definitions as ECS reads them (the containerDefinitions JSON). Only the fields the
@@ -105,7 +107,7 @@ type BackendTaskInputs struct {
 	Region                                       string
 	Image                                        string
 	Port                                         int
-	DBHost, DBName, DBSecretArn                  string
+	DBHost, DBName, DBUser                       string
 	DBPort                                       int
 	RedisAddr, RedisSecretArn                    string
 	TokenKeySecretArn, SharedSecretArn           string
@@ -220,15 +222,17 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 		KeyValue{"CHESS_ENV", "production"},
 		KeyValue{"DB_HOST", in.DBHost},
 		KeyValue{"DB_NAME", in.DBName},
+		// The application role signs in with IAM auth tokens (no password anywhere) and only
+		// checks the schema: the migrate task, with the master secret, changes it.
+		KeyValue{"DB_IAM_AUTH", "true"},
+		KeyValue{"DB_MIGRATE", "false"},
 		KeyValue{"DB_PORT", strconv.Itoa(in.DBPort)},
-		// Credentials are re-read from the secret at connect time, so RDS's 7-day rotation
-		// does not strand running tasks (DB_USER/DB_PASSWORD are the injected fallback).
-		KeyValue{"DB_SECRET_ARN", in.DBSecretArn},
 		KeyValue{"DB_SSLMODE", "verify-full"},
 		KeyValue{"DB_SSLROOTCERT", RDSCABundle},
 		// The ALB is reached only through CloudFront: the client is the X-Forwarded-For entry
 		// CloudFront appended, the second from the right (per-IP login limit, /ws address cap).
 		KeyValue{"FORWARDED_FOR_HOPS", strconv.Itoa(TrustedProxyHops)},
+		KeyValue{"DB_USER", in.DBUser},
 		KeyValue{"LISTEN_ADDR", ":" + strconv.Itoa(in.Port)},
 		KeyValue{"LOG_LEVEL", "info"},
 		KeyValue{"REDIS_ADDR", in.RedisAddr},
@@ -245,10 +249,12 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 		Environment:            env,
 		Secrets: []SecretRef{
 			{"APIGW_SHARED_SECRET", in.SharedSecretArn},
-			{"DB_PASSWORD", in.DBSecretArn + ":password::"},
-			{"DB_USER", in.DBSecretArn + ":username::"},
 			{"REDIS_PASSWORD", in.RedisSecretArn},
-			{"TOKEN_KEY", in.TokenKeySecretArn},
+			// The session-key secret is an authn.KeySet: sign with current, accept next and
+			// previous, so tasks on either side of a rotation accept each other's tokens.
+			{"TOKEN_KEY", in.TokenKeySecretArn + ":current::"},
+			{"TOKEN_KEY_NEXT", in.TokenKeySecretArn + ":next::"},
+			{"TOKEN_KEYS_PREVIOUS", in.TokenKeySecretArn + ":previous::"},
 		},
 		MountPoints: []MountPoint{},
 		// The image is distroless (no shell, no curl): chess-server checks its own /healthz.
@@ -334,14 +340,14 @@ func (b *builder) taskDefinitions() error {
 	db, cache, g := a.Database, a.Cache, a.Gateway
 	redisAddr := pulumi.Sprintf("%s:%d", cache.Endpoint, cache.Port)
 	backendDefs := pulumi.All(pulumi.StringMap{
-		"image": b.image("backend", a.Images.Backend), "dbHost": db.Host, "dbSecret": db.SecretArn,
+		"image": b.image("backend", a.Images.Backend), "dbHost": db.Host,
 		"redis": redisAddr, "redisSecret": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn,
 		"endpoint": g.ManagementEndpoint, "lg": lg[ContainerBackend],
 	}.ToStringMapOutput(), db.Port.ToIntOutput()).ApplyT(func(v []any) (string, error) {
 		s, port := v[0].(map[string]string), v[1].(int)
 		return MarshalContainers(BackendContainers(BackendTaskInputs{
 			Region: a.Account.Region, Image: s["image"], Port: a.BackendPort,
-			DBHost: s["dbHost"], DBName: db.Name, DBSecretArn: s["dbSecret"], DBPort: port,
+			DBHost: s["dbHost"], DBName: db.Name, DBUser: rds.AppUser, DBPort: port,
 			RedisAddr: s["redis"], RedisSecretArn: s["redisSecret"],
 			TokenKeySecretArn: s["token"], SharedSecretArn: s["shared"],
 			ManagementEndpoint: s["endpoint"], AllowedOrigins: a.Domain, LogGroup: s["lg"],

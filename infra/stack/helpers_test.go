@@ -88,6 +88,7 @@ func webBuild(t testing.TB) string {
 func artifacts(t testing.TB, cfg map[string]string) map[string]string {
 	t.Helper()
 	cfg[config.Project+":authorizerZip"] = authorizerZip(t)
+	cfg[config.Project+":rotatorZip"] = authorizerZip(t)
 	cfg[config.Project+":webBuildDir"] = webBuild(t)
 	return cfg
 }
@@ -106,6 +107,7 @@ func deployed(t testing.TB, name string) map[string]string {
 		"utilityImage":  registry + "utility@" + digest,
 		"authorizerZip": authorizerZip(t),
 		"webBuildDir":   webBuild(t),
+		"rotatorZip":    authorizerZip(t),
 		"alarmEmail":    "oncall@example.com",
 	} {
 		cfg[config.Project+":"+k] = v
@@ -147,6 +149,7 @@ func allControls(cfg *config.Config) []controls.Control {
 		controls.PolicyWalk(),
 		controls.EdgeControls(controls.EdgeParams{Region: "eu-west-1"}),
 		controls.IAMWalk(),
+		controls.SecretRotation(),
 	} {
 		all = append(all, cs...)
 	}

@@ -22,6 +22,7 @@ import (
 	"chessplatform/infra/network"
 	"chessplatform/infra/observability"
 	"chessplatform/infra/rds"
+	"chessplatform/infra/rotation"
 	"chessplatform/infra/waf"
 )
 
@@ -36,6 +37,7 @@ const (
 	WAFName           = "waf"
 	SiteName          = "site"
 	CDNName           = "cdn"
+	RotationName      = "secret-rotation"
 	UsEast1Name       = "us-east-1"
 )
 
@@ -44,6 +46,9 @@ const (
 func LogGroupNames(prefix string) (containers map[string]string, authorizer, access string) {
 	return ecsservices.LogGroupNames(prefix), "/" + prefix + "/lambda/ws-authorizer", "/" + prefix + "/apigw/access"
 }
+
+// RotatorLogGroup is the log group of the secret rotation Lambda (observability creates it).
+func RotatorLogGroup(prefix string) string { return "/" + prefix + "/lambda/secret-rotator" }
 
 // Stack holds every component of a deployed stack.
 type Stack struct {
@@ -55,6 +60,7 @@ type Stack struct {
 	Observability *observability.Observability
 	API           *apigwws.API
 	Services      *ecsservices.Services
+	Rotation      *rotation.Rotation
 	WAF           *waf.Waf
 	Site          *Site
 	CDN           *cdn.Cdn
@@ -102,7 +108,7 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 	if err := ctx.RegisterStackTransformation(StackLifecycle(cfg.Lifecycle.ProtectStatefulResources).Transformation()); err != nil {
 		return nil, fmt.Errorf("stack: lifecycle policy: %w", err)
 	}
-	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.services, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
+	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.services, s.rotate, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("stack: %w", err)
 		}
@@ -188,7 +194,7 @@ func (s *Stack) provider() error {
 func (s *Stack) observe() error {
 	cfg := s.Config
 	containers, authorizer, access := LogGroupNames(cfg.Name())
-	groups := []string{authorizer, access}
+	groups := []string{authorizer, access, RotatorLogGroup(cfg.Name())}
 	for _, c := range ecsservices.Containers {
 		groups = append(groups, containers[c])
 	}
@@ -270,7 +276,7 @@ func (s *Stack) services() error {
 		KMSDeletionWindowDays:    cfg.Logs.KMSDeletionWindowDays,
 		Database: ecsservices.Database{
 			Host: s.Database.Address, Port: s.Database.Port, Name: s.Database.DBName,
-			SecretArn: s.Database.SecretArn, KmsKeyArn: s.Database.KmsKeyArn,
+			SecretArn: s.Database.SecretArn, KmsKeyArn: s.Database.KmsKeyArn, ResourceID: s.Database.ResourceID,
 		},
 		Cache: ecsservices.Cache{
 			Endpoint: s.Cache.PrimaryEndpoint, Port: s.Cache.Port, AuthSecretArn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn,
@@ -282,6 +288,27 @@ func (s *Stack) services() error {
 		WSTransport: sv.WSTransport,
 		LogGroups:   logs,
 		Tags:        cfg.Tags("ecs-services"),
+	})
+	return err
+}
+
+// rotate schedules the rotation of the session key and the Redis AUTH token by the rotation
+// Lambda, which redeploys the backend service after each rotation.
+func (s *Stack) rotate() error {
+	cfg := s.Config
+	var err error
+	s.Rotation, err = rotation.New(s.ctx, RotationName, &rotation.Args{
+		Account:             s.Account,
+		NamePrefix:          cfg.Name(),
+		Zip:                 cfg.Gateway.RotatorZip,
+		LogGroup:            s.Observability.LogGroupNames[RotatorLogGroup(cfg.Name())],
+		SessionKey:          rotation.Secret{Arn: s.API.TokenKeySecretArn, KmsKeyArn: s.API.SecretsKmsKeyArn},
+		RedisAuth:           rotation.Secret{Arn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn},
+		ReplicationGroupArn: s.Cache.Arn,
+		ClusterName:         s.Services.ClusterName,
+		ServiceName:         s.Services.BackendServiceName,
+		Days:                cfg.Gateway.RotationDays,
+		Tags:                cfg.Tags("rotation"),
 	})
 	return err
 }
@@ -402,32 +429,34 @@ func (s *Stack) Outputs() map[string]pulumi.Input {
 		"dashboardUrl":      s.Observability.DashboardURL,
 		"alarmTopicArn":     s.Observability.AlarmTopicArn,
 		// Wiring details.
-		"region":                 pulumi.String(s.Account.Region),
-		"vpcId":                  s.Network.VpcID,
-		"availabilityZones":      pulumi.ToStringArray(s.Network.AvailabilityZones),
-		"publicSubnetIds":        s.Network.PublicSubnetIDs,
-		"privateSubnetIds":       s.Network.PrivateSubnetIDs,
-		"isolatedSubnetIds":      s.Network.IsolatedSubnetIDs,
-		"natPublicIps":           s.Network.NatPublicIPs,
-		"albSecurityGroupId":     sg.ALB,
-		"webSecurityGroupId":     sg.Web,
-		"backendSecurityGroupId": sg.Backend,
-		"nlbSecurityGroupId":     sg.NLB,
-		"dbEndpoint":             s.Database.Address,
-		"dbPort":                 s.Database.Port,
-		"dbName":                 pulumi.String(s.Database.DBName),
-		"dbSecretArn":            s.Database.SecretArn,
-		"redisEndpoint":          s.Cache.PrimaryEndpoint,
-		"redisPort":              s.Cache.Port,
-		"redisAuthSecretArn":     s.Cache.AuthSecretArn,
-		"clusterName":            s.Services.ClusterName,
-		"apiManagementEndpoint":  s.API.ManagementEndpoint,
-		"apiId":                  s.API.ApiID,
-		"cloudfrontDistribution": s.CDN.DistributionId,
-		"cloudfrontDomainName":   s.CDN.DomainName,
-		"regionalWebAclArn":      s.WAF.RegionalAclArn,
-		"cloudfrontWebAclArn":    s.WAF.CloudfrontAclArn,
-		"trailArn":               s.Observability.TrailArn,
+		"region":                   pulumi.String(s.Account.Region),
+		"vpcId":                    s.Network.VpcID,
+		"availabilityZones":        pulumi.ToStringArray(s.Network.AvailabilityZones),
+		"publicSubnetIds":          s.Network.PublicSubnetIDs,
+		"privateSubnetIds":         s.Network.PrivateSubnetIDs,
+		"isolatedSubnetIds":        s.Network.IsolatedSubnetIDs,
+		"natPublicIps":             s.Network.NatPublicIPs,
+		"albSecurityGroupId":       sg.ALB,
+		"webSecurityGroupId":       sg.Web,
+		"backendSecurityGroupId":   sg.Backend,
+		"nlbSecurityGroupId":       sg.NLB,
+		"dbEndpoint":               s.Database.Address,
+		"dbPort":                   s.Database.Port,
+		"dbName":                   pulumi.String(s.Database.DBName),
+		"dbSecretArn":              s.Database.SecretArn,
+		"redisEndpoint":            s.Cache.PrimaryEndpoint,
+		"redisPort":                s.Cache.Port,
+		"redisAuthSecretArn":       s.Cache.AuthSecretArn,
+		"clusterName":              s.Services.ClusterName,
+		"migrateTaskDefinitionArn": s.Services.MigrateTaskDefinitionArn,
+		"secretRotatorFunction":    s.Rotation.FunctionName,
+		"apiManagementEndpoint":    s.API.ManagementEndpoint,
+		"apiId":                    s.API.ApiID,
+		"cloudfrontDistribution":   s.CDN.DistributionId,
+		"cloudfrontDomainName":     s.CDN.DomainName,
+		"regionalWebAclArn":        s.WAF.RegionalAclArn,
+		"cloudfrontWebAclArn":      s.WAF.CloudfrontAclArn,
+		"trailArn":                 s.Observability.TrailArn,
 	}
 }
 

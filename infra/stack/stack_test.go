@@ -91,11 +91,11 @@ func TestStackControlsCanFail(t *testing.T) {
 // of the services and API components.
 func TestResourceCounts(t *testing.T) {
 	common := map[string]int{
-		controls.TCluster: 1, controls.TTaskDef: 2, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
+		controls.TCluster: 1, controls.TTaskDef: 3, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
 		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 2, controls.TListenerRule: 5,
 		controls.TScalingTarget: 2, controls.TScalingPolicy: 4, controls.TApi: 1, controls.TAuthorizer: 1,
 		controls.TIntegration: 3, controls.TApiRoute: 3, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
-		controls.TApiAccount: 1, controls.TFunction: 1, controls.TPermission: 1,
+		controls.TApiAccount: 1, controls.TFunction: 2, controls.TPermission: 3, controls.TSecretRotation: 2,
 		"aws:acm/certificate:Certificate": 2, "aws:acm/certificateValidation:CertificateValidation": 2,
 		// 2 ALB-certificate validation records, the origin alias, the site's A and AAAA aliases.
 		"aws:route53/record:Record": 5,
@@ -117,7 +117,7 @@ func TestResourceCounts(t *testing.T) {
 			sort.Strings(components)
 			assert.Equal(t, []string{
 				"chess:apigwws:WebSocketApi", "chess:cdn:Cdn", "chess:ecsservices:Services", "chess:elasticache:Cache",
-				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:site:Site", "chess:waf:Waf",
+				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:rotation:Rotation", "chess:site:Site", "chess:waf:Waf",
 			}, components, "every component is created once")
 		})
 	}
@@ -240,13 +240,34 @@ func TestWiring(t *testing.T) {
 			env := kv(backend, "environment", "value")
 			dbSecret := out["dbSecretArn"].(string)
 			assert.Equal(t, map[string]string{
-				"DB_PASSWORD":         dbSecret + ":password::",
-				"DB_USER":             dbSecret + ":username::",
 				"REDIS_PASSWORD":      out["redisAuthSecretArn"].(string),
-				"TOKEN_KEY":           w.tokenKeyArn,
+				"TOKEN_KEY":           w.tokenKeyArn + ":current::",
+				"TOKEN_KEY_NEXT":      w.tokenKeyArn + ":next::",
+				"TOKEN_KEYS_PREVIOUS": w.tokenKeyArn + ":previous::",
 				"APIGW_SHARED_SECRET": w.sharedArn,
 			}, secrets)
-			assert.Equal(t, dbSecret, env["DB_SECRET_ARN"], "runtime re-read of the rotated secret")
+			// The backend signs in as the application role with IAM tokens; the master secret
+			// is the migrate task's alone.
+			assert.Equal(t, "chess_app", env["DB_USER"])
+			assert.Equal(t, "true", env["DB_IAM_AUTH"])
+			assert.Equal(t, "false", env["DB_MIGRATE"])
+			assert.NotContains(t, env, "DB_SECRET_ARN")
+			migrate := containers(t, m, cfg.Name()+"-migrate")[ecsservices.ContainerMigrate]
+			assert.Equal(t, dbSecret, kv(migrate, "environment", "value")["DB_SECRET_ARN"])
+			resID, _ := m.One(t, controls.TRDSInstance).Output("resourceId")
+			var connect []string
+			for _, s := range taskRoles(t, m, cfg.Name()+"-backend").Statement {
+				if slices.Contains(s.Action, "rds-db:connect") {
+					connect = append(connect, s.Resource...)
+				}
+			}
+			assert.Equal(t, []string{"arn:aws:rds-db:eu-west-1:123456789012:dbuser:" + resID.StringValue() + "/chess_app"}, connect)
+			var rotated []string
+			for _, r := range m.ByType(controls.TSecretRotation) {
+				id, _ := r.Str("secretId")
+				rotated = append(rotated, id)
+			}
+			assert.ElementsMatch(t, []string{w.tokenKeyArn, out["redisAuthSecretArn"].(string)}, rotated)
 			assert.Equal(t, out["dbEndpoint"], env["DB_HOST"])
 			assert.Equal(t, "5432", env["DB_PORT"])
 			assert.Equal(t, cfg.Database.Name, env["DB_NAME"])
@@ -343,7 +364,7 @@ func TestWiring(t *testing.T) {
 			}, repos)
 			assert.Contains(t, out["dashboardUrl"], "console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards")
 			assert.Regexp(t, `^arn:aws:sns:eu-west-1:123456789012:`, out["alarmTopicArn"])
-			assert.Len(t, out, 32)
+			assert.Len(t, out, 34)
 		})
 	}
 }
@@ -498,6 +519,7 @@ func TestImageFromAnotherRepository(t *testing.T) {
 func TestUpWithoutDomain(t *testing.T) {
 	cfg := infratest.StackConfig(t, "dev")
 	cfg[config.Project+":authorizerZip"] = authorizerZip(t)
+	cfg[config.Project+":rotatorZip"] = authorizerZip(t)
 	m, err := infratest.RunErr(program(nil, nil), infratest.WithStack("dev"), infratest.WithConfig(cfg))
 	require.ErrorIs(t, err, stack.ErrNoDomain)
 	assert.Contains(t, err.Error(), "chess-platform:domain")

@@ -62,6 +62,14 @@ func main() {
 	if len(os.Args) == 2 && os.Args[1] == "-healthcheck" {
 		os.Exit(healthcheck(os.Getenv))
 	}
+	// Migration mode (the deployment's migrate task): apply the schema migrations and exit.
+	if len(os.Args) == 2 && os.Args[1] == "-migrate" {
+		if err := migrate(context.Background(), os.Getenv, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "chess-server -migrate:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "chess-server:", err)
 		os.Exit(1)
@@ -364,6 +372,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		k, err := decodeKey(old)
 		if err != nil {
 			return config{}, fmt.Errorf("TOKEN_KEYS_PREVIOUS: %w", err)
+		}
+		cfg.tokenKeysOld = append(cfg.tokenKeysOld, k)
+	}
+	// TOKEN_KEY_NEXT: the key the next rotation makes current (the session-key secret's
+	// "next"), accepted now so that this task accepts the tokens of tasks started after it.
+	if next := strings.TrimSpace(getenv("TOKEN_KEY_NEXT")); next != "" {
+		k, err := decodeKey(next)
+		if err != nil {
+			return config{}, fmt.Errorf("TOKEN_KEY_NEXT: %w", err)
 		}
 		cfg.tokenKeysOld = append(cfg.tokenKeysOld, k)
 	}

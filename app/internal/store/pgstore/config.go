@@ -54,6 +54,12 @@ type Config struct {
 	// IAMAuth or the static User/Password.
 	Credentials CredentialSource
 
+	// SkipMigrate makes Open check that the schema is current instead of migrating it
+	// (DB_MIGRATE=false). The application role (chess_app) cannot change the schema: in a
+	// deployment the migrate task (`chess-server -migrate`, master credentials) runs the
+	// migrations and the backend only checks them.
+	SkipMigrate bool
+
 	// AppName is reported to the server as application_name (default "chess-server").
 	AppName string
 	Logger  *slog.Logger // default slog.Default()
@@ -69,7 +75,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("url", u), slog.String("host", c.Host), slog.Int("port", c.Port),
 		slog.String("name", c.Name), slog.String("user", c.User), slog.String("sslmode", c.SSLMode),
 		slog.String("secretArn", c.SecretARN), slog.Bool("iamAuth", c.IAMAuth),
-		slog.Int("maxConns", int(c.MaxConns)),
+		slog.Int("maxConns", int(c.MaxConns)), slog.Bool("migrate", !c.SkipMigrate),
 	)
 }
 
@@ -148,6 +154,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			bad("DB_IAM_AUTH", "%q is not true or false", v)
 		}
 		c.IAMAuth = b
+	}
+	if v := env("DB_MIGRATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("DB_MIGRATE", "%q is not true or false", v)
+		}
+		c.SkipMigrate = !b
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

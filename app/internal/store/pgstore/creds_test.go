@@ -26,12 +26,13 @@ import (
 
 // passwordRole makes the cluster authenticate role with SCRAM over TCP (the testenv cluster
 // trusts everyone): a role with a password, a database it owns, and a pg_hba.conf line for it
-// ahead of the trust lines. It waits until a wrong password is refused, so the test that
+// ahead of the trust lines. Like the RDS master user it stands for, it is no superuser but may
+// create roles (the migrations create the application role). It waits until a wrong password is refused, so the test that
 // follows proves something.
 func passwordRole(t *testing.T, pg *testenv.Postgres, role, password string) string {
 	t.Helper()
 	admin := adminExec(t, pg.DSN)
-	admin(fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s'`, role, strings.ReplaceAll(password, "'", "''")))
+	admin(fmt.Sprintf(`CREATE ROLE %s LOGIN CREATEROLE PASSWORD '%s'`, role, strings.ReplaceAll(password, "'", "''")))
 	admin(fmt.Sprintf(`CREATE DATABASE %s OWNER %s`, role, role))
 	hba := filepath.Join(pg.DataDir, "pg_hba.conf")
 	old, err := os.ReadFile(hba)

@@ -47,7 +47,8 @@ type Store struct {
 
 var _ store.Durable = (*Store)(nil)
 
-// Open connects to PostgreSQL and brings the schema up to date. It fails (wrapping
+// Open connects to PostgreSQL and brings the schema up to date (with SkipMigrate: checks that
+// it is, failing with ErrSchemaBehind otherwise). It fails (wrapping
 // store.ErrUnavailable when the server cannot be reached) rather than waiting for the server.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
@@ -103,7 +104,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
 	s := &Store{pool: pool, creds: src, log: log}
-	if _, err := s.migrate(ctx); err != nil {
+	if cfg.SkipMigrate {
+		err = s.checkSchema(ctx)
+	} else {
+		_, err = s.migrate(ctx)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package wsauth
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -106,35 +105,14 @@ func (k *SecretKeys) fetch(ctx context.Context) (*authn.Signer, error) {
 	return s, nil
 }
 
-// parseSecret reads a bare encoded key or {"current","previous"}.
+// parseSecret reads a bare encoded key or an authn.KeySet document ({"current","next",
+// "previous"}; next and previous keys are accepted, not used to sign).
 func parseSecret(s string) ([]byte, [][]byte, error) {
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "{") {
-		k, err := ParseKey(s)
-		return k, nil, err
-	}
-	var doc struct {
-		Current  string   `json:"current"`
-		Previous []string `json:"previous"`
-	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		return nil, nil, fmt.Errorf("want {\"current\": key, \"previous\": [keys]}: %w", err)
-	}
-	cur, err := ParseKey(doc.Current)
+	ks, err := authn.ParseKeySet(s)
 	if err != nil {
-		return nil, nil, fmt.Errorf("current: %w", err)
+		return nil, nil, err
 	}
-	var prev [][]byte
-	for i, p := range doc.Previous {
-		k, err := ParseKey(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("previous %d: %w", i+1, err)
-		}
-		prev = append(prev, k)
-	}
-	return cur, prev, nil
+	return ks.Keys()
 }
 
 // ParseKey decodes a key as authn.ParseKey does.

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"chessplatform/app/internal/store/pgstore"
+	"chessplatform/app/internal/testenv"
+)
+
+// `chess-server -migrate` brings an empty database to the newest version as the privileged
+// user; the backend's configuration (DB_MIGRATE=false, user chess_app) then opens it, and would
+// have refused it before.
+func TestMigrateModeThenBackendAsAppRole(t *testing.T) {
+	pg := testenv.PostgresT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	appURL := func() string {
+		u, err := url.Parse(pg.DSN)
+		require.NoError(t, err)
+		u.User = url.User("chess_app")
+		return u.String()
+	}()
+	backendEnv := map[string]string{"DATABASE_URL": appURL, "DB_MIGRATE": "false"}
+	backendCfg, err := pgstore.ConfigFromEnv(env(backendEnv))
+	require.NoError(t, err)
+
+	_, err = pgstore.Open(ctx, backendCfg)
+	require.Error(t, err, "before the migration the backend must not start")
+
+	var logs bytes.Buffer
+	// DB_MIGRATE=false is ignored by the migrate mode.
+	require.NoError(t, migrate(ctx, env(map[string]string{"DATABASE_URL": pg.DSN, "DB_MIGRATE": "false"}), &logs))
+	assert.Contains(t, logs.String(), "schema migrated")
+
+	conn, err := pgx.Connect(ctx, pg.DSN)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var version int64
+	require.NoError(t, conn.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version))
+	latest, err := pgstore.LatestMigration()
+	require.NoError(t, err)
+	assert.Equal(t, latest, version)
+
+	s, err := pgstore.Open(ctx, backendCfg)
+	require.NoError(t, err)
+	s.Close()
+}
