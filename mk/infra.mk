@@ -15,7 +15,7 @@ PULUMI_FLAGS ?=
 OPERATOR_INPUTS ?= operator/$(STACK).env
 INFRA_PKGS := . ./infra/...
 
-.PHONY: preview up migrate destroy refresh build-infra test-infra config-doc pulumi-check operator-config deploy-artifacts smoke-check
+.PHONY: preview up destroy refresh build-infra test-infra config-doc pulumi-check operator-config deploy-artifacts smoke-check
 
 pulumi-check:
 	@command -v $(PULUMI) >/dev/null || { echo "pulumi CLI not found: install it from https://www.pulumi.com/docs/install/ (or set PULUMI=...)"; exit 1; }
@@ -35,23 +35,6 @@ up: pulumi-check deploy-artifacts ## pulumi up for STACK (default dev): builds a
 smoke-check: pulumi-check ## after up: /healthz through CloudFront is 200, the WebSocket refuses an upgrade without a token
 	scripts/smoke-check.sh --health-url "$$($(PULUMI) stack output siteUrl --stack $(STACK_REF))/healthz" \
 		--websocket-url "$$($(PULUMI) stack output webSocketUrl --stack $(STACK_REF))"
-
-# The migrate task (chess-server -migrate with the RDS master secret) in the backend's subnets
-# and security group; waits for it and fails unless it exited 0.
-migrate: pulumi-check ## run the schema migration task of STACK and wait for it
-	@set -eu; \
-	out() { $(PULUMI) stack output --stack $(STACK_REF) "$$1"; }; \
-	cluster=$$(out clusterName); taskdef=$$(out migrateTaskDefinitionArn); sg=$$(out backendSecurityGroupId); \
-	subnets=$$($(PULUMI) stack output --stack $(STACK_REF) privateSubnetIds --json | jq -r 'join(",")'); \
-	task=$$(aws ecs run-task --cluster "$$cluster" --task-definition "$$taskdef" --launch-type FARGATE \
-		--platform-version LATEST --started-by make-migrate \
-		--network-configuration "awsvpcConfiguration={subnets=[$$subnets],securityGroups=[$$sg],assignPublicIp=DISABLED}" \
-		--query 'tasks[0].taskArn' --output text); \
-	echo "migrate task $$task"; \
-	aws ecs wait tasks-stopped --cluster "$$cluster" --tasks "$$task"; \
-	code=$$(aws ecs describe-tasks --cluster "$$cluster" --tasks "$$task" --query 'tasks[0].containers[0].exitCode' --output text); \
-	if [ "$$code" != 0 ]; then echo "schema migration failed (exit code $$code): see its log group /<project>-$(STACK)/ecs/migrate"; exit 1; fi; \
-	echo "schema migrated"
 
 refresh: pulumi-check ## pulumi refresh for STACK (default dev)
 	$(PULUMI) refresh --stack $(STACK_REF)

@@ -381,7 +381,7 @@ func ECS() []Control {
 		{
 			ID: "ECS.HEALTH essential containers have a container health check (exempt: images without a client, checked by their target groups)",
 			Check: func(rec infratest.Recorded) error {
-				// A task no service runs (the one-shot migrate task) ends by itself: nothing
+				// A task no service runs (a one-shot task) ends by itself: nothing
 				// would act on its health.
 				served := map[string]bool{}
 				for _, s := range rec.ByType(TService) {

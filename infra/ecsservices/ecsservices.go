@@ -36,7 +36,8 @@ const (
 	ContainerMigrate      = "migrate"
 )
 
-// Containers lists every container of the task definitions (web, backend, migrate).
+// Containers lists every container of the task definitions (web, backend with its migrate init
+// container).
 var Containers = []string{ContainerWeb, ContainerHealthCheck, ContainerListServices, ContainerBackend, ContainerMigrate}
 
 // Repositories are the ECR repositories, by image role.
@@ -107,8 +108,8 @@ type Database struct {
 	Host pulumi.StringInput
 	Port pulumi.IntInput
 	Name string
-	// SecretArn is the RDS-managed master secret (JSON username/password); only the migrate
-	// task reads it.
+	// SecretArn is the RDS-managed master secret (JSON username/password); ECS injects it into
+	// the backend task's migrate init container only.
 	SecretArn pulumi.StringInput
 	// KmsKeyArn encrypts the secret.
 	KmsKeyArn pulumi.StringInput
@@ -227,8 +228,6 @@ type Services struct {
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
 	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
 	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
-	// MigrateTaskDefinitionArn is the one-shot schema migration task (`make migrate` runs it).
-	MigrateTaskDefinitionArn pulumi.StringOutput `pulumi:"migrateTaskDefinitionArn"`
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
@@ -240,7 +239,6 @@ type Services struct {
 	Cluster         *ecs.Cluster
 	WebTaskDef      *ecs.TaskDefinition
 	BackendTaskDef  *ecs.TaskDefinition
-	MigrateTaskDef  *ecs.TaskDefinition
 	WebService      *ecs.Service
 	BackendService  *ecs.Service
 	ALB             *lb.LoadBalancer
@@ -300,7 +298,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.migrateTask, b.services} {
+	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -330,7 +328,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
 		"operatorSecretArn":           s.OperatorSecretArn,
 		"deployedTaskDefinitions":     s.deployedTaskDefs,
-		"migrateTaskDefinitionArn":    s.MigrateTaskDefinitionArn,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
 	}

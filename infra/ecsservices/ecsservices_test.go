@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -174,8 +175,10 @@ func TestEnvironmentContract(t *testing.T) {
 		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
 		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
 		ManagementEndpoint: "https://x", AllowedOrigins: "chess.example.com", LogGroup: "/lg",
+		MasterSecretArn: "arn:db", MigrateLogGroup: "/lg-migrate",
 	})
-	require.Len(t, cs, 1)
+	require.Len(t, cs, 2)
+	require.Equal(t, ecsservices.ContainerBackend, cs[0].Name)
 	var names []string
 	for _, e := range cs[0].Environment {
 		names = append(names, e.Name)
@@ -214,36 +217,61 @@ func TestEnvironmentContract(t *testing.T) {
 	}, secrets)
 }
 
-// TestMigrateTaskContract: the migrate task runs `chess-server -migrate` from the backend image
-// with the master secret's ARN (read at run time through its own task role, never injected),
-// and sets only variables chess-server and pgstore read.
-func TestMigrateTaskContract(t *testing.T) {
-	cs := ecsservices.MigrateContainers(ecsservices.MigrateTaskInputs{
-		Region: "eu-west-1", Image: "img", DBHost: "db", DBName: "chess", DBSecret: "arn:db", DBPort: 5432, LogGroup: "/lg",
+// TestMigrateInitContainer: every backend task runs `chess-server -migrate` from the backend
+// image first, as a non-essential init container the backend container waits for (SUCCESS).
+// Only it gets the RDS master credentials, injected from the secret's JSON keys by the
+// execution role; it sets only variables chess-server and pgstore read, and its bound
+// (STARTUP_TIMEOUT) fits in the backend service's health-check grace period.
+func TestMigrateInitContainer(t *testing.T) {
+	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
+		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
+		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
+		ManagementEndpoint: "https://x", LogGroup: "/lg", MasterSecretArn: "arn:db", MigrateLogGroup: "/lg-migrate",
 	})
-	require.Len(t, cs, 1)
-	c := cs[0]
-	assert.Equal(t, []string{"-migrate"}, c.Command)
+	byName := map[string]ecsservices.ContainerDef{}
+	for _, c := range cs {
+		byName[c.Name] = c
+	}
+	require.Len(t, byName, 2)
+	backend, m := byName[ecsservices.ContainerBackend], byName[ecsservices.ContainerMigrate]
+	assert.Equal(t, []string{"-migrate"}, m.Command)
+	assert.Equal(t, "img", m.Image, "the backend's image")
+	assert.False(t, m.Essential, "an init container exits")
+	assert.Equal(t, []ecsservices.Dependency{{ContainerName: ecsservices.ContainerMigrate, Condition: "SUCCESS"}}, backend.DependsOn)
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "app/cmd/chess-server/main.go"))
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `os.Args[1] == "-migrate"`, "chess-server has the mode the task runs")
-	assert.Empty(t, c.Secrets, "nothing injected: the task role reads the secret")
+	assert.Contains(t, string(b), `os.Args[1] == "-migrate"`, "chess-server has the mode the container runs")
+
+	assert.Equal(t, []ecsservices.SecretRef{{Name: "DB_PASSWORD", ValueFrom: "arn:db:password::"}, {Name: "DB_USER", ValueFrom: "arn:db:username::"}}, m.Secrets)
+	for _, s := range backend.Secrets {
+		assert.NotContains(t, s.ValueFrom, "arn:db", "the backend container gets no master credentials")
+		assert.NotEqual(t, "DB_PASSWORD", s.Name)
+	}
 	read := envReadBy(t, "app/cmd/chess-server/main.go", "app/internal/store/pgstore/config.go")
-	read["AWS_REGION"] = true
 	env := map[string]string{}
-	for _, e := range c.Environment {
+	for _, e := range m.Environment {
 		assert.True(t, read[e.Name], "%s is set but no code reads it", e.Name)
 		env[e.Name] = e.Value
 	}
-	assert.Equal(t, "arn:db", env["DB_SECRET_ARN"])
+	for _, e := range backend.Environment {
+		assert.NotContains(t, []string{"DB_PASSWORD", "DB_SECRET_ARN", "DATABASE_URL"}, e.Name)
+		assert.NotEqual(t, "arn:db", e.Value)
+	}
+	assert.NotContains(t, env, "DB_SECRET_ARN", "credentials come from ECS, not a run-time read by the task role")
 	assert.Equal(t, "verify-full", env["DB_SSLMODE"])
-	assert.True(t, c.ReadonlyRootFilesystem)
-	assert.Equal(t, ecsservices.BackendUser, c.User)
+	assert.Equal(t, strconv.Itoa(ecsservices.MigrateTimeoutSeconds)+"s", env["STARTUP_TIMEOUT"])
+	assert.GreaterOrEqual(t, ecsservices.HealthCheckGraceSeconds, ecsservices.MigrateTimeoutSeconds+ecsservices.BackendStartupSeconds+2*15,
+		"the grace period covers the migrate container, chess-server's start and two ALB checks")
+	assert.True(t, m.ReadonlyRootFilesystem)
+	assert.False(t, m.Privileged)
+	assert.Equal(t, ecsservices.BackendUser, m.User)
+	assert.Equal(t, "/lg-migrate", m.LogConfiguration.Options["awslogs-group"])
+	assert.Equal(t, ecsservices.ContainerMigrate, m.LogConfiguration.Options["awslogs-stream-prefix"])
 }
 
 // TestDatabaseAccessByRole: the backend task role may rds-db:connect only as chess_app on this
-// instance and reads no database secret; only the migrate task role reads the master secret,
-// and no execution role injects it.
+// instance and reads no database secret; only the backend execution role reads the master
+// secret (to inject it into the migrate init container), and no separate migrate task exists.
 func TestDatabaseAccessByRole(t *testing.T) {
 	m, _, err := run(t, args())
 	require.NoError(t, err)
@@ -255,10 +283,10 @@ func TestDatabaseAccessByRole(t *testing.T) {
 		policies[n] = doc
 	}
 	require.Contains(t, policies, "backend-task")
-	require.Contains(t, policies, "migrate-task")
+	require.Contains(t, policies, "backend-exec")
 	master := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db"
 	connect := "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY/chess_app"
-	var connects []string
+	var connects, masterReaders []string
 	for name, doc := range policies {
 		for _, st := range doc.Statement {
 			for _, act := range st.Action {
@@ -267,10 +295,10 @@ func TestDatabaseAccessByRole(t *testing.T) {
 					assert.Equal(t, "rds-db:connect", act)
 					connects = append(connects, st.Resource...)
 				}
-				if act == "secretsmanager:GetSecretValue" {
+				if strings.HasPrefix(act, "secretsmanager:") {
 					for _, res := range st.Resource {
 						if strings.HasPrefix(res, master) {
-							assert.Equal(t, "migrate-task", name, "%s reads the master secret", name)
+							masterReaders = append(masterReaders, name)
 						}
 					}
 				}
@@ -278,15 +306,18 @@ func TestDatabaseAccessByRole(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{connect}, connects)
-	found := false
+	assert.Equal(t, []string{"backend-exec"}, masterReaders, "only the backend execution role reads the master secret")
+	var families []string
 	for _, td := range m.ByType("aws:ecs/taskDefinition:TaskDefinition") {
-		if f, _ := td.Str("family"); f == "chess-platform-test-migrate" {
-			found = true
+		f, _ := td.Str("family")
+		families = append(families, f)
+		if f == "chess-platform-test-backend" {
 			defs, _ := td.Str("containerDefinitions")
 			assert.Contains(t, defs, `"command":["-migrate"]`)
+			assert.Contains(t, defs, `"valueFrom":"`+master)
 		}
 	}
-	assert.True(t, found, "the migrate task definition exists")
+	assert.ElementsMatch(t, []string{"chess-platform-test-web", "chess-platform-test-backend"}, families, "no separate migrate task definition")
 }
 
 // envReadBy collects the environment variable names the given Go sources mention: every

@@ -15,7 +15,6 @@ import (
 const (
 	FamilyWeb     = "web"
 	FamilyBackend = "backend"
-	FamilyMigrate = "migrate"
 )
 
 // ListServicesStarActions are the read actions of list-services.sh that accept only "*" as
@@ -101,16 +100,17 @@ func WebExecutionPolicy(a awsenv.Account, webRepo, utilityRepo string, logGroups
 	)...)
 }
 
-// BackendExecutionPolicy: pull the backend image, write its logs, and read the secrets ECS
-// injects (database credentials, Redis AUTH token, session key, gateway shared secret), which
-// needs kms:Decrypt on their keys through Secrets Manager only.
-func BackendExecutionPolicy(a awsenv.Account, backendRepo, logGroup string, secrets, keys []string) iampolicy.Document {
+// BackendExecutionPolicy: pull the backend image, write the backend's and the migrate init
+// container's logs, and read the secrets ECS injects (the RDS master secret into migrate only;
+// Redis AUTH token, session key, gateway shared secret into the backend), which needs
+// kms:Decrypt on their keys through Secrets Manager only.
+func BackendExecutionPolicy(a awsenv.Account, backendRepo string, logGroups, secrets, keys []string) iampolicy.Document {
 	return iampolicy.New(append(pullStatements(backendRepo),
 		iampolicy.Statement{
 			Sid:      "WriteLogs",
 			Effect:   "Allow",
 			Action:   iampolicy.List{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resource: logStreamsOf(a, logGroup),
+			Resource: logStreamsOf(a, logGroups...),
 		},
 		iampolicy.Statement{
 			Sid:      "ReadInjectedSecrets",
@@ -277,15 +277,15 @@ func (b *builder) roles() error {
 	}
 
 	g, db, cache := a.Gateway, a.Database, a.Cache
-	backendExec, err := b.role("backend-exec", "ECS execution role of the backend task: pull the image, write logs, inject secrets", renderPolicy(
-		pulumi.StringMap{"repo": b.s.repositoryArns["backend"], "lg": lg[ContainerBackend],
-			"redis": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn,
-			"cacheKey": cache.KmsKeyArn, "gwKey": g.SecretsKmsKeyArn},
+	backendExec, err := b.role("backend-exec", "ECS execution role of the backend task: pull the image, write logs, inject secrets (the RDS master secret into the migrate init container)", renderPolicy(
+		pulumi.StringMap{"repo": b.s.repositoryArns["backend"], "lg": lg[ContainerBackend], "lgMigrate": lg[ContainerMigrate],
+			"redis": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn, "master": db.SecretArn,
+			"cacheKey": cache.KmsKeyArn, "gwKey": g.SecretsKmsKeyArn, "dbKey": db.KmsKeyArn},
 		nil,
 		func(s map[string]string, _ map[string][]string) iampolicy.Document {
-			return BackendExecutionPolicy(acct, s["repo"], s["lg"],
-				[]string{s["redis"], s["token"], s["shared"]},
-				dedupe(s["cacheKey"], s["gwKey"]))
+			return BackendExecutionPolicy(acct, s["repo"], []string{s["lg"], s["lgMigrate"]},
+				[]string{s["redis"], s["token"], s["shared"], s["master"]},
+				dedupe(s["cacheKey"], s["gwKey"], s["dbKey"]))
 		}))
 	if err != nil {
 		return err

@@ -93,6 +93,7 @@ func TestImagesBuiltByAwsx(t *testing.T) {
 		ecsservices.ContainerHealthCheck:  uris["utility"],
 		ecsservices.ContainerListServices: uris["utility"],
 		ecsservices.ContainerBackend:      uris["backend"],
+		ecsservices.ContainerMigrate:      uris["backend"],
 	}, taskImages(t, m), "every container runs the digest-pinned imageUri of its build")
 	assert.Equal(t, 1, s.WebDesiredCount, "built images: the web service runs")
 	assert.Equal(t, 2, s.BackendDesiredCount, "built images: the backend service runs")

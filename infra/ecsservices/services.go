@@ -9,9 +9,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// HealthCheckGraceSeconds is how long a new task's load-balancer health checks are ignored
-// (the backend may wait for PostgreSQL and Redis at start).
-const HealthCheckGraceSeconds = 90
+// HealthCheckGraceSeconds is how long a new task's load-balancer health checks are ignored,
+// counted from the task's start: the backend's migrate init container (at most
+// MigrateTimeoutSeconds), then chess-server waiting for PostgreSQL and Redis (at most
+// BackendStartupSeconds), then two passing ALB checks 15 s apart, plus 30 s of margin (240 s).
+const HealthCheckGraceSeconds = MigrateTimeoutSeconds + BackendStartupSeconds + 2*15 + 30
+
+// BackendStartupSeconds is chess-server's default STARTUP_TIMEOUT (the backend sets none).
+const BackendStartupSeconds = 60
 
 // Auto scaling cooldowns: scale out fast, scale in slowly (WebSocket clients reconnect when a
 // task drains).

@@ -112,6 +112,9 @@ type BackendTaskInputs struct {
 	RedisAddr, RedisSecretArn                    string
 	TokenKeySecretArn, SharedSecretArn           string
 	ManagementEndpoint, AllowedOrigins, LogGroup string
+	// MasterSecretArn is the RDS-managed master secret; only the migrate init container gets
+	// its username and password, injected by the execution role. MigrateLogGroup is its logs.
+	MasterSecretArn, MigrateLogGroup string
 }
 
 func logConfig(region, group, prefix string) LogConfig {
@@ -209,8 +212,9 @@ func WebContainers(in WebTaskInputs) []ContainerDef {
 	}
 }
 
-// BackendContainers is the backend task's single container. Its environment is exactly what
-// chess-server, pgstore and redisstore read; every secret comes through valueFrom.
+// BackendContainers are the backend task's containers: chess-server, and the migrate init
+// container it waits for. The backend's environment is exactly what chess-server, pgstore and
+// redisstore read; every secret comes through valueFrom.
 func BackendContainers(in BackendTaskInputs) []ContainerDef {
 	env := []KeyValue{}
 	if in.AllowedOrigins != "" {
@@ -223,7 +227,7 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 		KeyValue{"DB_HOST", in.DBHost},
 		KeyValue{"DB_NAME", in.DBName},
 		// The application role signs in with IAM auth tokens (no password anywhere) and only
-		// checks the schema: the migrate task, with the master secret, changes it.
+		// checks the schema: the migrate init container, with the master secret, changes it.
 		KeyValue{"DB_IAM_AUTH", "true"},
 		KeyValue{"DB_MIGRATE", "false"},
 		KeyValue{"DB_PORT", strconv.Itoa(in.DBPort)},
@@ -262,10 +266,49 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 			Command:  []string{"CMD", BackendBinary, "-healthcheck"},
 			Interval: 15, Timeout: 5, Retries: 3, StartPeriod: 30,
 		},
+		// Every task start migrates first (goose under an advisory lock: idempotent, safe when
+		// several tasks start together), so a release's tasks never wait for a later step.
+		DependsOn:        []Dependency{{ContainerName: ContainerMigrate, Condition: "SUCCESS"}},
 		LogConfiguration: logConfig(in.Region, in.LogGroup, ContainerBackend),
 		LinuxParameters:  dropAll,
 		StopTimeout:      30, // chess-server drains for SHUTDOWN_TIMEOUT (20 s) on SIGTERM
-	}}
+	}, migrateContainer(in)}
+}
+
+// MigrateTimeoutSeconds bounds the migrate init container (STARTUP_TIMEOUT of
+// `chess-server -migrate`: waiting for PostgreSQL and migrating); HealthCheckGraceSeconds
+// covers it.
+const MigrateTimeoutSeconds = 120
+
+// migrateContainer is `chess-server -migrate` from the backend image as the master user, whose
+// name and password ECS injects from the RDS-managed secret at start (the execution role reads
+// it; the task role, which the application holds, cannot). It exits when the schema is current.
+func migrateContainer(in BackendTaskInputs) ContainerDef {
+	return ContainerDef{
+		Name:                   ContainerMigrate,
+		Image:                  in.Image,
+		Essential:              false,
+		User:                   BackendUser,
+		ReadonlyRootFilesystem: true,
+		Command:                []string{"-migrate"},
+		PortMappings:           []PortMapping{},
+		Environment: []KeyValue{
+			{"DB_HOST", in.DBHost},
+			{"DB_NAME", in.DBName},
+			{"DB_PORT", strconv.Itoa(in.DBPort)},
+			{"DB_SSLMODE", "verify-full"},
+			{"DB_SSLROOTCERT", RDSCABundle},
+			{"STARTUP_TIMEOUT", strconv.Itoa(MigrateTimeoutSeconds) + "s"},
+		},
+		Secrets: []SecretRef{
+			{"DB_PASSWORD", in.MasterSecretArn + ":password::"},
+			{"DB_USER", in.MasterSecretArn + ":username::"},
+		},
+		MountPoints:      []MountPoint{},
+		LogConfiguration: logConfig(in.Region, in.MigrateLogGroup, ContainerMigrate),
+		LinuxParameters:  dropAll,
+		StopTimeout:      30,
+	}
 }
 
 // BackendBinary is the chess-server path in the backend image (app/cmd/chess-server/Dockerfile).
@@ -343,6 +386,7 @@ func (b *builder) taskDefinitions() error {
 		"image": b.image("backend", a.Images.Backend), "dbHost": db.Host,
 		"redis": redisAddr, "redisSecret": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn,
 		"endpoint": g.ManagementEndpoint, "lg": lg[ContainerBackend],
+		"master": db.SecretArn, "lgMigrate": lg[ContainerMigrate],
 	}.ToStringMapOutput(), db.Port.ToIntOutput()).ApplyT(func(v []any) (string, error) {
 		s, port := v[0].(map[string]string), v[1].(int)
 		return MarshalContainers(BackendContainers(BackendTaskInputs{
@@ -351,6 +395,7 @@ func (b *builder) taskDefinitions() error {
 			RedisAddr: s["redis"], RedisSecretArn: s["redisSecret"],
 			TokenKeySecretArn: s["token"], SharedSecretArn: s["shared"],
 			ManagementEndpoint: s["endpoint"], AllowedOrigins: a.Domain, LogGroup: s["lg"],
+			MasterSecretArn: s["master"], MigrateLogGroup: s["lgMigrate"],
 		}))
 	}).(pulumi.StringOutput)
 	backend, err := ecs.NewTaskDefinition(b.ctx, b.name+"-backend-task", &ecs.TaskDefinitionArgs{

@@ -91,7 +91,7 @@ func TestStackControlsCanFail(t *testing.T) {
 // of the services and API components.
 func TestResourceCounts(t *testing.T) {
 	common := map[string]int{
-		controls.TCluster: 1, controls.TTaskDef: 3, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
+		controls.TCluster: 1, controls.TTaskDef: 2, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
 		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 2, controls.TListenerRule: 5,
 		controls.TScalingTarget: 2, controls.TScalingPolicy: 4, controls.TApi: 1, controls.TAuthorizer: 1,
 		controls.TIntegration: 3, controls.TApiRoute: 3, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
@@ -247,13 +247,19 @@ func TestWiring(t *testing.T) {
 				"APIGW_SHARED_SECRET": w.sharedArn,
 			}, secrets)
 			// The backend signs in as the application role with IAM tokens; the master secret
-			// is the migrate task's alone.
+			// is injected into the backend task's migrate init container alone.
 			assert.Equal(t, "chess_app", env["DB_USER"])
 			assert.Equal(t, "true", env["DB_IAM_AUTH"])
 			assert.Equal(t, "false", env["DB_MIGRATE"])
 			assert.NotContains(t, env, "DB_SECRET_ARN")
-			migrate := containers(t, m, cfg.Name()+"-migrate")[ecsservices.ContainerMigrate]
-			assert.Equal(t, dbSecret, kv(migrate, "environment", "value")["DB_SECRET_ARN"])
+			migrate := containers(t, m, cfg.Name()+"-backend")[ecsservices.ContainerMigrate]
+			assert.Equal(t, map[string]string{"DB_USER": dbSecret + ":username::", "DB_PASSWORD": dbSecret + ":password::"},
+				kv(migrate, "secrets", "valueFrom"))
+			for _, s := range taskRoles(t, m, cfg.Name()+"-backend").Statement {
+				for _, res := range s.Resource {
+					assert.NotEqual(t, dbSecret, res, "the backend task role cannot read the master secret")
+				}
+			}
 			resID, _ := m.One(t, controls.TRDSInstance).Output("resourceId")
 			var connect []string
 			for _, s := range taskRoles(t, m, cfg.Name()+"-backend").Statement {
@@ -364,7 +370,7 @@ func TestWiring(t *testing.T) {
 			}, repos)
 			assert.Contains(t, out["dashboardUrl"], "console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards")
 			assert.Regexp(t, `^arn:aws:sns:eu-west-1:123456789012:`, out["alarmTopicArn"])
-			assert.Len(t, out, 34)
+			assert.Len(t, out, 33)
 		})
 	}
 }

@@ -62,7 +62,7 @@ func main() {
 	if len(os.Args) == 2 && os.Args[1] == "-healthcheck" {
 		os.Exit(healthcheck(os.Getenv))
 	}
-	// Migration mode (the deployment's migrate task): apply the schema migrations and exit.
+	// Migration mode (the backend task's migrate init container): apply the schema migrations and exit.
 	if len(os.Args) == 2 && os.Args[1] == "-migrate" {
 		if err := migrate(context.Background(), os.Getenv, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, "chess-server -migrate:", err)

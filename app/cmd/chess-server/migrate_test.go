@@ -53,3 +53,19 @@ func TestMigrateModeThenBackendAsAppRole(t *testing.T) {
 	require.NoError(t, err)
 	s.Close()
 }
+
+// The init container's STARTUP_TIMEOUT bounds the migrate mode (the backend's health-check grace
+// period counts on it): an unreachable server fails within it, and a bad value is refused.
+func TestMigrateModeStartupTimeout(t *testing.T) {
+	unreachable := map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/chess?sslmode=disable", "STARTUP_TIMEOUT": "1s"}
+	start := time.Now()
+	err := migrate(context.Background(), env(unreachable), &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "opening PostgreSQL")
+	assert.Less(t, time.Since(start), 8*time.Second, "STARTUP_TIMEOUT=1s bounds the wait (default 10m)")
+
+	unreachable["STARTUP_TIMEOUT"] = "soon"
+	err = migrate(context.Background(), env(unreachable), &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "STARTUP_TIMEOUT")
+}
