@@ -227,6 +227,9 @@ type Services struct {
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
 	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
 	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
+	// OperatorSecretKmsKeyArn is the key that encrypts it (the services CMK), for the rotation
+	// function's policy.
+	OperatorSecretKmsKeyArn pulumi.StringOutput `pulumi:"operatorSecretKmsKeyArn"`
 	// MigrateTaskDefinitionArn is the one-shot schema migration task (`make migrate` runs it).
 	MigrateTaskDefinitionArn pulumi.StringOutput `pulumi:"migrateTaskDefinitionArn"`
 
@@ -329,6 +332,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"repositoryUrls":              s.RepositoryUrls,
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
 		"operatorSecretArn":           s.OperatorSecretArn,
+		"operatorSecretKmsKeyArn":     s.OperatorSecretKmsKeyArn,
 		"deployedTaskDefinitions":     s.deployedTaskDefs,
 		"migrateTaskDefinitionArn":    s.MigrateTaskDefinitionArn,
 	}); err != nil {
