@@ -113,7 +113,7 @@ type Gateway struct {
 	LoggingLevel         string `key:"apiLoggingLevel" default:"ERROR" help:"Execution logging level of the stage: ERROR or INFO (never OFF)"`
 	AuthorizerZip        string `key:"authorizerZip" default:"dist/ws-authorizer.zip" help:"The $connect authorizer's deployment package, built by make build-authorizer (relative to the project directory)"`
 	RotatorZip           string `key:"rotatorZip" default:"dist/secret-rotator.zip" help:"The secret rotation Lambda's deployment package, built by make build-rotator (relative to the project directory)"`
-	RotationDays         int    `key:"secretRotationDays" default:"30" help:"Days between rotations of the session-signing key and the Redis AUTH token (1 to 365); at least the backend's TOKEN_TTL (1 day), which is how long a retired signing key stays accepted"`
+	RotationDays         int    `key:"secretRotationDays" default:"30" help:"Days between rotations of the session-signing key, the Redis AUTH token and the operator secret (1 to 365); at least the backend's TOKEN_TTL (1 day), which is how long a retired signing key stays accepted"`
 }
 
 // Database configures RDS for PostgreSQL.

@@ -228,6 +228,9 @@ type Services struct {
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
 	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
 	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
+	// OperatorSecretKmsKeyArn is the key that encrypts it (the services CMK), for the rotation
+	// function's policy.
+	OperatorSecretKmsKeyArn pulumi.StringOutput `pulumi:"operatorSecretKmsKeyArn"`
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
@@ -327,6 +330,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"repositoryUrls":              s.RepositoryUrls,
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
 		"operatorSecretArn":           s.OperatorSecretArn,
+		"operatorSecretKmsKeyArn":     s.OperatorSecretKmsKeyArn,
 		"deployedTaskDefinitions":     s.deployedTaskDefs,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)

@@ -18,7 +18,8 @@ const OperatorSecretEnv = "OPERATOR_SECRET"
 // services key. Same pattern as originVerify: the version keeps its first value, so a later
 // deployment neither changes it nor reverts a rotation. Nothing else in the stack reads the value:
 // ECS injects it into the web container at task start (WebContainers), which is why a rotation
-// must be followed by a new deployment of the web service (docs/infra.md, "Operator secret").
+// must be followed by a new deployment of the web service, which the rotation function
+// (infra/rotation) starts (docs/infra.md, "Operator secret").
 func (b *builder) operatorSecret() error {
 	a := b.args
 	generated := secretsmanager.GetRandomPasswordOutput(b.ctx, secretsmanager.GetRandomPasswordOutputArgs{
@@ -42,6 +43,6 @@ func (b *builder) operatorSecret() error {
 	}, b.parent, pulumi.IgnoreChanges([]string{"secretString"}), pulumi.AdditionalSecretOutputs([]string{"secretString"})); err != nil {
 		return b.wrap("operator secret version", err)
 	}
-	b.s.OperatorSecretArn = secret.Arn
+	b.s.OperatorSecretArn, b.s.OperatorSecretKmsKeyArn = secret.Arn, b.keyArn
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package rotation is the component chess:rotation:Rotation: the Secrets Manager rotation
-// Lambda of the generated secrets (app/cmd/secret-rotator: the session-signing key and the Redis
-// AUTH token), its role, Secrets Manager's permission to invoke it for exactly those secrets, and
+// Lambda of the generated secrets (app/cmd/secret-rotator: the session-signing key, the Redis
+// AUTH token and the web app's operator credential), its role, Secrets Manager's permission to invoke it for exactly those secrets, and
 // their rotation schedules.
 //
 // The function runs outside the VPC: it calls only the Secrets Manager, ElastiCache and ECS
@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -49,12 +50,15 @@ type Args struct {
 	Zip string
 	// LogGroup is the name of the function's log group (observability creates it).
 	LogGroup pulumi.StringInput
-	// SessionKey is the session-signing key set; RedisAuth the replication group's AUTH token.
-	SessionKey, RedisAuth Secret
+	// SessionKey is the session-signing key set; RedisAuth the replication group's AUTH token;
+	// Operator the web app's operator credential.
+	SessionKey, RedisAuth, Operator Secret
 	// ReplicationGroupArn is the group whose AUTH token RedisAuth holds.
 	ReplicationGroupArn pulumi.StringInput
-	// ClusterName and ServiceName name the backend service redeployed after each rotation.
-	ClusterName, ServiceName pulumi.StringInput
+	// ClusterName and ServiceName name the backend service redeployed after each rotation of
+	// SessionKey or RedisAuth; WebServiceName the web service (same cluster) redeployed after
+	// each rotation of Operator.
+	ClusterName, ServiceName, WebServiceName pulumi.StringInput
 	// Days between rotations (config secretRotationDays).
 	Days int
 	// Tags are added to every taggable child. Optional.
@@ -71,9 +75,10 @@ type Rotation struct {
 }
 
 // Policy is the function's role policy: its own logs; describe, read, write versions of and
-// move labels on exactly the two secrets (through their keys, via Secrets Manager only); the
-// AUTH token of exactly the one replication group; and redeploying exactly the backend service.
-func Policy(a awsenv.Account, logGroup string, secrets, keys []string, groupArn, serviceArn string) iampolicy.Document {
+// move labels on exactly the three secrets (through their keys, via Secrets Manager only); the
+// AUTH token of exactly the one replication group; and redeploying exactly the backend and the
+// web service.
+func Policy(a awsenv.Account, logGroup string, secrets, keys []string, groupArn, serviceArn, webServiceArn string) iampolicy.Document {
 	return iampolicy.New(
 		iampolicy.Statement{
 			Sid:      "WriteLogs",
@@ -107,6 +112,12 @@ func Policy(a awsenv.Account, logGroup string, secrets, keys []string, groupArn,
 			Action:   iampolicy.List{"ecs:UpdateService"},
 			Resource: iampolicy.List{serviceArn},
 		},
+		iampolicy.Statement{
+			Sid:      "RedeployWeb",
+			Effect:   "Allow",
+			Action:   iampolicy.List{"ecs:UpdateService"},
+			Resource: iampolicy.List{webServiceArn},
+		},
 	)
 }
 
@@ -131,25 +142,29 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Name:             pulumi.String(args.NamePrefix + "-secret-rotator-role"),
-		Description:      pulumi.String("Secret rotation Lambda of " + args.NamePrefix + ": the session key and the Redis AUTH token"),
+		Description:      pulumi.String("Secret rotation Lambda of " + args.NamePrefix + ": the session key, the Redis AUTH token and the operator secret"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tags("secret-rotator"),
 	}, parent)
 	if err != nil {
 		return nil, wrap("role", err)
 	}
-	serviceArn := pulumi.Sprintf("arn:%s:ecs:%s:%s:service/%s/%s", a.Partition, a.Region, a.ID, args.ClusterName, args.ServiceName)
+	serviceArn := func(svc pulumi.StringInput) pulumi.StringOutput {
+		return pulumi.Sprintf("arn:%s:ecs:%s:%s:service/%s/%s", a.Partition, a.Region, a.ID, args.ClusterName, svc)
+	}
 	policy := pulumi.All(pulumi.StringMap{
-		"lg": args.LogGroup, "session": args.SessionKey.Arn, "redis": args.RedisAuth.Arn,
-		"sessionKey": args.SessionKey.KmsKeyArn, "redisKey": args.RedisAuth.KmsKeyArn,
-		"group": args.ReplicationGroupArn, "service": serviceArn,
+		"lg": args.LogGroup, "session": args.SessionKey.Arn, "redis": args.RedisAuth.Arn, "operator": args.Operator.Arn,
+		"sessionKey": args.SessionKey.KmsKeyArn, "redisKey": args.RedisAuth.KmsKeyArn, "operatorKey": args.Operator.KmsKeyArn,
+		"group": args.ReplicationGroupArn, "service": serviceArn(args.ServiceName), "web": serviceArn(args.WebServiceName),
 	}.ToStringMapOutput()).ApplyT(func(v []any) (string, error) {
 		s := v[0].(map[string]string)
-		keys := []string{s["sessionKey"]}
-		if s["redisKey"] != s["sessionKey"] {
-			keys = append(keys, s["redisKey"])
+		var keys []string
+		for _, k := range []string{s["sessionKey"], s["redisKey"], s["operatorKey"]} {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
-		return Policy(a, s["lg"], []string{s["session"], s["redis"]}, keys, s["group"], s["service"]).JSON()
+		return Policy(a, s["lg"], []string{s["session"], s["redis"], s["operator"]}, keys, s["group"], s["service"], s["web"]).JSON()
 	}).(pulumi.StringOutput)
 	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.Name, Name: pulumi.String("secret-rotator"), Policy: policy,
@@ -167,7 +182,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}).(pulumi.StringOutput)
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Name:          pulumi.String(args.NamePrefix + "-secret-rotator"),
-		Description:   pulumi.String("Rotates the session-signing key and the Redis AUTH token of " + args.NamePrefix),
+		Description:   pulumi.String("Rotates the session-signing key, the Redis AUTH token and the operator secret of " + args.NamePrefix),
 		Runtime:       pulumi.String(Runtime),
 		Architectures: pulumi.StringArray{pulumi.String(Architecture)},
 		Handler:       pulumi.String(Handler),
@@ -180,9 +195,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			// ARNs and names only: the values stay in Secrets Manager.
 			"SESSION_KEY_SECRET_ARN": args.SessionKey.Arn,
 			"REDIS_AUTH_SECRET_ARN":  args.RedisAuth.Arn,
+			"OPERATOR_SECRET_ARN":    args.Operator.Arn,
 			"REPLICATION_GROUP_ID":   groupID,
 			"ECS_CLUSTER":            args.ClusterName,
 			"ECS_SERVICE":            args.ServiceName,
+			"ECS_WEB_SERVICE":        args.WebServiceName,
 			"LOG_LEVEL":              pulumi.String("info"),
 		}},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: args.LogGroup},
@@ -194,7 +211,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	for _, s := range []struct {
 		suffix string
 		arn    pulumi.StringInput
-	}{{"session-key", args.SessionKey.Arn}, {"redis-auth", args.RedisAuth.Arn}} {
+	}{{"session-key", args.SessionKey.Arn}, {"redis-auth", args.RedisAuth.Arn}, {"operator", args.Operator.Arn}} {
 		perm, err := lambda.NewPermission(ctx, name+"-"+s.suffix, &lambda.PermissionArgs{
 			Action:        pulumi.String("lambda:InvokeFunction"),
 			Function:      fn.Name,
@@ -242,8 +259,9 @@ func (a *Args) validate() error {
 	req(a.LogGroup != nil, "LogGroup")
 	req(a.SessionKey.Arn != nil && a.SessionKey.KmsKeyArn != nil, "SessionKey (Arn, KmsKeyArn)")
 	req(a.RedisAuth.Arn != nil && a.RedisAuth.KmsKeyArn != nil, "RedisAuth (Arn, KmsKeyArn)")
+	req(a.Operator.Arn != nil && a.Operator.KmsKeyArn != nil, "Operator (Arn, KmsKeyArn)")
 	req(a.ReplicationGroupArn != nil, "ReplicationGroupArn")
-	req(a.ClusterName != nil && a.ServiceName != nil, "ClusterName and ServiceName")
+	req(a.ClusterName != nil && a.ServiceName != nil && a.WebServiceName != nil, "ClusterName, ServiceName and WebServiceName")
 	if a.Days < 1 || a.Days > 365 {
 		errs = append(errs, fmt.Errorf("Days %d: want 1 to 365", a.Days))
 	}

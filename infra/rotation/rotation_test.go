@@ -36,11 +36,13 @@ func zipFile(t *testing.T) string {
 const (
 	keyArn   = "arn:aws:kms:eu-west-1:123456789012:key/apigw"
 	cacheKey = "arn:aws:kms:eu-west-1:123456789012:key/cache"
+	svcKey   = "arn:aws:kms:eu-west-1:123456789012:key/services"
 	groupArn = "arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:chess-platform-test-redis"
 )
 
-// build runs the component with two secrets standing in for the API's and the cache's, plus
-// a third secret the component does not rotate, exempt by name (controls.RotationExempt).
+// build runs the component with three secrets standing in for the API's, the cache's and the
+// services' operator secret, plus one the component does not rotate, exempt by name
+// (controls.RotationExempt).
 func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pulumi.RunOption) (*infratest.Mocks, error) {
 	return infratest.RunErr(func(ctx *pulumi.Context) error {
 		a, err := awsenv.Lookup(ctx)
@@ -56,6 +58,10 @@ func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pu
 		if err != nil {
 			return err
 		}
+		operator, err := secretsmanager.NewSecret(ctx, "operator", &secretsmanager.SecretArgs{KmsKeyId: pulumi.String(svcKey), Tags: awsenv.Tags(tags, "chess-platform-test-operator")})
+		if err != nil {
+			return err
+		}
 		if _, err := secretsmanager.NewSecret(ctx, "shared", &secretsmanager.SecretArgs{KmsKeyId: pulumi.String(keyArn), Tags: awsenv.Tags(tags, "chess-platform-test-shared-secret")}); err != nil {
 			return err
 		}
@@ -67,9 +73,11 @@ func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pu
 			Account: a, NamePrefix: "chess-platform-test", Zip: zipPath, LogGroup: lg.Name,
 			SessionKey:          rotation.Secret{Arn: session.Arn, KmsKeyArn: pulumi.String(keyArn)},
 			RedisAuth:           rotation.Secret{Arn: redis.Arn, KmsKeyArn: pulumi.String(cacheKey)},
+			Operator:            rotation.Secret{Arn: operator.Arn, KmsKeyArn: pulumi.String(svcKey)},
 			ReplicationGroupArn: pulumi.String(groupArn),
 			ClusterName:         pulumi.String("chess-platform-test"), ServiceName: pulumi.String("chess-platform-test-backend"),
-			Days: 30, Tags: tags,
+			WebServiceName: pulumi.String("chess-platform-test-web"),
+			Days:           30, Tags: tags,
 		}
 		if mutate != nil {
 			mutate(args)
@@ -80,8 +88,9 @@ func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pu
 }
 
 // TestRotationWiring: one arm64 function outside the VPC with the ARNs (never the values) in its
-// environment; a role with exactly the secrets, keys, replication group and service; an
-// invoke permission and a schedule per secret. In up and in preview mode.
+// environment; a role with exactly the three secrets, their keys, the replication group and the
+// two services (the backend for the session key and the Redis token, the web service for the
+// operator secret); an invoke permission and a schedule per secret. In up and in preview mode.
 func TestRotationWiring(t *testing.T) {
 	for _, mode := range []struct {
 		name string
@@ -101,11 +110,14 @@ func TestRotationWiring(t *testing.T) {
 			_, inVPC := fn.Get("vpcConfig")
 			assert.False(t, inVPC)
 			env := map[string]string{}
-			for _, k := range []string{"SESSION_KEY_SECRET_ARN", "REDIS_AUTH_SECRET_ARN", "REPLICATION_GROUP_ID", "ECS_CLUSTER", "ECS_SERVICE"} {
+			for _, k := range []string{"SESSION_KEY_SECRET_ARN", "REDIS_AUTH_SECRET_ARN", "OPERATOR_SECRET_ARN", "REPLICATION_GROUP_ID", "ECS_CLUSTER", "ECS_SERVICE", "ECS_WEB_SERVICE"} {
 				env[k], _ = fn.Str("environment.variables." + k)
 			}
 			assert.Equal(t, "chess-platform-test-redis", env["REPLICATION_GROUP_ID"])
 			assert.Equal(t, "chess-platform-test-backend", env["ECS_SERVICE"])
+			assert.Equal(t, "chess-platform-test-web", env["ECS_WEB_SERVICE"])
+			assert.Regexp(t, `^arn:aws:secretsmanager:eu-west-1:123456789012:secret:`, env["OPERATOR_SECRET_ARN"])
+			secrets := []string{env["SESSION_KEY_SECRET_ARN"], env["REDIS_AUTH_SECRET_ARN"], env["OPERATOR_SECRET_ARN"]}
 			assert.Regexp(t, `^arn:aws:secretsmanager:eu-west-1:123456789012:secret:`, env["SESSION_KEY_SECRET_ARN"])
 
 			doc, err := m.One(t, "aws:iam/rolePolicy:RolePolicy").Policy("policy")
@@ -114,13 +126,15 @@ func TestRotationWiring(t *testing.T) {
 			for _, st := range doc.Statement {
 				got[st.Sid] = st.Resource
 			}
-			assert.ElementsMatch(t, []string{env["SESSION_KEY_SECRET_ARN"], env["REDIS_AUTH_SECRET_ARN"]}, got["RotateSecrets"])
-			assert.ElementsMatch(t, []string{keyArn, cacheKey}, got["UseSecretKeys"])
+			assert.ElementsMatch(t, secrets, got["RotateSecrets"])
+			assert.ElementsMatch(t, []string{keyArn, cacheKey, svcKey}, got["UseSecretKeys"])
 			assert.Equal(t, []string{groupArn}, got["UpdateRedisAuthToken"])
 			assert.Equal(t, []string{"arn:aws:ecs:eu-west-1:123456789012:service/chess-platform-test/chess-platform-test-backend"}, got["RedeployBackend"])
+			assert.Equal(t, []string{"arn:aws:ecs:eu-west-1:123456789012:service/chess-platform-test/chess-platform-test-web"}, got["RedeployWeb"])
+			assert.Len(t, doc.Statement, 6, "no statement beyond these")
 
 			perms := m.ByType("aws:lambda/permission:Permission")
-			require.Len(t, perms, 2)
+			require.Len(t, perms, 3)
 			var sources []string
 			for _, p := range perms {
 				principal, _ := p.Str("principal")
@@ -128,15 +142,19 @@ func TestRotationWiring(t *testing.T) {
 				src, _ := p.Str("sourceArn")
 				sources = append(sources, src)
 			}
-			assert.ElementsMatch(t, []string{env["SESSION_KEY_SECRET_ARN"], env["REDIS_AUTH_SECRET_ARN"]}, sources)
+			assert.ElementsMatch(t, secrets, sources)
 			rots := m.ByType("aws:secretsmanager/secretRotation:SecretRotation")
-			require.Len(t, rots, 2)
+			require.Len(t, rots, 3)
+			var scheduled []string
 			for _, r := range rots {
+				id, _ := r.Str("secretId")
+				scheduled = append(scheduled, id)
 				days, _ := r.Int("rotationRules.automaticallyAfterDays")
 				assert.Equal(t, 30, days)
 				now, ok := r.Bool("rotateImmediately")
 				assert.True(t, ok && !now)
 			}
+			assert.ElementsMatch(t, secrets, scheduled)
 			controls.Require(t, m, controls.SecretRotation())
 			controls.Require(t, m, controls.PolicyWalk())
 		})
@@ -161,7 +179,9 @@ func TestRotationArgsValidation(t *testing.T) {
 		"not a zip":       {func(a *rotation.Args) { a.Zip = notZip }, "is not a zip file"},
 		"never":           {func(a *rotation.Args) { a.Days = 0 }, "Days 0"},
 		"no redis secret": {func(a *rotation.Args) { a.RedisAuth.Arn = nil }, "RedisAuth"},
-		"no service":      {func(a *rotation.Args) { a.ServiceName = nil }, "ClusterName and ServiceName"},
+		"no service":      {func(a *rotation.Args) { a.ServiceName = nil }, "ClusterName, ServiceName and WebServiceName"},
+		"no web service":  {func(a *rotation.Args) { a.WebServiceName = nil }, "WebServiceName"},
+		"no operator key": {func(a *rotation.Args) { a.Operator.KmsKeyArn = nil }, "Operator (Arn, KmsKeyArn)"},
 		"no group":        {func(a *rotation.Args) { a.ReplicationGroupArn = nil }, "ReplicationGroupArn"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -292,8 +292,9 @@ func (s *Stack) services() error {
 	return err
 }
 
-// rotate schedules the rotation of the session key and the Redis AUTH token by the rotation
-// Lambda, which redeploys the backend service after each rotation.
+// rotate schedules the rotation of the session key, the Redis AUTH token and the operator
+// secret by the rotation Lambda, which redeploys the service that reads the rotated secret (the
+// backend; the web service for the operator secret).
 func (s *Stack) rotate() error {
 	cfg := s.Config
 	var err error
@@ -304,9 +305,11 @@ func (s *Stack) rotate() error {
 		LogGroup:            s.Observability.LogGroupNames[RotatorLogGroup(cfg.Name())],
 		SessionKey:          rotation.Secret{Arn: s.API.TokenKeySecretArn, KmsKeyArn: s.API.SecretsKmsKeyArn},
 		RedisAuth:           rotation.Secret{Arn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn},
+		Operator:            rotation.Secret{Arn: s.Services.OperatorSecretArn, KmsKeyArn: s.Services.OperatorSecretKmsKeyArn},
 		ReplicationGroupArn: s.Cache.Arn,
 		ClusterName:         s.Services.ClusterName,
 		ServiceName:         s.Services.BackendServiceName,
+		WebServiceName:      s.Services.WebServiceName,
 		Days:                cfg.Gateway.RotationDays,
 		Tags:                cfg.Tags("rotation"),
 	})

@@ -95,7 +95,7 @@ func TestResourceCounts(t *testing.T) {
 		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 2, controls.TListenerRule: 5,
 		controls.TScalingTarget: 2, controls.TScalingPolicy: 4, controls.TApi: 1, controls.TAuthorizer: 1,
 		controls.TIntegration: 3, controls.TApiRoute: 3, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
-		controls.TApiAccount: 1, controls.TFunction: 2, controls.TPermission: 3, controls.TSecretRotation: 2,
+		controls.TApiAccount: 1, controls.TFunction: 2, controls.TPermission: 4, controls.TSecretRotation: 3,
 		"aws:acm/certificate:Certificate": 2, "aws:acm/certificateValidation:CertificateValidation": 2,
 		// 2 ALB-certificate validation records, the origin alias, the site's A and AAAA aliases.
 		"aws:route53/record:Record": 5,
@@ -273,7 +273,23 @@ func TestWiring(t *testing.T) {
 				id, _ := r.Str("secretId")
 				rotated = append(rotated, id)
 			}
-			assert.ElementsMatch(t, []string{w.tokenKeyArn, out["redisAuthSecretArn"].(string)}, rotated)
+			// The operator secret is the one the web task gets; its rotation redeploys the web
+			// service, the others' the backend.
+			webTask := containers(t, m, cfg.Name()+"-web")[ecsservices.ContainerWeb]
+			operatorArn := kv(webTask, "secrets", "valueFrom")[ecsservices.OperatorSecretEnv]
+			require.NotEmpty(t, operatorArn)
+			assert.ElementsMatch(t, []string{w.tokenKeyArn, out["redisAuthSecretArn"].(string), operatorArn}, rotated)
+			rotators := infratest.ByOutput(m, controls.TFunction, "name", cfg.Name()+"-secret-rotator")
+			require.Len(t, rotators, 1)
+			for k, service := range map[string]string{"ECS_WEB_SERVICE": "web", "ECS_SERVICE": "backend", "OPERATOR_SECRET_ARN": ""} {
+				got, _ := rotators[0].Str("environment.variables." + k)
+				if service == "" {
+					assert.Equal(t, operatorArn, got, k)
+					continue
+				}
+				assert.Equal(t, service, got, k)
+				assert.Len(t, infratest.ByOutput(m, controls.TService, "name", got), 1, "%s names a service of the stack", k)
+			}
 			assert.Equal(t, out["dbEndpoint"], env["DB_HOST"])
 			assert.Equal(t, "5432", env["DB_PORT"])
 			assert.Equal(t, cfg.Database.Name, env["DB_NAME"])

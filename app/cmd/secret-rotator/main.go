@@ -1,10 +1,12 @@
-// Command secret-rotator is the Secrets Manager rotation Lambda of the session-signing key and
-// the Redis AUTH token (runtime provided.al2023, arm64; `make build-rotator` builds
+// Command secret-rotator is the Secrets Manager rotation Lambda of the session-signing key,
+// the Redis AUTH token and the web app's operator credential (runtime provided.al2023, arm64; `make build-rotator` builds
 // dist/secret-rotator.zip). See package rotation for the four steps.
 //
-// Environment: SESSION_KEY_SECRET_ARN and/or REDIS_AUTH_SECRET_ARN (the secrets it may rotate;
-// any other is refused), REPLICATION_GROUP_ID (with the Redis secret), ECS_CLUSTER and
-// ECS_SERVICE (the backend service redeployed after each rotation), LOG_LEVEL (info).
+// Environment: SESSION_KEY_SECRET_ARN, REDIS_AUTH_SECRET_ARN and/or OPERATOR_SECRET_ARN (the
+// secrets it may rotate; any other is refused), REPLICATION_GROUP_ID (with the Redis secret),
+// ECS_CLUSTER, ECS_SERVICE (the backend service redeployed after a session key or Redis token
+// rotation) and ECS_WEB_SERVICE (the web service redeployed after an operator secret rotation;
+// required with OPERATOR_SECRET_ARN), LOG_LEVEL (info).
 package main
 
 import (
@@ -50,7 +52,7 @@ func setup(getenv func(string) string, ac aws.Config, out io.Writer) (*rotation.
 	cfg := rotation.Config{
 		Secrets: secretsmanager.NewFromConfig(ac), Targets: map[string]rotation.Kind{},
 		ReplicationGroupID: getenv("REPLICATION_GROUP_ID"),
-		Cluster:            getenv("ECS_CLUSTER"), Service: getenv("ECS_SERVICE"),
+		Cluster:            getenv("ECS_CLUSTER"), Service: getenv("ECS_SERVICE"), WebService: getenv("ECS_WEB_SERVICE"),
 		Log: slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level})),
 	}
 	if arn := getenv("SESSION_KEY_SECRET_ARN"); arn != "" {
@@ -60,11 +62,14 @@ func setup(getenv func(string) string, ac aws.Config, out io.Writer) (*rotation.
 		cfg.Targets[arn] = rotation.RedisAuth
 		cfg.Cache = elasticache.NewFromConfig(ac)
 	}
-	if cfg.Service != "" {
+	if arn := getenv("OPERATOR_SECRET_ARN"); arn != "" {
+		cfg.Targets[arn] = rotation.OperatorSecret
+	}
+	if cfg.Service != "" || cfg.WebService != "" {
 		cfg.ECS = ecs.NewFromConfig(ac)
 	}
 	if len(cfg.Targets) == 0 {
-		return nil, fmt.Errorf("set SESSION_KEY_SECRET_ARN and/or REDIS_AUTH_SECRET_ARN")
+		return nil, fmt.Errorf("set SESSION_KEY_SECRET_ARN, REDIS_AUTH_SECRET_ARN and/or OPERATOR_SECRET_ARN")
 	}
 	return rotation.New(cfg)
 }

@@ -32,10 +32,11 @@ func TestSetupRejectsBadEnvironment(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"nothing to rotate": {map[string]string{}, "SESSION_KEY_SECRET_ARN"},
-		"redis sans group":  {map[string]string{"REDIS_AUTH_SECRET_ARN": "arn:r"}, "REPLICATION_GROUP_ID"},
-		"cluster only":      {map[string]string{"SESSION_KEY_SECRET_ARN": "arn:s", "ECS_CLUSTER": "c"}, "ECS_CLUSTER and ECS_SERVICE"},
-		"bad log level":     {map[string]string{"SESSION_KEY_SECRET_ARN": "arn:s", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"nothing to rotate":         {map[string]string{}, "SESSION_KEY_SECRET_ARN"},
+		"redis sans group":          {map[string]string{"REDIS_AUTH_SECRET_ARN": "arn:r"}, "REPLICATION_GROUP_ID"},
+		"cluster only":              {map[string]string{"SESSION_KEY_SECRET_ARN": "arn:s", "ECS_CLUSTER": "c"}, "ECS_CLUSTER and ECS_SERVICE"},
+		"operator sans web service": {map[string]string{"OPERATOR_SECRET_ARN": "arn:o", "ECS_CLUSTER": "c", "ECS_SERVICE": "b"}, "ECS_WEB_SERVICE"},
+		"bad log level":             {map[string]string{"SESSION_KEY_SECRET_ARN": "arn:s", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := setup(env(c.env), ac, io.Discard)

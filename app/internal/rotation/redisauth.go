@@ -147,8 +147,11 @@ func (a redisAuth) waitAvailable(ctx context.Context) error {
 	}
 }
 
-func nextToken(r io.Reader) (string, error) {
-	b := make([]byte, redisTokenLen)
+func nextToken(r io.Reader) (string, error) { return alphanumeric(r, redisTokenLen) }
+
+// alphanumeric draws n characters of redisAlphabet uniformly.
+func alphanumeric(r io.Reader, n int) (string, error) {
+	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return "", fmt.Errorf("generating a token: %w", err)
 	}

@@ -1,13 +1,14 @@
 // Package rotation is the Secrets Manager rotation function of the platform's generated
-// secrets: the session-signing key and the Redis AUTH token. Secrets Manager calls it four
+// secrets: the session-signing key, the Redis AUTH token and the web app's operator credential. Secrets Manager calls it four
 // times per rotation with the same ClientRequestToken (the new version's id):
 //
 //   - createSecret: put the new value as version <token> with the stage AWSPENDING;
 //   - setSecret: make the service accept it (Redis: ModifyReplicationGroup with the ROTATE
-//     strategy, so the old and the new token both work; the session key needs nothing);
+//     strategy, so the old and the new token both work; the others need nothing);
 //   - testSecret: check that it works alongside the current one;
-//   - finishSecret: move AWSCURRENT to it, then force a new deployment of the backend service
-//     so that its tasks load the new values (ECS injects secrets only at task start).
+//   - finishSecret: move AWSCURRENT to it, then force a new deployment of the ECS service that
+//     reads the secret (the backend; the web service for the operator credential) so that its
+//     tasks load the new value (ECS injects secrets only at task start).
 //
 // Each step is idempotent: Secrets Manager retries a failed rotation from the step that failed.
 package rotation
@@ -35,6 +36,9 @@ const (
 	SessionKey Kind = "session-key"
 	// RedisAuth: the bare ElastiCache AUTH token of one replication group.
 	RedisAuth Kind = "redis-auth"
+	// OperatorSecret: the web app's operator credential, letters and digits (see operator.go);
+	// its rotation redeploys the web service, not the backend.
+	OperatorSecret Kind = "operator-secret"
 )
 
 // Secrets Manager staging labels.
@@ -64,7 +68,7 @@ type CacheAPI interface {
 	ModifyReplicationGroup(ctx context.Context, in *elasticache.ModifyReplicationGroupInput, optFns ...func(*elasticache.Options)) (*elasticache.ModifyReplicationGroupOutput, error)
 }
 
-// ServiceAPI is the part of the ECS client that restarts the backend's tasks.
+// ServiceAPI is the part of the ECS client that restarts a service's tasks.
 type ServiceAPI interface {
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
 }
@@ -80,9 +84,12 @@ type Config struct {
 	Targets map[string]Kind
 	// ReplicationGroupID is the group whose AUTH token the RedisAuth secret holds.
 	ReplicationGroupID string
-	// Cluster and Service name the backend's ECS service, redeployed after each rotation (empty:
-	// no redeployment).
+	// Cluster and Service name the backend's ECS service, redeployed after each rotation of a
+	// SessionKey or RedisAuth secret (empty: no redeployment).
 	Cluster, Service string
+	// WebService names the web app's ECS service (in Cluster), redeployed after each rotation of
+	// the OperatorSecret; required with an OperatorSecret target.
+	WebService string
 
 	// PollEvery is how often the Redis rotation asks whether the group is available again
 	// (default 10 s).
@@ -109,19 +116,24 @@ func New(cfg Config) (*Rotator, error) {
 	for arn, k := range cfg.Targets {
 		switch k {
 		case SessionKey:
+		case OperatorSecret:
+			if cfg.Cluster == "" || cfg.WebService == "" || cfg.ECS == nil {
+				errs = append(errs, fmt.Errorf("secret %s: operator secret rotation needs an ECS client, ECS_CLUSTER and ECS_WEB_SERVICE (the web tasks read it only at start)", arn))
+			}
 		case RedisAuth:
 			if cfg.Cache == nil || cfg.ReplicationGroupID == "" {
 				errs = append(errs, fmt.Errorf("secret %s: Redis rotation needs an ElastiCache client and REPLICATION_GROUP_ID", arn))
 			}
 		default:
-			errs = append(errs, fmt.Errorf("secret %s: unknown kind %q (want %s or %s)", arn, k, SessionKey, RedisAuth))
+			errs = append(errs, fmt.Errorf("secret %s: unknown kind %q (want %s, %s or %s)", arn, k, SessionKey, RedisAuth, OperatorSecret))
 		}
 	}
-	if (cfg.Cluster == "") != (cfg.Service == "") {
-		errs = append(errs, errors.New("ECS_CLUSTER and ECS_SERVICE go together"))
+	services := cfg.Service != "" || cfg.WebService != ""
+	if (cfg.Cluster != "") != services {
+		errs = append(errs, errors.New("ECS_CLUSTER and ECS_SERVICE (and/or ECS_WEB_SERVICE) go together"))
 	}
-	if cfg.Service != "" && cfg.ECS == nil {
-		errs = append(errs, errors.New("redeploying the backend needs an ECS client"))
+	if services && cfg.ECS == nil {
+		errs = append(errs, errors.New("redeploying a service needs an ECS client"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -171,6 +183,8 @@ func (r *Rotator) Handle(ctx context.Context, ev Event) error {
 		k = sessionKeys{r}
 	case RedisAuth:
 		k = redisAuth{r}
+	case OperatorSecret:
+		k = operatorSecret{r}
 	}
 	switch ev.Step {
 	case "createSecret":
@@ -180,7 +194,7 @@ func (r *Rotator) Handle(ctx context.Context, ev Event) error {
 	case "testSecret":
 		err = k.test(ctx, ev)
 	case "finishSecret":
-		err = r.finish(ctx, ev, desc)
+		err = r.finish(ctx, ev, desc, r.serviceFor(kind))
 	}
 	if err != nil {
 		log.Error("rotation step failed", "err", err)
@@ -222,8 +236,16 @@ func (r *Rotator) create(ctx context.Context, ev Event, k kindRotator) error {
 	return nil
 }
 
-// finish makes the pending version current, then redeploys the backend.
-func (r *Rotator) finish(ctx context.Context, ev Event, desc *secretsmanager.DescribeSecretOutput) error {
+// serviceFor is the ECS service whose tasks read a kind of secret ("" : none configured).
+func (r *Rotator) serviceFor(k Kind) string {
+	if k == OperatorSecret {
+		return r.cfg.WebService
+	}
+	return r.cfg.Service
+}
+
+// finish makes the pending version current, then redeploys the service that reads it.
+func (r *Rotator) finish(ctx context.Context, ev Event, desc *secretsmanager.DescribeSecretOutput, service string) error {
 	old := ""
 	for id, stages := range desc.VersionIdsToStages {
 		if has(stages, stageCurrent) {
@@ -236,23 +258,25 @@ func (r *Rotator) finish(ctx context.Context, ev Event, desc *secretsmanager.Des
 	if err != nil {
 		return fmt.Errorf("moving %s: %w", stageCurrent, err)
 	}
-	return r.redeploy(ctx)
+	return r.redeploy(ctx, service)
 }
 
-// redeploy starts new backend tasks, which read the now current values at start. The
-// old tasks keep serving until the new ones are healthy, and both accept both values (ROTATE
+// redeploy starts new tasks of service, which read the now current values at start. The old
+// backend tasks keep serving until the new ones are healthy, and both accept both values (ROTATE
 // keeps the old Redis token valid; every task accepts the previous and the next signing key).
-func (r *Rotator) redeploy(ctx context.Context) error {
-	if r.cfg.Service == "" {
+// Web tasks started before an operator secret rotation accept only the old secret until they
+// are replaced.
+func (r *Rotator) redeploy(ctx context.Context, service string) error {
+	if service == "" {
 		return nil
 	}
 	_, err := r.cfg.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
-		Cluster: &r.cfg.Cluster, Service: &r.cfg.Service, ForceNewDeployment: true,
+		Cluster: &r.cfg.Cluster, Service: &service, ForceNewDeployment: true,
 	})
 	if err != nil {
-		return fmt.Errorf("redeploying %s/%s: %w", r.cfg.Cluster, r.cfg.Service, err)
+		return fmt.Errorf("redeploying %s/%s: %w", r.cfg.Cluster, service, err)
 	}
-	r.log.Info("backend redeployment started", "cluster", r.cfg.Cluster, "service", r.cfg.Service)
+	r.log.Info("redeployment started", "cluster", r.cfg.Cluster, "service", service)
 	return nil
 }
 

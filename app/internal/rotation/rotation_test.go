@@ -285,15 +285,65 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		"no client":        {Config{Targets: map[string]Kind{"a": SessionKey}}, "Secrets Manager client"},
-		"no targets":       {Config{Secrets: &secretsmanager.Client{}}, "no secrets"},
-		"unknown kind":     {Config{Secrets: &secretsmanager.Client{}, Targets: map[string]Kind{"a": "ssh"}}, `unknown kind "ssh"`},
-		"redis sans group": {Config{Secrets: &secretsmanager.Client{}, Targets: map[string]Kind{"a": RedisAuth}}, "REPLICATION_GROUP_ID"},
-		"half ecs":         {Config{Secrets: &secretsmanager.Client{}, Targets: map[string]Kind{"a": SessionKey}, Cluster: "c"}, "ECS_CLUSTER and ECS_SERVICE"},
+		"no client":         {Config{Targets: map[string]Kind{"a": SessionKey}}, "Secrets Manager client"},
+		"no targets":        {Config{Secrets: &secretsmanager.Client{}}, "no secrets"},
+		"unknown kind":      {Config{Secrets: &secretsmanager.Client{}, Targets: map[string]Kind{"a": "ssh"}}, `unknown kind "ssh"`},
+		"redis sans group":  {Config{Secrets: &secretsmanager.Client{}, Targets: map[string]Kind{"a": RedisAuth}}, "REPLICATION_GROUP_ID"},
+		"half ecs":          {Config{Secrets: &secretsmanager.Client{}, Targets: map[string]Kind{"a": SessionKey}, Cluster: "c"}, "ECS_CLUSTER and ECS_SERVICE"},
+		"web sans cluster":  {Config{Secrets: &secretsmanager.Client{}, ECS: &fakeECS{}, Targets: map[string]Kind{"a": SessionKey}, WebService: "web"}, "ECS_CLUSTER and ECS_SERVICE"},
+		"operator sans web": {Config{Secrets: &secretsmanager.Client{}, ECS: &fakeECS{}, Targets: map[string]Kind{"a": OperatorSecret}, Cluster: "c", Service: "backend"}, "ECS_WEB_SERVICE"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := New(c.cfg)
 			require.ErrorContains(t, err, c.want)
 		})
+	}
+}
+
+// The operator credential's rotation: a fresh 88-character alphanumeric value the web app
+// accepts becomes current, and finishSecret redeploys the web service, never the backend.
+func TestOperatorSecretRotationFourStepsOnMoto(t *testing.T) {
+	sm := motoSecrets(t)
+	v0 := "initialOperatorSecret0123456789abcdefghijklmnop"
+	arn := createSecret(t, sm, v0)
+	deploys := &fakeECS{}
+	r, err := New(Config{Secrets: sm, ECS: deploys, Targets: map[string]Kind{arn: OperatorSecret},
+		Cluster: "c", Service: "backend", WebService: "web", Log: quiet()})
+	require.NoError(t, err)
+
+	v1tok := rotateOnce(t, r, arn)
+	v1 := current(t, sm, arn)
+	assert.NotEqual(t, v0, v1)
+	assert.Len(t, v1, operatorSecretLen)
+	assert.Regexp(t, "^[A-Za-z0-9]{32,}$", v1)
+	desc, err := sm.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: &arn})
+	require.NoError(t, err)
+	assert.Contains(t, desc.VersionIdsToStages[v1tok], stageCurrent)
+
+	rotateOnce(t, r, arn)
+	v2 := current(t, sm, arn)
+	assert.NotEqual(t, v1, v2)
+	assert.Equal(t, []string{"c/web", "c/web"}, deploys.calls, "the web service only, once per rotation")
+}
+
+// testSecret refuses a pending operator secret the web app would turn off (too short) or that
+// has characters outside letters and digits; the current version stays current.
+func TestOperatorSecretTestSecretRefusesBadValues(t *testing.T) {
+	sm := motoSecrets(t)
+	v0 := "initialOperatorSecret0123456789abcdefghijklmnop"
+	arn := createSecret(t, sm, v0)
+	r, err := New(Config{Secrets: sm, ECS: &fakeECS{}, Targets: map[string]Kind{arn: OperatorSecret}, Cluster: "c", WebService: "web", Log: quiet()})
+	require.NoError(t, err)
+	for bad, want := range map[string]string{
+		"short0123456789abcdefghijklmno":                      "at least 32",
+		"with space 0123456789abcdefghijklmnopqrstuvwxyzABCD": "letters and digits",
+	} {
+		tok := newToken()
+		_, err = sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+			SecretId: &arn, ClientRequestToken: &tok, SecretString: aws.String(bad), VersionStages: []string{stagePending},
+		})
+		require.NoError(t, err)
+		require.ErrorContains(t, r.Handle(context.Background(), Event{Step: "testSecret", SecretID: arn, Token: tok}), want)
+		assert.Equal(t, v0, current(t, sm, arn))
 	}
 }
