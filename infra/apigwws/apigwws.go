@@ -14,7 +14,6 @@ package apigwws
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 
@@ -477,8 +476,6 @@ func accountRole(ctx *pulumi.Context, name, prefix string, a awsenv.Account, tag
 	}, parent, pulumi.DependsOn([]pulumi.Resource{attach}))
 }
 
-var zipMagic = []byte("PK\x03\x04")
-
 func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
@@ -502,26 +499,8 @@ func (a *Args) validate() error {
 	if !slices.Contains([]string{"ERROR", "INFO"}, a.LoggingLevel) {
 		errs = append(errs, fmt.Errorf("LoggingLevel %q: want ERROR or INFO", a.LoggingLevel))
 	}
-	if err := checkZip(a.AuthorizerZip); err != nil {
+	if err := awsenv.CheckLambdaZip("AuthorizerZip", a.AuthorizerZip, "build-authorizer"); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// checkZip requires the authorizer package to exist and be a zip file, so a missing build is a
-// clear error here rather than a failed upload.
-func checkZip(path string) error {
-	if path == "" {
-		return errors.New("AuthorizerZip is required")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("AuthorizerZip: %w (run make build-authorizer)", err)
-	}
-	defer f.Close()
-	head := make([]byte, len(zipMagic))
-	if _, err := f.Read(head); err != nil || string(head) != string(zipMagic) {
-		return fmt.Errorf("AuthorizerZip %s is not a zip file (run make build-authorizer)", path)
-	}
-	return nil
 }

@@ -3,8 +3,11 @@
 package awsenv
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"maps"
+	"os"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -83,4 +86,25 @@ func Tags(base map[string]string, name string) pulumi.StringMap {
 	}
 	m["Name"] = name
 	return pulumi.ToStringMap(m)
+}
+
+// zipMagic starts every zip file.
+var zipMagic = []byte("PK\x03\x04")
+
+// CheckLambdaZip requires a Lambda package to exist and be a zip file, so that a missing build
+// is a clear error naming field and the make target that builds it, rather than a failed upload.
+func CheckLambdaZip(field, path, makeTarget string) error {
+	if path == "" {
+		return fmt.Errorf("%s is required (run make %s)", field, makeTarget)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w (run make %s)", field, err, makeTarget)
+	}
+	defer f.Close()
+	head := make([]byte, len(zipMagic))
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, zipMagic) {
+		return fmt.Errorf("%s %s is not a zip file (run make %s)", field, path, makeTarget)
+	}
+	return nil
 }

@@ -12,7 +12,6 @@ package rotation
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -242,8 +241,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return r, nil
 }
 
-var zipMagic = []byte("PK\x03\x04")
-
 func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
@@ -265,17 +262,8 @@ func (a *Args) validate() error {
 	if a.Days < 1 || a.Days > 365 {
 		errs = append(errs, fmt.Errorf("Days %d: want 1 to 365", a.Days))
 	}
-	if a.Zip == "" {
-		errs = append(errs, errors.New("Zip is required (run make build-rotator)"))
-	} else if f, err := os.Open(a.Zip); err != nil {
-		errs = append(errs, fmt.Errorf("Zip: %w (run make build-rotator)", err))
-	} else {
-		head := make([]byte, len(zipMagic))
-		_, rerr := f.Read(head)
-		f.Close()
-		if rerr != nil || string(head) != string(zipMagic) {
-			errs = append(errs, fmt.Errorf("Zip %s is not a zip file (run make build-rotator)", a.Zip))
-		}
+	if err := awsenv.CheckLambdaZip("Zip", a.Zip, "build-rotator"); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
