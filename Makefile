@@ -24,7 +24,7 @@ ifneq ($(filter test,$(MAKECMDGOALS)),)
 $(TEST_TARGETS): | deps
 endif
 
-lint: $(LINT_TARGETS) ## gofmt, go vet, staticcheck, shellcheck, actionlint, eslint
+lint: $(LINT_TARGETS) ## gofmt, go vet, staticcheck, shellcheck, actionlint, eslint, doc links, commit subjects
 
 tidy: ## go mod tidy
 	$(GO) mod tidy
