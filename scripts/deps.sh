@@ -45,6 +45,8 @@ missing_packages() {
 	# The race detector (go test -race) needs cgo: a C compiler and the C library headers.
 	have gcc || echo gcc
 	installed libc6-dev || echo libc6-dev
+	# Go module downloads and npm ci go over HTTPS.
+	installed ca-certificates || echo ca-certificates
 }
 
 # node_ok: Node >= 20.11 (what the web app's toolchain needs).

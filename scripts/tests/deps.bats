@@ -36,7 +36,7 @@ setup() {
 			-*|install) ;;
 			postgresql) mkdir -p "$(dirname "${DEPS_PG_GLOB/\*/15}")"; printf "#!/bin/sh\n" >"${DEPS_PG_GLOB/\*/15}"; chmod +x "${DEPS_PG_GLOB/\*/15}" ;;
 			chromium) printf "#!/bin/sh\n" >"$CHROMIUM_PATH"; chmod +x "$CHROMIUM_PATH" ;;
-			libc6-dev) echo "$p" >>"$SANDBOX/dpkg" ;;
+			libc6-dev|ca-certificates) echo "$p" >>"$SANDBOX/dpkg" ;;
 			*) printf "#!/bin/sh\n" >"$SANDBOX/$p"; chmod +x "$SANDBOX/$p" ;;
 			esac
 		done'
@@ -60,7 +60,7 @@ present() {
 		case $t in
 		chromium) stub_file "$CHROMIUM_PATH" ;;
 		postgresql) stub_file "${DEPS_PG_GLOB/\*/15}" ;;
-		libc6-dev) echo "$t" >>"$SANDBOX/dpkg" ;;
+		libc6-dev|ca-certificates) echo "$t" >>"$SANDBOX/dpkg" ;;
 		*) stub_file "$SANDBOX/$t" ;;
 		esac
 	done
@@ -72,7 +72,7 @@ stub_file() {
 	chmod +x "$1"
 }
 
-ALL_DEBIAN=(redis-server postgresql chromium shellcheck bats jq curl zip python3 gcc libc6-dev)
+ALL_DEBIAN=(redis-server postgresql chromium shellcheck bats jq curl zip python3 gcc libc6-dev ca-certificates)
 OTHERS=(go npm moto_server aws)
 
 deps() {
@@ -90,7 +90,7 @@ deps() {
 }
 
 @test "installs only what is missing, through sudo when not root, and once" {
-	present redis-server bats curl zip python3 gcc "${OTHERS[@]}"
+	present redis-server bats curl zip python3 gcc ca-certificates "${OTHERS[@]}"
 	deps
 	[[ $status -eq 0 ]]
 	[[ $output == *"deps: installing with apt-get: postgresql chromium shellcheck jq libc6-dev"* ]]
@@ -109,7 +109,7 @@ deps() {
 @test "as root apt-get runs without sudo" {
 	export FAKE_UID=0
 	rm "$SANDBOX/sudo"
-	present redis-server postgresql chromium shellcheck bats curl zip python3 gcc libc6-dev "${OTHERS[@]}"
+	present redis-server postgresql chromium shellcheck bats curl zip python3 gcc libc6-dev ca-certificates "${OTHERS[@]}"
 	deps
 	[[ $status -eq 0 ]]
 	[[ $output == *"installing with apt-get: jq"* ]]
@@ -119,7 +119,7 @@ deps() {
 
 @test "not root and no sudo: names what is missing and installs nothing" {
 	rm "$SANDBOX/sudo"
-	present redis-server postgresql chromium shellcheck bats curl zip python3 gcc libc6-dev "${OTHERS[@]}"
+	present redis-server postgresql chromium shellcheck bats curl zip python3 gcc libc6-dev ca-certificates "${OTHERS[@]}"
 	deps
 	[[ $status -eq 1 ]]
 	[[ $stderr == "deps: need root to install jq: run as root or install sudo" ]]
@@ -128,7 +128,7 @@ deps() {
 
 @test "fails when apt-get did not provide a tool" {
 	export APT_BROKEN=1
-	present redis-server postgresql chromium shellcheck bats curl zip python3 gcc libc6-dev "${OTHERS[@]}"
+	present redis-server postgresql chromium shellcheck bats curl zip python3 gcc libc6-dev ca-certificates "${OTHERS[@]}"
 	deps
 	[[ $status -eq 1 ]]
 	[[ $stderr == *"deps: still missing after apt-get install: jq"* ]]
