@@ -17,9 +17,14 @@ include $(sort $(wildcard mk/*.mk))
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-test: $(TEST_TARGETS) ## run every test (Go, scripts, web, browser)
+test: deps $(TEST_TARGETS) ## install what the tests need (deps), then run every test (Go, scripts, web, browser)
 
-lint: $(LINT_TARGETS) ## gofmt, go vet, staticcheck, shellcheck, actionlint, eslint
+# `make test` checks its dependencies before any test starts, also under make -j.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+$(TEST_TARGETS): | deps
+endif
+
+lint: $(LINT_TARGETS) ## gofmt, go vet, staticcheck, shellcheck, actionlint, eslint, doc links, commit subjects
 
 tidy: ## go mod tidy
 	$(GO) mod tidy

@@ -15,3 +15,13 @@ lint-scripts: ## shellcheck every script in scripts/ and its tests
 
 test-scripts: lint-scripts ## bats tests of health-check.sh and list-services.sh (+ shellcheck)
 	$(BATS) --timing $(SCRIPTS_BATS)
+
+# Commit messages (README, "Contributing"): the commits of this branch that main lacks have
+# subjects of at most 72 characters. COMMIT_RANGE checks another range (e.g. origin/main..HEAD).
+COMMIT_RANGE ?=
+
+.PHONY: lint-commits
+LINT_TARGETS += lint-commits
+
+lint-commits: ## commit subjects of this branch (main..HEAD) are at most 72 characters
+	scripts/check-commits.sh $(if $(COMMIT_RANGE),--range $(COMMIT_RANGE))

@@ -472,7 +472,8 @@ func accountRole(ctx *pulumi.Context, name, prefix string, a awsenv.Account, tag
 	}
 	return apigateway.NewAccount(ctx, name+"-account", &apigateway.AccountArgs{
 		CloudwatchRoleArn: role.Arn,
-		ResetOnDelete:     pulumi.Bool(true),
+		//lint:ignore SA1019 deprecated only because pulumi-aws v7 makes it the default; until then it is what clears the account setting on destroy (docs/infra.md)
+		ResetOnDelete: pulumi.Bool(true),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{attach}))
 }
 

@@ -239,22 +239,21 @@ type Services struct {
 	// origin host), when the stack manages the zone.
 	ValidationRecords []pulumi.Resource
 
-	Cluster         *ecs.Cluster
-	WebTaskDef      *ecs.TaskDefinition
-	BackendTaskDef  *ecs.TaskDefinition
-	WebService      *ecs.Service
-	BackendService  *ecs.Service
-	ALB             *lb.LoadBalancer
-	NLB             *lb.LoadBalancer
-	HTTPSListener   *lb.Listener
-	BackendTGroup   *lb.TargetGroup
-	WebTGroup       *lb.TargetGroup
-	NLBTargetGroup  *lb.TargetGroup
-	ExecutionRoles  map[string]pulumi.StringOutput // task family role -> ARN
-	TaskRoleArns    map[string]pulumi.StringOutput
-	repositoryArns  map[string]pulumi.StringOutput
-	repositoryURLs  map[string]pulumi.StringOutput
-	originVerifyArn pulumi.StringOutput
+	Cluster        *ecs.Cluster
+	WebTaskDef     *ecs.TaskDefinition
+	BackendTaskDef *ecs.TaskDefinition
+	WebService     *ecs.Service
+	BackendService *ecs.Service
+	ALB            *lb.LoadBalancer
+	NLB            *lb.LoadBalancer
+	HTTPSListener  *lb.Listener
+	BackendTGroup  *lb.TargetGroup
+	WebTGroup      *lb.TargetGroup
+	NLBTargetGroup *lb.TargetGroup
+	ExecutionRoles map[string]pulumi.StringOutput // task family role -> ARN
+	TaskRoleArns   map[string]pulumi.StringOutput
+	repositoryArns map[string]pulumi.StringOutput
+	repositoryURLs map[string]pulumi.StringOutput
 	// deployedTaskDefs are the task definitions the services settled on, checked against the
 	// requested ones (CheckDeployed); registering them makes a rollback fail `pulumi up`.
 	deployedTaskDefs pulumi.StringMap

@@ -125,7 +125,7 @@ func TestCertificateNeededOutsidePreview(t *testing.T) {
 	require.ErrorContains(t, err, "needs a certificate")
 	assert.Empty(t, m.Resources())
 
-	m, _, err = run(t, args(), infratest.DryRun())
+	_, _, err = run(t, args(), infratest.DryRun())
 	require.NoError(t, err)
 	a = args()
 	a.Domain, a.HostedZoneID = "", ""

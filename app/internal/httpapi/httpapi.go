@@ -1,5 +1,6 @@
-// Package httpapi serves the HTTP API of protocol.md: accounts, sessions, players, games, PGN,
-// the leaderboard and the health endpoints. Errors are JSON {"error":{"code","message"}}.
+// Package httpapi serves the HTTP API (docs/protocol.md, docs/design/backend.md): accounts,
+// sessions, players, games, PGN, the leaderboard and the health endpoints. Errors are JSON
+// {"error":{"code","message"}}.
 package httpapi
 
 import (

@@ -15,7 +15,8 @@ import (
 
 // TestMakeTestRunsThisPackage checks that `make test` (what .ci/run runs on a clean clone) runs
 // these tests: its go test command covers this package, without -short (which skips them) and
-// with a timeout they fit in; and that .ci/run installs the servers they start.
+// with a timeout they fit in; and that `make test` and .ci/run first install the servers they
+// start (scripts/deps.sh).
 func TestMakeTestRunsThisPackage(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
@@ -73,9 +74,16 @@ func TestMakeTestRunsThisPackage(t *testing.T) {
 	}
 	require.True(t, covered, "no go test run of make test covers %s:\n%s", pkg, dry)
 
+	first, _, _ := strings.Cut(strings.TrimSpace(string(dry)), "\n")
+	assert.Equal(t, "scripts/deps.sh", strings.TrimSpace(first), "the first thing make test runs")
 	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
 	require.NoError(t, err)
-	for _, want := range []string{"need+=(redis-server)", "need+=(postgresql)", "make test"} {
+	for _, want := range []string{"scripts/deps.sh", "make test"} {
 		assert.Contains(t, string(ci), want, ".ci/run")
+	}
+	deps, err := os.ReadFile(filepath.Join(root, "scripts", "deps.sh"))
+	require.NoError(t, err)
+	for _, want := range []string{"|| echo redis-server", "|| echo postgresql"} {
+		assert.Contains(t, string(deps), want, "scripts/deps.sh")
 	}
 }

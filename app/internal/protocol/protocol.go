@@ -1,4 +1,4 @@
-// Package protocol implements the v1 wire contract of ../shared/design/protocol.md: the message
+// Package protocol implements the v1 wire contract described in docs/protocol.md: the message
 // envelope, the typed client payloads with strict validation, the server messages and the error
 // codes. It does no I/O and holds no state.
 package protocol

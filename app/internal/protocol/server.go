@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Server message payloads. Field names and shapes follow protocol.md exactly.
+// Server message payloads. Field names and shapes are those of docs/protocol.md.
 
 // PlayerInfo names a player in a game state.
 type PlayerInfo struct {

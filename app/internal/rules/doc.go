@@ -1,6 +1,6 @@
 // Package rules plays chess by the FIDE Laws on top of
 // github.com/corentings/chess/v2 v2.3.2 and works around that version's
-// known defects (see docs: shared/reference/chess.md §2.3):
+// known defects, each listed here with its workaround:
 //
 //  1. FEN parsing races on a package-level buffer inside the library, so every
 //     FEN parse by the library (chess.FEN, chess.NewGame, Position.UnmarshalText,

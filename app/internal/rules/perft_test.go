@@ -35,7 +35,7 @@ func perftCounts(pos *chess.Position, maxDepth int) []int64 {
 // perftCase holds published node counts for depths 1..len(want).
 //
 // Standard positions: chessprogramming.org "Perft Results" (also
-// shared/reference/chess.md §3). Edge cases: Martin Sedlak's "Perfect Perft"
+// scalachess's test-kit tricky.perft). Edge cases: Martin Sedlak's "Perfect Perft"
 // set (chessprogramming.net, TalkChess), whose d6 totals are the ones quoted
 // there; the d1-d5 counts are the per-depth table reproduced identically by
 // several independent public engine test suites (e.g. rustic's "avoid

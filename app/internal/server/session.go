@@ -122,15 +122,6 @@ func (s *Session) finishWatch(gameID string, clientV int64, frames [][]byte, ver
 	}
 }
 
-// setSeen records that the client holds the game at version v (after a full state).
-func (s *Session) setSeen(gameID string, v int64) {
-	s.mu.Lock()
-	if w, ok := s.watches[gameID]; ok && v > w.lastV {
-		w.lastV = v
-	}
-	s.mu.Unlock()
-}
-
 // unwatch forgets a game; it reports whether the session watched it.
 func (s *Session) unwatch(gameID string) bool {
 	s.mu.Lock()

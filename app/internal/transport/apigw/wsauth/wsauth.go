@@ -3,7 +3,7 @@
 // methodArn. The Lambda binary (app/cmd/ws-authorizer) wires it to the runtime; tests and the
 // in-test gateway call Handle directly with the JSON event API Gateway sends.
 //
-// The token comes from the `token` query parameter (protocol.md) or, for clients that cannot
+// The token comes from the `token` query parameter (docs/protocol.md) or, for clients that cannot
 // set a query string, from Sec-WebSocket-Protocol ("chess.v1, <token>"). Allowed connections
 // get principalId = the player id and the context {playerId, name, guest, token}; the
 // integration maps context.authorizer.token to a header so the backend can verify the token

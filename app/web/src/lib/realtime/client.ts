@@ -1,4 +1,4 @@
-// Framework-free real-time client for protocol v1 (shared/design/protocol.md).
+// Framework-free real-time client for protocol v1 (docs/protocol.md).
 //
 // What it guarantees to its user:
 //  - Messages sent with an ack id are retransmitted every `resendMs` until the server acks them

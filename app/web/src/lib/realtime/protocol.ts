@@ -1,4 +1,4 @@
-// Types of the chess real-time protocol v1 (shared/design/protocol.md), as the browser sees it.
+// Types of the chess real-time protocol v1 (docs/protocol.md), as the browser sees it.
 // Only what the frontend reads is typed strictly; everything arrives as untrusted JSON and is
 // checked by the parsers in this file before the UI uses it.
 
