@@ -35,6 +35,7 @@ func ECS() []Control {
 	)
 }
 
+// secretLikeEnv matches environment variable names that look like they hold a secret value.
 var secretLikeEnv = regexp.MustCompile(`(?i)(PASSWORD|SECRET|TOKEN|_KEY$|^KEY|CREDENTIAL|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|ECS_ENGINE_AUTH_DATA)`)
 
 // secretRef matches a valueFrom: a Secrets Manager ARN, optionally with json-key:stage:version.
