@@ -119,7 +119,7 @@ func params() controls.EdgeParams { return controls.EdgeParams{Region: "eu-west-
 // cdnControls apply to the CDN's resources (the waf component's are tested in infra/waf).
 func cdnControls(withWalk bool) []controls.Control {
 	var cs []controls.Control
-	for _, c := range [][]controls.Control{controls.CloudFront(params()), controls.EdgeS3(), controls.KMS(), controls.Tags()} {
+	for _, c := range [][]controls.Control{controls.CloudFront(params()), controls.S3(), controls.KMS(), controls.Tags()} {
 		cs = append(cs, c...)
 	}
 	if withWalk {

@@ -164,54 +164,57 @@ func CheckPolicy(d PolicyDoc) error {
 
 // PolicyWalk lists the controls over every policy document and managed-policy attachment.
 func PolicyWalk() []Control {
-	return []Control{
-		{
-			ID: "IAM.WALK no policy document grants a wildcard action, or \"*\" where the action takes ARNs",
-			Check: func(rec infratest.Recorded) error {
-				docs, err := PolicyDocuments(rec)
-				if err != nil {
-					return err
-				}
-				if len(docs) == 0 {
-					return errors.New("no policy document recorded")
-				}
-				var errs []error
-				for _, d := range docs {
-					errs = append(errs, CheckPolicy(d))
-				}
-				return errors.Join(errs...)
-			},
-			// Removing a document leaves nothing to walk, so only the insecure values are tried.
-			Props: []Prop{
-				{TRolePolicy, "policy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:UpdateService"],"Resource":["*"]}]}`)},
-				{TRole, "assumeRolePolicy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole"]}]}`)},
-				{TBucketPolicy, "policy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}`)},
-			},
-			Breaks: []Break{
-				edit("identity policy with Action s3:*", TRolePolicy, func(_ infratest.Resource, in resource.PropertyMap) {
-					in["policy"] = resource.NewStringProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::b"]}]}`)
-				}),
-				edit("identity policy with NotResource", TRolePolicy, func(_ infratest.Resource, in resource.PropertyMap) {
-					in["policy"] = resource.NewStringProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"NotResource":["arn:aws:s3:::b/*"]}]}`)
-				}),
-				edit("key policy granting kms:* to a service", TKMSKey, func(_ infratest.Resource, in resource.PropertyMap) {
-					in["policy"] = resource.NewStringProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":["kms:*"],"Resource":["*"]}]}`)
-				}),
-			},
-		},
-		{
-			ID: "IAM.MANAGED roles carry only the allow-listed AWS managed policies",
-			Check: func(rec infratest.Recorded) error {
-				return each(rec, TRoleAttachment, 0, func(r infratest.Resource) error {
-					arn, _ := r.Str("policyArn")
-					_, name, ok := strings.Cut(arn, ":iam::aws:policy/")
-					if _, listed := ManagedPolicies[name]; !ok || !listed {
-						return fmt.Errorf("policy %q is not an allow-listed AWS managed policy", arn)
-					}
-					return nil
-				})
-			},
-			Props: []Prop{{TRoleAttachment, "policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"}},
-		},
-	}
+	return named(noWildcardPolicies, onlyListedManagedPolicies)
+}
+
+var noWildcardPolicies = Control{
+	Name: "noWildcardPolicies",
+	ID:   "IAM.WALK no policy document grants a wildcard action, or \"*\" where the action takes ARNs",
+	Check: func(rec infratest.Recorded) error {
+		docs, err := PolicyDocuments(rec)
+		if err != nil {
+			return err
+		}
+		if len(docs) == 0 {
+			return errors.New("no policy document recorded")
+		}
+		var errs []error
+		for _, d := range docs {
+			errs = append(errs, CheckPolicy(d))
+		}
+		return errors.Join(errs...)
+	},
+	// Removing a document leaves nothing to walk, so only the insecure values are tried.
+	Props: []Prop{
+		{TRolePolicy, "policy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:UpdateService"],"Resource":["*"]}]}`)},
+		{TRole, "assumeRolePolicy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole"]}]}`)},
+		{TBucketPolicy, "policy", AbsentIsSecure(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}`)},
+	},
+	Breaks: []Break{
+		edit("identity policy with Action s3:*", TRolePolicy, func(_ infratest.Resource, in resource.PropertyMap) {
+			in["policy"] = resource.NewStringProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::b"]}]}`)
+		}),
+		edit("identity policy with NotResource", TRolePolicy, func(_ infratest.Resource, in resource.PropertyMap) {
+			in["policy"] = resource.NewStringProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"NotResource":["arn:aws:s3:::b/*"]}]}`)
+		}),
+		edit("key policy granting kms:* to a service", TKMSKey, func(_ infratest.Resource, in resource.PropertyMap) {
+			in["policy"] = resource.NewStringProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":["kms:*"],"Resource":["*"]}]}`)
+		}),
+	},
+}
+
+var onlyListedManagedPolicies = Control{
+	Name: "onlyListedManagedPolicies",
+	ID:   "IAM.MANAGED roles carry only the allow-listed AWS managed policies",
+	Check: func(rec infratest.Recorded) error {
+		return each(rec, TRoleAttachment, 0, func(r infratest.Resource) error {
+			arn, _ := r.Str("policyArn")
+			_, name, ok := strings.Cut(arn, ":iam::aws:policy/")
+			if _, listed := ManagedPolicies[name]; !ok || !listed {
+				return fmt.Errorf("policy %q is not an allow-listed AWS managed policy", arn)
+			}
+			return nil
+		})
+	},
+	Props: []Prop{{TRoleAttachment, "policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"}},
 }

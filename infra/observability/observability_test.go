@@ -145,7 +145,7 @@ func params() controls.EdgeParams { return controls.EdgeParams{Region: "eu-west-
 // whole stack (its Props assume a role policy attachment), so it only runs in Require here.
 func obsControls(withWalk bool) []controls.Control {
 	var cs []controls.Control
-	for _, c := range [][]controls.Control{controls.CloudTrail(), controls.EdgeS3(), controls.Alarms(params()), controls.KMS(),
+	for _, c := range [][]controls.Control{controls.CloudTrail(), controls.S3(), controls.Alarms(params()), controls.KMS(),
 		controls.Logs(), controls.IAM(), controls.IAMWalk(), controls.Tags()} {
 		cs = append(cs, c...)
 	}

@@ -40,13 +40,3 @@ func TestResourceRegionAndInProviderRegions(t *testing.T) {
 	orig, _ := rec[1].Output("arn")
 	assert.Equal(t, mockKey, orig.StringValue(), "the input set is not modified")
 }
-
-func TestEdgeControlIDsAreUnique(t *testing.T) {
-	seen := map[string]bool{}
-	for _, c := range append(EdgeControls(EdgeParams{Region: "eu-west-1"}), IAMWalk()...) {
-		assert.False(t, seen[c.ID], "duplicate control id %q", c.ID)
-		seen[c.ID] = true
-		assert.NotEmpty(t, c.Props, "%s has no properties to break", c.ID)
-	}
-	assert.True(t, seen[CloudFrontTLSID])
-}
