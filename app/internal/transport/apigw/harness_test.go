@@ -20,7 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/httpapi"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
@@ -28,7 +29,6 @@ import (
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/transport/apigw"
 	"chessplatform/app/internal/transport/apigw/wsauth"
-	"chessplatform/app/internal/wsclient"
 )
 
 const testSecret = "test-gateway-secret-0123456789abcdef"

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 )
 
 // Rung is one load of the ladder: Games games offered Rate moves/s (open loop).

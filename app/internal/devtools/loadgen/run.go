@@ -15,7 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"chessplatform/app/internal/loadgen/hist"
+	"chessplatform/app/internal/devtools/loadgen/hist"
 )
 
 // stepStats collects what happens to moves scheduled within one measured step.

@@ -16,7 +16,7 @@ import (
 
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/backend"
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/transport/apigw"
 )
