@@ -1,12 +1,11 @@
 package loadgen
 
 import (
+	"chessplatform/app/internal/devtools/wsclient"
 	"context"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // pendingKind is what an ack id was used for.
@@ -50,7 +49,7 @@ type player struct {
 	idx  int
 	sess Session
 	url  string
-	ws   *websocket.Conn
+	ws   *wsclient.Conn
 
 	pair       *pair                   // nil for spectators
 	spectating atomic.Pointer[gameRun] // spectators only
@@ -73,7 +72,7 @@ func (p *player) name() string { return p.sess.Player.Name }
 func (p *player) send(ctx context.Context, frame []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return p.ws.Write(ctx, websocket.MessageText, frame)
+	return p.ws.Write(ctx, frame)
 }
 
 // expect registers what the next ack id is used for and returns it.
@@ -97,7 +96,7 @@ func (p *player) take(a int64) (pending, bool) {
 func (p *player) read(ctx context.Context) {
 	r := p.r
 	for {
-		_, b, err := p.ws.Read(ctx)
+		b, err := p.ws.Read(ctx)
 		at := r.now()
 		if err != nil {
 			p.alive.Store(false)

@@ -292,7 +292,7 @@ func parallel(ctx context.Context, n, c int, f func(i int) error) error {
 func (r *runner) closeAll() {
 	for _, p := range r.players {
 		if p != nil && p.ws != nil {
-			_ = p.ws.CloseNow()
+			p.ws.CloseNow()
 		}
 	}
 }
