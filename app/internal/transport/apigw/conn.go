@@ -293,10 +293,7 @@ func (c *conn) enqueue(it inbound) bool {
 	c.lastIn = c.h.opts.Now()
 	if len(c.in) >= c.h.opts.InboundQueue {
 		c.mu.Unlock()
-		ref := int64(0)
-		if m, perr := protocol.Decode(it.frame); perr == nil {
-			ref = m.Ack
-		}
+		ref := protocol.FrameAck(it.frame)
 		c.Send(protocol.ErrorFrame(protocol.Errorf(protocol.CodeRateLimited, "too many messages in flight; slow down"), ref))
 		return true
 	}
