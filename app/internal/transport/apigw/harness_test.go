@@ -71,13 +71,21 @@ type watchGateway struct {
 	store.Gateway
 	mu      sync.Mutex
 	watches map[string][]string
+	writes  int // SetConnWatches calls
 }
 
 func (w *watchGateway) SetConnWatches(_ context.Context, id string, games []string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.watches[id] = append([]string(nil), games...)
+	w.writes++
 	return nil
+}
+
+func (w *watchGateway) writeCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes
 }
 
 func (w *watchGateway) ConnWatches(_ context.Context, id string) ([]string, error) {
