@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/devtools/testenv"
 	"chessplatform/app/internal/store/pgstore"
-	"chessplatform/app/internal/testenv"
 )
 
 // `chess-server -migrate` brings an empty database to the newest version as the privileged

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 )
 
 // ReadyPrefix starts the stdout line that tells a supervising program the platform is up.

@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"chessplatform/app/internal/loadgen"
+	"chessplatform/app/internal/devtools/loadgen"
 )
 
 func main() {

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/devtools/testenv"
 	"chessplatform/app/internal/lambdatest"
 	"chessplatform/app/internal/rotation"
-	"chessplatform/app/internal/testenv"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

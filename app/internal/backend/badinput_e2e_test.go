@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/server"
-	"chessplatform/app/internal/wsclient"
 )
 
 // TestBadInput sends malformed or forbidden messages and checks, for each: the documented error

@@ -15,10 +15,10 @@ import (
 
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/backend"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store/memstore"
-	"chessplatform/app/internal/wsclient"
 )
 
 // fakeClock is the server's notion of now; tests advance it to make flags fall instantly.

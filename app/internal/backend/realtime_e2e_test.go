@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/protocol"
-	"chessplatform/app/internal/wsclient"
 )
 
 // versions collects the v of every versioned event a client receives for a game until the

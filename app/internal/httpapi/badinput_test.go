@@ -21,12 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/devtools/testenv"
 	"chessplatform/app/internal/httpapi"
 	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/store/pgstore"
-	"chessplatform/app/internal/testenv"
 )
 
 // pg is the PostgreSQL server of this test binary; each test gets its own database.

@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/protocol"
-	"chessplatform/app/internal/wsclient"
 )
 
 // client is one protocol client (a browser tab of a player, or a spectator) that survives

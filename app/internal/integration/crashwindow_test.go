@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/wsclient"
+	"chessplatform/app/internal/devtools/wsclient"
 )
 
 // The tests in this file aim at the window between a move's durable commit and its

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/wsclient"
+	"chessplatform/app/internal/devtools/wsclient"
 )
 
 // otherThan returns the first instance that is not one of the excluded ones.

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/wsclient"
+	"chessplatform/app/internal/devtools/wsclient"
 )
 
 // operaGame is Morphy v. Duke Karl / Count Isouard, Paris 1858: 33 plies ending in checkmate

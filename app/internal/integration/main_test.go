@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 )
 
 // serverBin is the chess-server binary every test runs ("" in -short mode).

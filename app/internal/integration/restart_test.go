@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/wsclient"
+	"chessplatform/app/internal/devtools/wsclient"
 )
 
 // latestMigration is the highest version among pgstore's migration files.

@@ -83,6 +83,45 @@ func FuzzFrameV(f *testing.F) {
 	})
 }
 
+func TestFrameAck(t *testing.T) {
+	for frame, want := range map[string]int64{
+		`{"t":"move","d":{"game":"g_abcd12","u":"e2e4","ply":1},"a":7}`: 7,
+		`{"a":9223372036854775807,"t":"ping"}`:                          9223372036854775807,
+		`{"t":"nosuchtype","a":3}`:                                      3, // Decode rejects it, and its error references 3
+		`{"t":"watch","d":{},"a":4}`:                                    4,
+		`{"t":"ping","A":5}`:                                            5, // envelope names match case-insensitively
+		`{"t":"ping","a":1,"a":6}`:                                      6, // the last duplicate wins
+		`{"t":"ping"}`:                                                  0,
+		`{"t":"ping","a":null}`:                                         0,
+		`{"t":"ping","a":0}`:                                            0,
+		`{"t":"ping","a":-1}`:                                           0,
+		`{"t":"ping","a":1.5}`:                                          0,
+		`{"t":"ping","a":"2"}`:                                          0,
+		`{"t":"ping","a":2`:                                             0,
+		`{"t":"ping","d":{"a":2}}`:                                      0,
+		`[1,2]`:                                                         0,
+		``:                                                              0,
+		`{"t":"ping","a":8}` + strings.Repeat(" ", MaxFrame): 0,
+	} {
+		assert.Equal(t, want, FrameAck([]byte(frame)), frame)
+		m, _ := Decode([]byte(frame))
+		assert.Equal(t, m.Ack, FrameAck([]byte(frame)), "agrees with Decode: %s", frame)
+	}
+}
+
+// FuzzFrameAck checks that FrameAck reads the ack id Decode reports, on every frame.
+func FuzzFrameAck(f *testing.F) {
+	for _, s := range []string{`{"t":"ping","a":1}`, `{"t":"x","a":2}`, `{"a":3,"t":"move","d":{"game":"g_abcd12"}}`, `{"a":null}`, `{"A":4,"a":"5"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, _ := Decode(b)
+		if got := FrameAck(b); got != m.Ack {
+			t.Fatalf("FrameAck(%q) = %d, Decode's ack %d", b, got, m.Ack)
+		}
+	})
+}
+
 func TestIsPing(t *testing.T) {
 	for _, f := range []string{
 		`{"t":"ping"}`, ` {"t":"ping"} `, "{\n\t\"t\" : \"ping\"\r}", `{"t":"ping","d":null}`, `{"d":null,"t":"ping"}`,

@@ -244,13 +244,11 @@ func Decode(frame []byte) (ClientMessage, *Error) {
 	if !scanEnvelope(frame, &env) {
 		return m, envelopeError(frame)
 	}
-	if env.a != nil && !isNull(env.a) {
-		a, ok := strictInt(env.a)
-		if !ok || a < 1 {
-			return m, Errorf(CodeBadRequest, "field \"a\" must be an integer >= 1")
-		}
-		m.Ack = a
+	a, ok := ackValue(env.a)
+	if !ok {
+		return m, Errorf(CodeBadRequest, "field \"a\" must be an integer >= 1")
 	}
+	m.Ack = a
 	if env.t == nil {
 		return m, Errorf(CodeBadRequest, "field \"t\" is required")
 	}
@@ -275,6 +273,35 @@ func Decode(frame []byte) (ClientMessage, *Error) {
 		return m, Errorf(CodeBadRequest, "%s: %v", m.Type, err)
 	}
 	return m, nil
+}
+
+// FrameAck is the ack id of a client frame as Decode reports it, also when Decode rejects the
+// frame (0 when it has none, or none usable), read without decoding the message. A transport
+// that answers a frame itself (too many in flight, the service unavailable) references the id
+// the client waits on, as the server's own error would.
+func FrameAck(frame []byte) int64 {
+	if len(frame) > MaxFrame || !json.Valid(frame) {
+		return 0
+	}
+	var env rawEnvelope
+	if !scanEnvelope(frame, &env) {
+		return 0
+	}
+	a, _ := ackValue(env.a)
+	return a
+}
+
+// ackValue reads the envelope's raw "a": absent or null is no ack (0, true); anything but an
+// integer >= 1 is not usable (0, false).
+func ackValue(raw []byte) (int64, bool) {
+	if raw == nil || isNull(raw) {
+		return 0, true
+	}
+	a, ok := strictInt(raw)
+	if !ok || a < 1 {
+		return 0, false
+	}
+	return a, true
 }
 
 // envelopeError words the rejection of a frame that is not a JSON object exactly as

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 )
 
 // Secrets Manager is moto_server: every secret read, version put and staging-label move of the

@@ -331,6 +331,7 @@ func (s *Server) watch(ctx context.Context, sess *Session, gameID string, v int6
 			sess.unwatch(gameID)
 			return fmt.Errorf("following game %s: %w: %w", gameID, store.ErrUnavailable, err)
 		}
+		s.watchesChanged(sess)
 	}
 	// Read after joining, so nothing published from now on is missed.
 	frames, complete, err := s.live.History(ctx, gameID, v)
@@ -571,7 +572,8 @@ func (s *Server) resyncAll(ctx context.Context) {
 	s.mu.Unlock()
 	n := 0
 	for _, sess := range sessions {
-		for _, g := range sess.watchedGames() {
+		games, _ := sess.watchedGames()
+		for _, g := range games {
 			if err := s.watch(ctx, sess, g, 0, true); err != nil {
 				s.log.WarnContext(ctx, "resyncing a watcher", "game", g, "player", sess.Player.PlayerID, "err", err)
 				continue

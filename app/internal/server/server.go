@@ -210,7 +210,8 @@ func (s *Server) Close(ctx context.Context, sess *Session) {
 	delete(s.sessions, sess)
 	s.mu.Unlock()
 	s.hub.leave(store.PlayerTopic(sess.Player.PlayerID), sess)
-	for _, g := range sess.watchedGames() {
+	games, _ := sess.watchedGames()
+	for _, g := range games {
 		s.hub.leave(store.GameTopic(g), sess)
 	}
 	wentOffline, err := s.live.Disconnected(ctx, sess.Player.PlayerID)
@@ -324,9 +325,27 @@ func (s *Server) dispatch(ctx context.Context, sess *Session, m protocol.ClientM
 	case protocol.TUnwatch:
 		if sess.unwatch(m.Game) {
 			s.hub.leave(store.GameTopic(m.Game), sess)
+			s.watchesChanged(sess)
 		}
 		return nil
 	default:
 		return s.gameAction(ctx, p.PlayerID, m)
+	}
+}
+
+// watchesChanged tells a conn that observes the session's watched games (WatchObserver) the
+// current set. The set is read under observeMu, so concurrent changes (a client's watch and a
+// resync) reach the observer in the order they were read and the last call is never stale. A
+// closed session is not reported: its transport has dropped what it recorded.
+func (s *Server) watchesChanged(sess *Session) {
+	o, ok := sess.conn.(WatchObserver)
+	if !ok {
+		return
+	}
+	sess.observeMu.Lock()
+	defer sess.observeMu.Unlock()
+	games, open := sess.watchedGames()
+	if open {
+		o.WatchesChanged(games)
 	}
 }

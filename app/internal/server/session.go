@@ -1,6 +1,8 @@
 package server
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,15 +18,30 @@ type Conn interface {
 	Close(reason string)
 }
 
+// WatchObserver is a Conn that is told of the session's watched games. The API Gateway
+// transport is one: its registry remembers them, so that another instance can take the
+// connection over with the same watches.
+type WatchObserver interface {
+	// WatchesChanged gets the games the session watches, oldest watch first, each time a game
+	// joins or leaves the set. It runs in the goroutine that changed the set (for a client's
+	// watch or unwatch, before the client is acked); the calls of one session never overlap
+	// and each carries the set as it is when the call starts, so the last call carries the
+	// current set.
+	WatchesChanged(games []string)
+}
+
 // Session is one authenticated client connection on this instance.
 type Session struct {
 	Player authn.Claims
 	conn   Conn
 
-	mu      sync.Mutex
-	watches map[string]*watch // by game id
-	closed  bool
-	limiter limiter
+	mu       sync.Mutex
+	watches  map[string]*watch // by game id
+	watchSeq uint64            // watches begun so far (orders watchedGames)
+	closed   bool
+	// observeMu orders the calls of a WatchObserver conn (see Server.watchesChanged).
+	observeMu sync.Mutex
+	limiter   limiter
 
 	counted bool   // the connection holds a count under the caps (Server.admit)
 	addr    string // the client address it was counted under
@@ -34,6 +51,7 @@ type Session struct {
 // watch is the delivery state of one game for one session. While syncing (a watch request is
 // replaying history), live events are buffered so the client sees versions in order.
 type watch struct {
+	seq     uint64 // when the watch began, in the session's order
 	lastV   int64
 	syncing bool
 	buffer  [][]byte
@@ -79,7 +97,8 @@ func (s *Session) beginWatch(gameID string) (already bool, lastV int64) {
 	defer s.mu.Unlock()
 	w, ok := s.watches[gameID]
 	if !ok {
-		w = &watch{}
+		s.watchSeq++
+		w = &watch{seq: s.watchSeq}
 		s.watches[gameID] = w
 	}
 	w.syncing = true
@@ -131,14 +150,16 @@ func (s *Session) unwatch(gameID string) bool {
 	return ok
 }
 
-func (s *Session) watchedGames() []string {
+// watchedGames lists the watched games, oldest watch first, and whether the session is open.
+func (s *Session) watchedGames() (games []string, open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.watches))
+	games = make([]string, 0, len(s.watches))
 	for id := range s.watches {
-		out = append(out, id)
+		games = append(games, id)
 	}
-	return out
+	slices.SortFunc(games, func(a, b string) int { return cmp.Compare(s.watches[a].seq, s.watches[b].seq) })
+	return games, !s.closed
 }
 
 func (s *Session) markClosed() bool {

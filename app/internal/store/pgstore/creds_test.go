@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/devtools/testenv"
 	"chessplatform/app/internal/store"
-	"chessplatform/app/internal/testenv"
 )
 
 // passwordRole makes the cluster authenticate role with SCRAM over TCP (the testenv cluster

@@ -20,7 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 )
 
 // sharedPG is the PostgreSQL server of this test binary; tests that stop or reconfigure a

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/devtools/testenv"
 	"chessplatform/app/internal/store"
-	"chessplatform/app/internal/testenv"
 )
 
 // ownPostgres starts a server for one test (one that stops or reconfigures it).

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 )
 
 // redisServer is a private redis-server (no persistence: a restart loses everything).

@@ -1,10 +1,8 @@
 package apigw
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 type inbound struct {
 	frame     []byte
 	oversized bool // the frame was over protocol.MaxFrame and was dropped at the edge
+	restore   bool // a watch the registry remembered, queued by a takeover
 }
 
 type connState int
@@ -53,14 +52,17 @@ type conn struct {
 	discReq   bool // $disconnect arrived: close once the queued messages are handled
 	lastIn    time.Time
 	lastProbe time.Time
-	watches   map[string]bool // games watched, kept when the registry remembers them
+	restoring int // restore watches queued and not yet handled
 }
 
-var _ server.Conn = (*conn)(nil)
+var (
+	_ server.Conn          = (*conn)(nil)
+	_ server.WatchObserver = (*conn)(nil)
+)
 
 func (h *Handler) newConn(id string, active bool) *conn {
 	now := h.opts.Now()
-	c := &conn{h: h, id: id, created: now, lastIn: now, lastProbe: now, active: active, watches: map[string]bool{}}
+	c := &conn{h: h, id: id, created: now, lastIn: now, lastProbe: now, active: active}
 	if active {
 		c.activated = now
 	}
@@ -293,10 +295,7 @@ func (c *conn) enqueue(it inbound) bool {
 	c.lastIn = c.h.opts.Now()
 	if len(c.in) >= c.h.opts.InboundQueue {
 		c.mu.Unlock()
-		ref := int64(0)
-		if m, perr := protocol.Decode(it.frame); perr == nil {
-			ref = m.Ack
-		}
+		ref := protocol.FrameAck(it.frame)
 		c.Send(protocol.ErrorFrame(protocol.Errorf(protocol.CodeRateLimited, "too many messages in flight; slow down"), ref))
 		return true
 	}
@@ -336,8 +335,12 @@ func (c *conn) handle() {
 			c.Send(protocol.ErrorFrame(protocol.Errorf(protocol.CodeBadRequest, "frame exceeds %d bytes", protocol.MaxFrame), 0))
 			continue
 		}
-		c.trackWatch(it.frame)
 		c.h.srv.Handle(c.h.bg, sess, it.frame)
+		if it.restore {
+			c.mu.Lock()
+			c.restoring--
+			c.mu.Unlock()
+		}
 	}
 }
 
@@ -364,35 +367,24 @@ func (c *conn) dueProbe(now time.Time, after time.Duration) bool {
 	return true
 }
 
-var watchWord = []byte("watch")
-
-// trackWatch keeps the registry's list of watched games in step with the client's watch and
-// unwatch messages, when the registry can remember it.
-func (c *conn) trackWatch(frame []byte) {
+// WatchesChanged implements server.WatchObserver: the registry, when it can, remembers the
+// games the session watches (the oldest maxTrackedWatches), so that another instance can take
+// the connection over with them. The server calls it before it acks the watch or unwatch, so
+// a client that has its ack finds the game in the registry after a takeover. While a takeover
+// restores the watches it read from the registry, the registry holds them already: nothing is
+// written, so a second takeover during the restore still finds them all.
+func (c *conn) WatchesChanged(games []string) {
 	reg := c.h.watchReg
-	if reg == nil || !bytes.Contains(frame, watchWord) {
-		return
-	}
-	m, perr := protocol.Decode(frame)
-	if perr != nil {
+	if reg == nil {
 		return
 	}
 	c.mu.Lock()
-	switch {
-	case m.Type == protocol.TWatch && !c.watches[m.Game] && len(c.watches) < maxTrackedWatches:
-		c.watches[m.Game] = true
-	case m.Type == protocol.TUnwatch && c.watches[m.Game]:
-		delete(c.watches, m.Game)
-	default:
-		c.mu.Unlock()
+	restoring := c.restoring > 0
+	c.mu.Unlock()
+	if restoring {
 		return
 	}
-	games := make([]string, 0, len(c.watches))
-	for g := range c.watches {
-		games = append(games, g)
-	}
-	c.mu.Unlock()
-	slices.Sort(games)
+	games = games[:min(len(games), maxTrackedWatches)]
 	if err := reg.SetConnWatches(c.h.bg, c.id, games); err != nil {
 		c.h.log.Warn("recording watched games", "conn", c.id, "err", err)
 	}
@@ -401,13 +393,11 @@ func (c *conn) trackWatch(frame []byte) {
 // restoreWatches queues a watch (from v 0: the client gets a full state) for each game the
 // registry remembers, ahead of any other message.
 func (c *conn) restoreWatches(games []string) {
+	games = games[:min(len(games), maxTrackedWatches)]
 	c.mu.Lock()
 	for _, g := range games {
-		if len(c.watches) >= maxTrackedWatches {
-			break
-		}
-		c.watches[g] = true
-		c.in = append(c.in, inbound{frame: protocol.MustEncode(protocol.TWatch, 0, map[string]any{"game": g, "v": 0})})
+		c.in = append(c.in, inbound{frame: protocol.MustEncode(protocol.TWatch, 0, map[string]any{"game": g, "v": 0}), restore: true})
 	}
+	c.restoring += len(games)
 	c.mu.Unlock()
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/transport/apigw"
-	"chessplatform/app/internal/wsclient"
 )
 
 // TestGameThroughGateway plays a game to checkmate with two players and a spectator whose

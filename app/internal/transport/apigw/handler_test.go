@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/transport/apigw"
-	"chessplatform/app/internal/wsclient"
 )
 
 func post(t *testing.T, url string, headers map[string]string, body string) (int, http.Header) {

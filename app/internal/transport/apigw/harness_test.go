@@ -20,7 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/httpapi"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
@@ -28,7 +29,6 @@ import (
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/transport/apigw"
 	"chessplatform/app/internal/transport/apigw/wsauth"
-	"chessplatform/app/internal/wsclient"
 )
 
 const testSecret = "test-gateway-secret-0123456789abcdef"
@@ -71,13 +71,21 @@ type watchGateway struct {
 	store.Gateway
 	mu      sync.Mutex
 	watches map[string][]string
+	writes  int // SetConnWatches calls
 }
 
 func (w *watchGateway) SetConnWatches(_ context.Context, id string, games []string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.watches[id] = append([]string(nil), games...)
+	w.writes++
 	return nil
+}
+
+func (w *watchGateway) writeCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes
 }
 
 func (w *watchGateway) ConnWatches(_ context.Context, id string) ([]string, error) {

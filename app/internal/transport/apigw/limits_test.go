@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
-	"chessplatform/app/internal/wsclient"
 )
 
 func withConnLimits(l store.ConnLimits) envOpt { return func(e *env) { e.srvConfig.ConnLimits = l } }

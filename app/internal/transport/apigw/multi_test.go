@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/transport/apigw"
-	"chessplatform/app/internal/wsclient"
 )
 
 // alternate sends every $connect to instance 0 (the owner) and a connection's messages to

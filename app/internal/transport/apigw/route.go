@@ -180,9 +180,7 @@ func (h *Handler) broadcastDisconnect(ctx context.Context, id string) {
 func (h *Handler) answerUnavailable(ctx context.Context, id string, it inbound) {
 	var ref int64
 	if !it.oversized {
-		if m, perr := protocol.Decode(it.frame); perr == nil {
-			ref = m.Ack
-		}
+		ref = protocol.FrameAck(it.frame)
 	}
 	frame := protocol.ErrorFrame(protocol.Errorf(protocol.CodeUnavailable, "the service is temporarily unavailable; retry"), ref)
 	if err := h.poster.Post(context.WithoutCancel(ctx), id, frame); err != nil {

@@ -17,12 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
+	"chessplatform/app/internal/devtools/wsclient"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/transport/wsdirect"
-	"chessplatform/app/internal/wsclient"
 )
 
 type env struct {

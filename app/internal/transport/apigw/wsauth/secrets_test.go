@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/testenv"
+	"chessplatform/app/internal/devtools/testenv"
 	"chessplatform/app/internal/transport/apigw/wsauth"
 )
 

@@ -1,6 +1,7 @@
-// Package wsclient is a small protocol client for tests and the load generator: it dials the
-// direct WebSocket, sends envelopes and lets the caller wait for the messages it expects, and
-// wraps the HTTP calls that get a session.
+// Package wsclient is the protocol client of the tests and the load generator. Conn is a raw
+// connection to the direct WebSocket (the load generator's players: frames in and out, nothing
+// buffered); Client adds a reader that buffers decoded messages, so a test sends envelopes and
+// waits for the messages it expects; Guest and Register are the HTTP calls that get a session.
 package wsclient
 
 import (
@@ -11,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +45,7 @@ func (m Msg) Error() ErrorPayload {
 // Client is one WebSocket connection. Reading runs in a goroutine into a buffer, so a test can
 // inspect messages in order without racing the socket.
 type Client struct {
-	ws *websocket.Conn
+	conn *Conn
 
 	mu      sync.Mutex
 	cond    chan struct{} // closed and replaced when messages arrive or reading ends
@@ -56,23 +56,18 @@ type Client struct {
 
 // Dial connects to the direct WebSocket of baseURL (http://host:port) with a session token.
 func Dial(ctx context.Context, baseURL, token string) (*Client, error) {
-	u := strings.Replace(baseURL, "http", "ws", 1) + "/ws?token=" + url.QueryEscape(token)
-	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
+	conn, err := DialConn(ctx, baseURL, token, DialOptions{})
 	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("dial %s: HTTP %d: %w", baseURL, resp.StatusCode, err)
-		}
-		return nil, fmt.Errorf("dial %s: %w", baseURL, err)
+		return nil, err
 	}
-	ws.SetReadLimit(1 << 20)
-	c := &Client{ws: ws, cond: make(chan struct{})}
+	c := &Client{conn: conn, cond: make(chan struct{})}
 	go c.read()
 	return c, nil
 }
 
 func (c *Client) read() {
 	for {
-		_, b, err := c.ws.Read(context.Background())
+		b, err := c.conn.Read(context.Background())
 		c.mu.Lock()
 		if err != nil {
 			c.readErr = err
@@ -95,7 +90,7 @@ func (c *Client) read() {
 
 // SendRaw writes one frame as is.
 func (c *Client) SendRaw(ctx context.Context, frame []byte) error {
-	return c.ws.Write(ctx, websocket.MessageText, frame)
+	return c.conn.Write(ctx, frame)
 }
 
 // Send writes {t,d} without an ack id.
@@ -210,7 +205,7 @@ func (c *Client) WaitClosed(ctx context.Context) (websocket.StatusCode, error) {
 		err, wait := c.readErr, c.cond
 		c.mu.Unlock()
 		if err != nil {
-			return websocket.CloseStatus(err), nil
+			return CloseStatus(err), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -234,10 +229,10 @@ func (c *Client) describe() string {
 }
 
 // Close closes the connection normally.
-func (c *Client) Close() { _ = c.ws.Close(websocket.StatusNormalClosure, "bye") }
+func (c *Client) Close() { c.conn.Close() }
 
 // CloseNow drops the connection without a close handshake (like a lost network).
-func (c *Client) CloseNow() { _ = c.ws.CloseNow() }
+func (c *Client) CloseNow() { c.conn.CloseNow() }
 
 // Session is the answer of POST /api/sessions.
 type Session struct {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"chessplatform/app/internal/loadgen/hist"
+	"chessplatform/app/internal/devtools/loadgen/hist"
 )
 
 // Result is the outcome of one run (JSON).

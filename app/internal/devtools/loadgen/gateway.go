@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 
 	"chessplatform/app/internal/authn"
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
 	"chessplatform/app/internal/transport/apigw"
 	"chessplatform/app/internal/transport/apigw/wsauth"
 )
@@ -20,7 +20,7 @@ const (
 	TransportAPIGW  = "apigw"  // players connect to an API Gateway emulator in front of the backends
 )
 
-// apigwFront is the in-process API Gateway emulator (app/internal/gatewaytest) that the bench
+// apigwFront is the in-process API Gateway emulator (app/internal/devtools/gatewaytest) that the bench
 // puts in front of the backends for -transport apigw: clients connect to it, its authorizer is
 // the real ws-authorizer handler, its integrations POST to the backends' /apigw/* paths with the
 // request parameters the deployed API uses, and the backends push through its @connections

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/loadgen/hist"
+	"chessplatform/app/internal/devtools/loadgen/hist"
 	"chessplatform/app/internal/protocol"
 	"chessplatform/app/internal/rules"
 )

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"chessplatform/app/internal/devtools/wsclient"
 	"context"
 	"errors"
 	"fmt"
@@ -14,8 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // IdleConfig describes an idle-connection measurement.
@@ -134,7 +133,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	log.Info("idle: baseline", "rss", res.RSSBefore)
 
 	hc := wsHTTPClient()
-	conns := make([]*websocket.Conn, cfg.Conns)
+	conns := make([]*wsclient.Conn, cfg.Conns)
 	pongs := make([]chan struct{}, cfg.Conns)
 	var missed atomic.Int64
 	ctx, cancel := context.WithCancel(ctx)
@@ -142,7 +141,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
-				_ = c.CloseNow()
+				c.CloseNow()
 			}
 		}
 	}()
@@ -159,7 +158,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 		go func() {
 			defer open.Done()
 			for {
-				_, b, err := ws.Read(ctx)
+				b, err := ws.Read(ctx)
 				if err != nil {
 					return
 				}
@@ -250,14 +249,14 @@ func saveURL(ctx context.Context, u, path string) error {
 }
 
 // pingWait sends a ping and waits up to 10 s for a pong.
-func pingWait(ctx context.Context, ws *websocket.Conn, pong chan struct{}) error {
+func pingWait(ctx context.Context, ws *wsclient.Conn, pong chan struct{}) error {
 	select { // a pong left over from an earlier round
 	case <-pong:
 	default:
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := ws.Write(wctx, websocket.MessageText, pingFrame()); err != nil {
+	if err := ws.Write(wctx, pingFrame()); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
 	select {

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/app/internal/gatewaytest"
+	"chessplatform/app/internal/devtools/gatewaytest"
 )
 
 // backend records the integration requests it gets and answers with status[route] (200).
