@@ -203,6 +203,9 @@ func (s *State) Deadline() int64 {
 type Event struct {
 	V     int64
 	Frame []byte
+	// State marks a frame that is a full state standing for every version up to V, so it may
+	// follow any published version; an ordinary event must follow the last published one.
+	State bool
 }
 
 // MoveRecord describes an applied move for durable storage.

@@ -90,9 +90,18 @@ func TestKillInstanceMidGame(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	for _, cl := range []*client{white, black, spectator} {
-		// White's events span two connections: v1..v12 on the dead one, the rest replayed by the
-		// re-watch and then live on the new one, still each exactly once and in order.
-		requireCleanSequence(t, cl, game, total)
+		if stateAfter(cl.snapshot(game).states, heldV) {
+			// The kill struck between a's commit of v13 and its publish: nobody can send v13's
+			// event any more, so one full state (a repair at v13, or v14 decided on the durable
+			// v13) brings every watcher up to date, without a hole.
+			onlyState := requireConsistent(t, cl, game, int64(total))
+			assert.LessOrEqual(t, onlyState, 2, "%s: only v13 and v14 may come inside a state", cl.name)
+			t.Logf("%s: v13 was committed but never published; %d version(s) came inside a full state", cl.name, onlyState)
+		} else {
+			// White's events span two connections: v1..v12 on the dead one, the rest replayed by
+			// the re-watch and then live on the new one, still each exactly once and in order.
+			requireCleanSequence(t, cl, game, total)
+		}
 		g := cl.snapshot(game)
 		assert.Equal(t, "1-0", g.result, cl.name)
 		assert.Equal(t, "checkmate", g.reason, cl.name)
@@ -100,6 +109,16 @@ func TestKillInstanceMidGame(t *testing.T) {
 	rows := requireAckedInDB(t, c, game, white, black)
 	requireMovesAre(t, rows, operaGame)
 	assert.Equal(t, int64(total), c.dbGame(game).V)
+}
+
+// stateAfter reports whether a full state newer than v was received.
+func stateAfter(states []int64, v int64) bool {
+	for _, s := range states {
+		if s > v {
+			return true
+		}
+	}
+	return false
 }
 
 // moveClock decodes the clocks of a move event.

@@ -137,7 +137,7 @@ func (s *Server) commit(ctx context.Context, st *game.State, prevV int64, out *g
 	// From here on the change is durable; failures below only delay delivery.
 	s.mem.put(st.Clone(), s.cfg.Now())
 	events = s.takePending(ctx, st, events)
-	if err := s.live.PutGame(ctx, st, events); err != nil {
+	if events, err := s.publish(ctx, st, events); err != nil {
 		s.log.WarnContext(ctx, "caching and publishing game events; will retry", "game", st.ID, "v", st.V, "err", err)
 		s.addPending(st, events)
 	}
@@ -526,7 +526,22 @@ func (s *Server) takePending(ctx context.Context, st *game.State, events []game.
 
 // stateEvent is a full state frame that stands for every version up to st.V.
 func (s *Server) stateEvent(st *game.State) game.Event {
-	return game.Event{V: st.V, Frame: protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs()))}
+	return game.Event{V: st.V, Frame: protocol.MustEncode(protocol.TState, 0, st.Snapshot(s.nowMs())), State: true}
+}
+
+// publish caches st and publishes its events. When Live refuses them because a version before
+// them was committed but never published (its committer died between commit and publish, or
+// still holds it after an outage), one full state at st.V goes out instead: watchers must never
+// see a hole. It returns what it offered last, for the caller to hold on failure.
+func (s *Server) publish(ctx context.Context, st *game.State, events []game.Event) ([]game.Event, error) {
+	err := s.live.PutGame(ctx, st, events)
+	if !errors.Is(err, store.ErrGap) {
+		return events, err
+	}
+	s.log.InfoContext(ctx, "a version before these events was never published; publishing the full state instead",
+		"game", st.ID, "v", st.V)
+	events = []game.Event{s.stateEvent(st)}
+	return events, s.live.PutGame(ctx, st, events)
 }
 
 func (s *Server) addPending(st *game.State, events []game.Event) {
@@ -549,7 +564,7 @@ func (s *Server) retryPending(ctx context.Context) {
 	}
 	s.pendMu.Unlock()
 	for _, p := range batch {
-		if err := s.live.PutGame(ctx, p.st, p.events); err != nil {
+		if _, err := s.publish(ctx, p.st, p.events); err != nil {
 			return // Live is still down; try again later
 		}
 		s.pendMu.Lock()

@@ -34,6 +34,11 @@ var (
 	// a string, for PostgreSQL): the request is wrong, retrying it cannot help. Callers
 	// validate their input first; this is the backstop.
 	ErrInvalid = errors.New("invalid value")
+	// ErrGap means Live.PutGame refused events that do not follow the game's last published
+	// version: a change in between was committed but never published (its committer died or
+	// still holds it), so watchers would see a hole. Nothing was changed; the caller publishes
+	// a full state instead, which stands for every version.
+	ErrGap = errors.New("events do not follow the published version")
 )
 
 // Player is a registered or guest player.
@@ -199,7 +204,10 @@ type Live interface {
 	GetGame(ctx context.Context, id string) (*game.State, error)
 	// PutGame caches st unless the cache already holds version st.V or newer, appends events
 	// to the game's recent history, arms (or clears) its deadline from st.Deadline(), and
-	// publishes each event's frame on GameTopic, all atomically and in order.
+	// publishes each event's frame on GameTopic, all atomically and in order. Events at or
+	// below the published version are skipped. When the first newer one is an ordinary event
+	// (not a State) and does not follow the published version, it changes nothing and returns
+	// ErrGap.
 	PutGame(ctx context.Context, st *game.State, events []game.Event) error
 	// DropGame forgets a cached game (its history too), e.g. after a version conflict.
 	DropGame(ctx context.Context, id string) error
@@ -271,6 +279,21 @@ func CheckEvents(st *game.State, events []game.Event) error {
 		}
 	}
 	return nil
+}
+
+// LeavesGap reports whether events would leave a hole after a game's published version
+// (negative when nothing was published): the first event newer than it is an ordinary event
+// (not a State) that does not follow it. Live.PutGame then refuses them with ErrGap.
+func LeavesGap(published int64, events []game.Event) bool {
+	if published < 0 || len(events) == 0 || events[0].State {
+		return false
+	}
+	for _, e := range events {
+		if e.V > published {
+			return e.V != published+1
+		}
+	}
+	return false
 }
 
 // MatchWindow is the rating gap a seek accepts after waiting waitedMs: 100 points at once,

@@ -84,6 +84,9 @@ func (l *Live) PutGame(_ context.Context, st *game.State, events []game.Event) e
 		g = &liveGame{published: -1}
 		l.games[st.ID] = g
 	}
+	if ok && store.LeavesGap(g.published, events) {
+		return fmt.Errorf("put game %s v%d: %w", st.ID, st.V, store.ErrGap)
+	}
 	if !ok || st.V > g.v {
 		g.v, g.state, g.deadline = st.V, b, st.Deadline()
 	}

@@ -46,16 +46,23 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	if st.Ended() {
 		ended = "1"
 	}
-	args := make([]any, 0, 8+2*len(events))
+	join := "0"
+	if len(events) > 0 && !events[0].State {
+		join = "1"
+	}
+	args := make([]any, 0, 9+2*len(events))
 	args = append(args,
 		strconv.FormatInt(st.V, 10), b, strconv.FormatInt(st.Deadline(), 10), ended,
-		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID)
+		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID, join)
 	for _, e := range events {
 		args = append(args, strconv.FormatInt(e.V, 10), e.Frame)
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	err = s.puts.run(ctx, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args)
+	if errors.Is(err, store.ErrGap) {
+		return fmt.Errorf("caching game %s v%d: %w", st.ID, st.V, err)
+	}
 	return wrap(fmt.Sprintf("caching game %s v%d", st.ID, st.V), err)
 }
 

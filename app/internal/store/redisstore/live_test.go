@@ -39,8 +39,10 @@ func TestHistoryNeverSpansAGap(t *testing.T) {
 	for v := 0; v <= 3; v++ {
 		require.NoError(t, s.PutGame(ctx, states[v], events[v]))
 	}
-	// v4 is never cached here (another instance's write was lost); v5 arrives with its event.
-	require.NoError(t, s.PutGame(ctx, states[5], events[5]))
+	// v4 is never cached here (another instance's write was lost). v5's event would leave a
+	// hole after the published v3, so it is refused; v5 goes out as a full state instead.
+	require.ErrorIs(t, s.PutGame(ctx, states[5], events[5]), store.ErrGap)
+	require.NoError(t, s.PutGame(ctx, states[5], asState(events[5])))
 	_, complete, err := s.History(ctx, id, 2)
 	require.NoError(t, err)
 	assert.False(t, complete, "event 4 is missing, so history after v2 is incomplete")
@@ -62,7 +64,7 @@ func TestHistoryNeverSpansAGap(t *testing.T) {
 	// Events already published are neither stored twice nor published again.
 	sub := subscribeT(t, s)
 	require.NoError(t, sub.Add(ctx, store.GameTopic(id)))
-	require.NoError(t, s.PutGame(ctx, states[9], events[9]))
+	require.NoError(t, s.PutGame(ctx, states[9], asState(events[9])))
 	require.NoError(t, s.PutGame(ctx, states[10], append(append([]game.Event{}, events[9]...), events[10]...)))
 	require.NoError(t, s.PutGame(ctx, states[9], events[9]))
 	for _, want := range []int64{9, 10} {
@@ -102,16 +104,24 @@ func TestLateEventsOfARecachedVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, complete)
 	assert.Equal(t, [][]byte{events[6][0].Frame}, frames)
-	// An older event whose version the cache has passed is still published if it never was,
-	// but never after a newer one.
+	// An older event whose version the cache has passed is still published if it never was;
+	// a newer event never goes out before it (that would leave watchers a hole).
 	require.NoError(t, loser.PutGame(ctx, states[8], nil))
-	require.NoError(t, winner.PutGame(ctx, states[8], events[8]))
+	require.ErrorIs(t, winner.PutGame(ctx, states[8], events[8]), store.ErrGap)
 	require.NoError(t, winner.PutGame(ctx, states[7], events[7]))
+	require.NoError(t, winner.PutGame(ctx, states[8], events[8]))
+	assert.Equal(t, events[7][0].Frame, recvT(t, sub, 5*time.Second).Payload)
 	assert.Equal(t, events[8][0].Frame, recvT(t, sub, 5*time.Second).Payload)
 	noMessage(t, sub, 100*time.Millisecond)
 	got, err := loser.GetGame(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, int64(8), got.V)
+}
+
+// asState marks a version's events as one full state standing for every version up to it.
+func asState(events []game.Event) []game.Event {
+	last := events[len(events)-1]
+	return []game.Event{{V: last.V, Frame: last.Frame, State: true}}
 }
 
 func TestPutGameRejectsBadEvents(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"chessplatform/app/internal/store"
 )
 
 // putBatcher sends concurrent PutGame scripts of different games in one pipeline: a few worker
@@ -86,7 +88,7 @@ func (b *putBatcher) exec(batch []*putRequest) {
 	defer cancel()
 	if len(batch) == 1 {
 		r := batch[0]
-		r.done <- putGameScript.Run(ctx, b.s.rdb, r.keys, r.args...).Err()
+		r.done <- putReply(putGameScript.Run(ctx, b.s.rdb, r.keys, r.args...).Result())
 		return
 	}
 	pipe := b.s.rdb.Pipeline()
@@ -96,13 +98,24 @@ func (b *putBatcher) exec(batch []*putRequest) {
 	}
 	_, _ = pipe.Exec(ctx) // per-command errors are read below
 	for i, r := range batch {
-		err := cmds[i].Err()
+		err := putReply(cmds[i].Result())
 		if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			// Redis restarted and lost its script cache: Run loads the script again.
-			err = putGameScript.Run(ctx, b.s.rdb, r.keys, r.args...).Err()
+			err = putReply(putGameScript.Run(ctx, b.s.rdb, r.keys, r.args...).Result())
 		}
 		r.done <- err
 	}
+}
+
+// putReply is a PutGame script's outcome: -1 means it refused events that leave a gap.
+func putReply(res any, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, ok := res.(int64); ok && n < 0 {
+		return store.ErrGap
+	}
+	return nil
 }
 
 // close stops the workers; requests still queued are not sent.

@@ -13,8 +13,11 @@ import "github.com/redis/go-redis/v9"
 //
 // KEYS: 1 game hash, 2 history list, 3 deadline sorted set.
 // ARGV: 1 version, 2 state JSON, 3 deadline (Unix ms, "0" for none), 4 ended ("1"/"0"),
-// 5 history size, 6 channel, 7 TTL of an ended game (ms), 8 game id, then per event:
-// version, frame.
+// 5 history size, 6 channel, 7 TTL of an ended game (ms), 8 game id, 9 "1" when the events
+// must follow the published version (the first is an ordinary event, not a full state), then
+// per event: version, frame.
+//
+// It returns -1 and changes nothing when they must follow it and do not (store.ErrGap).
 //
 // The game hash holds v (cached version), s (state), e (ended), p (highest event version
 // published) and h (version of the last history entry; present only when the history is
@@ -37,8 +40,17 @@ if not newer then top = cur end
 local pv = tonumber(redis.call('HGET', KEYS[1], 'p') or '-1')
 local hlast = redis.call('HGET', KEYS[1], 'h')
 if hlast then hlast = tonumber(hlast) end
+if ARGV[9] == '1' and cur and pv >= 0 then
+  for i = 10, #ARGV, 2 do
+    local ev = tonumber(ARGV[i])
+    if ev > pv then
+      if ev ~= pv + 1 then return -1 end
+      break
+    end
+  end
+end
 local fresh = {}
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   local ev = tonumber(ARGV[i])
   if ev > pv then
     if (not hlast) or ev ~= hlast + 1 then

@@ -178,6 +178,43 @@ func RunLive(t *testing.T, newStore func(t *testing.T) (store.Live, LiveClock)) 
 		assert.Equal(t, [][]byte{ev[0].Frame}, frames)
 	})
 
+	t.Run("events that skip an unpublished version are refused; a full state may skip", func(t *testing.T) {
+		l, _ := newStore(t)
+		sub, err := l.Subscribe(ctx(t))
+		require.NoError(t, err)
+		defer sub.Close()
+		st := liveGame(t, time.Now().UnixMilli())
+		require.NoError(t, sub.Add(ctx(t), store.GameTopic(st.ID)))
+		require.NoError(t, l.PutGame(ctx(t), st, nil))
+		ev1 := step(t, st, "e2e4")
+		require.NoError(t, l.PutGame(ctx(t), st, ev1))
+		assert.Equal(t, ev1[0].Frame, recv(t, sub).Payload)
+		step(t, st, "e7e5") // v2 is committed, but its committer dies before publishing it
+		ev3 := step(t, st, "g1f3")
+
+		err = l.PutGame(ctx(t), st, ev3)
+		require.ErrorIs(t, err, store.ErrGap, "v3 after the published v1 would leave watchers a hole")
+		nothing(t, sub, 100*time.Millisecond)
+		got, err := l.GetGame(ctx(t), st.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), got.V, "a refused put changes nothing")
+		published, err := l.PublishedVersions(ctx(t), []string{st.ID})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int64{st.ID: 1}, published)
+
+		state := game.Event{V: st.V, Frame: []byte(`{"t":"state","d":{"v":3}}`), State: true}
+		require.NoError(t, l.PutGame(ctx(t), st, []game.Event{state}))
+		assert.Equal(t, state.Frame, recv(t, sub).Payload)
+		published, err = l.PublishedVersions(ctx(t), []string{st.ID})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int64{st.ID: 3}, published)
+		// The next event follows the state; the dead committer's late v2 would be skipped.
+		ev4 := step(t, st, "b8c6")
+		require.NoError(t, l.PutGame(ctx(t), st, ev4))
+		assert.Equal(t, ev4[0].Frame, recv(t, sub).Payload)
+		nothing(t, sub, 100*time.Millisecond)
+	})
+
 	t.Run("deadlines are leased to one caller", func(t *testing.T) {
 		l, _ := newStore(t)
 		now := time.Now().UnixMilli()
