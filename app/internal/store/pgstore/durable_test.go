@@ -31,6 +31,10 @@ func TestDurableContract(t *testing.T) {
 	}
 }
 
+func TestRankingContract(t *testing.T) {
+	storetest.RunRankingDurable(t, func(t *testing.T) store.Durable { return openStore(t, freshDB(t, sharedPG)) })
+}
+
 var idSeq atomic.Int64
 
 func uid(prefix string) string {
@@ -301,7 +305,7 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		index []string
 	}{
 		"leaderboard": {`SELECT p.name FROM ratings r JOIN players p ON p.id = r.player_id
-			WHERE r.speed = $1 AND r.rd < 110 AND NOT p.guest ORDER BY r.r DESC, p.name LIMIT $2`,
+			WHERE r.speed = $1 AND r.rd < 110 AND NOT p.guest ORDER BY r.r DESC, p.name COLLATE "C" LIMIT $2`,
 			[]any{"blitz", 10}, []string{"ratings_leaderboard_idx"}},
 		"history": {`SELECT id FROM ((SELECT id, created_at FROM games WHERE white_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3)
 			UNION ALL (SELECT id, created_at FROM games WHERE black_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3)) x

@@ -32,6 +32,11 @@ func (s *Store) GetGame(ctx context.Context, id string) (*game.State, error) {
 // the history, the deadline and the PUBLISH of each new event happen atomically, so two
 // instances committing consecutive versions still publish them in version order.
 func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event) error {
+	return s.putGame(ctx, st, events, nil)
+}
+
+// putGame runs putGameScript, with the ranking entries of PutResult.
+func (s *Store) putGame(ctx context.Context, st *game.State, events []game.Event, ranks []store.RankEntry) error {
 	if st == nil || st.ID == "" {
 		return errors.New("put game: no game state or no id")
 	}
@@ -46,16 +51,20 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	if st.Ended() {
 		ended = "1"
 	}
-	args := make([]any, 0, 8+2*len(events))
+	args := make([]any, 0, 9+5*len(ranks)+2*len(events))
 	args = append(args,
 		strconv.FormatInt(st.V, 10), b, strconv.FormatInt(st.Deadline(), 10), ended,
-		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID)
+		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID, len(ranks))
+	for _, e := range ranks {
+		args = rankArgs(args, e)
+	}
 	for _, e := range events {
 		args = append(args, strconv.FormatInt(e.V, 10), e.Frame)
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	err = s.puts.run(ctx, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args)
+	keys := []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey(), s.rankKey(st.Speed), s.rankDataKey(st.Speed)}
+	err = s.puts.run(ctx, keys, args)
 	return wrap(fmt.Sprintf("caching game %s v%d", st.ID, st.V), err)
 }
 

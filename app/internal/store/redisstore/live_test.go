@@ -27,6 +27,10 @@ func TestLiveContract(t *testing.T) {
 	})
 }
 
+func TestRankingContract(t *testing.T) {
+	storetest.RunRankingLive(t, func(t *testing.T) store.Live { return openT(t, shared.Addr, nil) })
+}
+
 func TestGatewayContract(t *testing.T) {
 	storetest.RunGateway(t, func(t *testing.T) store.Gateway { return openT(t, shared.Addr, nil) })
 }
