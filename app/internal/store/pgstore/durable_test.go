@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +34,19 @@ func TestDurableContract(t *testing.T) {
 
 func TestRankingContract(t *testing.T) {
 	storetest.RunRankingDurable(t, func(t *testing.T) store.Durable { return openStore(t, freshDB(t, sharedPG)) })
+}
+
+// TestRankingContractUnderALinguisticCollation runs the ranking contract on a database whose
+// default collation is ICU's en-US, which orders "x_", "xa", "xB" unlike bytes: equal ratings
+// must still be ordered by name bytes (COLLATE "C"), as Redis orders them.
+func TestRankingContractUnderALinguisticCollation(t *testing.T) {
+	storetest.RunRankingDurable(t, func(t *testing.T) store.Durable {
+		name := fmt.Sprintf("icu%d_%d", os.Getpid(), dbSeq.Add(1))
+		admin := adminExec(t, sharedPG.DSN)
+		admin(`CREATE DATABASE ` + name + ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`)
+		t.Cleanup(func() { admin(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+		return openStore(t, withDB(t, sharedPG.DSN, name))
+	})
 }
 
 var idSeq atomic.Int64
