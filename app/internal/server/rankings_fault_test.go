@@ -27,7 +27,7 @@ func TestRankingsRebuiltAfterRedisRestart(t *testing.T) {
 	rs := startRealStores(t)
 	d, l := rs.durable, rs.live
 	const seeded = 5000
-	seedRankedSQL(t, rs.pg.DSN, seeded)
+	seedRankedSQL(t, rs.pg.DSN, seeded, false)
 	host := newStorePlayer(t, d, "host_player", false)
 	now := time.Now().UnixMilli()
 	var players []store.Player

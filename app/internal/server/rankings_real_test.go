@@ -274,8 +274,9 @@ func TestRankingsEqualPostgres(t *testing.T) {
 }
 
 // seedRankedSQL writes n players with ratings in every speed straight into PostgreSQL, with
-// many exact ties (R takes 1,500 values) and about a quarter of them provisional.
-func seedRankedSQL(t testing.TB, dsn string, n int) {
+// many exact ties (R takes 1,500 values); unless allRanked, one in 50 is a guest and about a
+// quarter of the ratings are provisional.
+func seedRankedSQL(t testing.TB, dsn string, n int, allRanked bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -284,11 +285,12 @@ func seedRankedSQL(t testing.TB, dsn string, n int) {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, `
 		INSERT INTO players (id, name, guest, password_hash, created_at)
-		SELECT 'p_seed' || i, 'seed' || i, i % 50 = 0, '', now() FROM generate_series(1, $1::integer) AS i`, n)
+		SELECT 'p_seed' || i, 'seed' || i, NOT $2 AND i % 50 = 0, '', now() FROM generate_series(1, $1::integer) AS i`, n, allRanked)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `
 		INSERT INTO ratings (player_id, speed, r, rd, vol, games, last_rated, version)
-		SELECT 'p_seed' || i, s, 1000 + ((i * 7919 + length(s)) % 1500), 50 + ((i * 13 + length(s)) % 80), 0.06, 30, now(), 1
-		FROM generate_series(1, $1::integer) AS i, unnest(ARRAY['bullet', 'blitz', 'rapid', 'classical']) AS s`, n)
+		SELECT 'p_seed' || i, s, 1000 + ((i * 7919 + length(s)) % 1500),
+		       50 + ((i * 13 + length(s)) % CASE WHEN $2 THEN 59 ELSE 80 END), 0.06, 30, now(), 1
+		FROM generate_series(1, $1::integer) AS i, unnest(ARRAY['bullet', 'blitz', 'rapid', 'classical']) AS s`, n, allRanked)
 	require.NoError(t, err)
 }
