@@ -70,7 +70,8 @@ type RankingLive interface {
 	// is ignored.
 	PutResult(ctx context.Context, st *game.State, events []game.Event, ranks []RankEntry) error
 	// ClaimRankRebuild reports whether the rankings need a rebuild and leases the job to the
-	// caller for leaseMs; token identifies the Live lifetime it rebuilds for.
+	// caller for leaseMs; token identifies the Live lifetime it rebuilds for. A claimed
+	// rebuild starts from empty rankings.
 	ClaimRankRebuild(ctx context.Context, leaseMs int64) (token string, claimed bool, err error)
 	// LoadRanks applies entries read from Durable, each only if newer than the one held.
 	LoadRanks(ctx context.Context, entries []RankEntry) error

@@ -89,6 +89,7 @@ func (l *Live) ClaimRankRebuild(_ context.Context, leaseMs int64) (string, bool,
 		return "", false, nil
 	}
 	l.ranks.leaseUntil = now + leaseMs
+	clear(l.ranks.entries) // a rebuild starts from nothing, as in Redis
 	return "memory", true, nil
 }
 

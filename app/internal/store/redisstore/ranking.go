@@ -24,7 +24,8 @@ import (
 //	rank:<speed>:d  hash   name -> "version R RD vol games lastRatedMs" of every player whose
 //	                       rating was written, ranked or not: the version decides over a late
 //	                       update, and the leaderboard reads RD and games from it.
-//	rank:built      string the epoch value the rankings were last rebuilt for
+//	rank:built      string the epoch value the rankings were last rebuilt for; deleting it
+//	                       forces a rebuild from nothing (reads fall back to Durable meanwhile)
 //	rank:lease      string the instance rebuilding them (PX)
 //
 // Reads compare rank:built with the epoch key in the same script: after Redis lost its data
@@ -85,12 +86,17 @@ return out
 `)
 
 // claimRebuildScript returns the epoch value when the rankings need a rebuild and the lease
-// was free, else false. KEYS: 1 epoch, 2 rank:built, 3 rank:lease. ARGV: 1 lease ms, 2 owner.
+// was free, else false. A claimed rebuild starts from nothing: the ranking keys are deleted,
+// so whatever they held that Durable no longer says (an update that never arrived) goes too.
+// That is safe against games ending meanwhile: an entry Redis took before this point was
+// committed to Durable before it, so the rebuild's reads, which come after, see it.
+// KEYS: 1 epoch, 2 rank:built, 3 rank:lease, then the ranking keys. ARGV: 1 lease ms, 2 owner.
 var claimRebuildScript = redis.NewScript(`
 local ep = redis.call('GET', KEYS[1])
 if not ep then return false end
 if redis.call('GET', KEYS[2]) == ep then return false end
 if not redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[1]) then return false end
+for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 return ep
 `)
 
@@ -230,8 +236,11 @@ func (s *Store) ClaimRankRebuild(ctx context.Context, leaseMs int64) (string, bo
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	ep, err := claimRebuildScript.Run(ctx, s.rdb, []string{s.epochKey(), s.rankBuiltKey(), s.rankLeaseKey()},
-		leaseMs, s.cfg.InstanceID).Text()
+	keys := []string{s.epochKey(), s.rankBuiltKey(), s.rankLeaseKey()}
+	for _, sp := range store.RankSpeeds {
+		keys = append(keys, s.rankKey(sp), s.rankDataKey(sp))
+	}
+	ep, err := claimRebuildScript.Run(ctx, s.rdb, keys, leaseMs, s.cfg.InstanceID).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
 	}
