@@ -20,8 +20,8 @@ import (
 // rankPage is how many ranked players the rebuild reads from Durable at a time.
 const rankPage = 2000
 
-// rankLease is how long a rebuild is left to the instance that claimed it; one that dies
-// mid-way leaves the job to another after this.
+// rankLease is how long a rebuild is left to the instance that claimed it (renewed with every
+// page); one that dies mid-way leaves the job to another after this.
 const rankLease = time.Minute
 
 // rankEntries are the ranking entries of a commit's rating writes.
@@ -125,6 +125,15 @@ func (s *Server) rebuildRankings(ctx context.Context) (int, error) {
 			}
 			if len(page) == 0 {
 				break
+			}
+			// Keep the lease while the copy runs (a large one may outlast it): another
+			// instance's claim would start over from empty sets under this one.
+			held, err := s.live.RenewRankRebuild(ctx, rankLease.Milliseconds())
+			if err != nil {
+				return n, err
+			}
+			if !held {
+				return n, errors.New("the rebuild lease was lost")
 			}
 			if err := s.live.LoadRanks(ctx, page); err != nil {
 				return n, err

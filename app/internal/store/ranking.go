@@ -73,6 +73,9 @@ type RankingLive interface {
 	// caller for leaseMs; token identifies the Live lifetime it rebuilds for. A claimed
 	// rebuild starts from empty rankings.
 	ClaimRankRebuild(ctx context.Context, leaseMs int64) (token string, claimed bool, err error)
+	// RenewRankRebuild extends the caller's lease by leaseMs; false means the lease was lost
+	// (expired, or taken over) and the caller must stop.
+	RenewRankRebuild(ctx context.Context, leaseMs int64) (bool, error)
 	// LoadRanks applies entries read from Durable, each only if newer than the one held.
 	LoadRanks(ctx context.Context, entries []RankEntry) error
 	// FinishRankRebuild marks the rankings built, if Live has not been emptied again since

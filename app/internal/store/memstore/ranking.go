@@ -93,6 +93,17 @@ func (l *Live) ClaimRankRebuild(_ context.Context, leaseMs int64) (string, bool,
 	return "memory", true, nil
 }
 
+// RenewRankRebuild implements store.Live (one process: the lease is always its own).
+func (l *Live) RenewRankRebuild(_ context.Context, leaseMs int64) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ranks.built {
+		return false, nil
+	}
+	l.ranks.leaseUntil = l.now() + leaseMs
+	return true, nil
+}
+
 // LoadRanks implements store.Live.
 func (l *Live) LoadRanks(_ context.Context, entries []store.RankEntry) error {
 	l.mu.Lock()

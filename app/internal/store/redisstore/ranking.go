@@ -100,6 +100,14 @@ for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 return ep
 `)
 
+// renewRebuildScript extends the lease if ARGV[2] still holds it. KEYS: 1 rank:lease.
+// ARGV: 1 lease ms, 2 owner.
+var renewRebuildScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
 // finishRebuildScript marks the rankings built for epoch ARGV[1] if that is still the epoch,
 // and releases the lease if it is still ARGV[2]'s. KEYS: 1 epoch, 2 rank:built, 3 rank:lease.
 var finishRebuildScript = redis.NewScript(`
@@ -248,6 +256,17 @@ func (s *Store) ClaimRankRebuild(ctx context.Context, leaseMs int64) (string, bo
 		return "", false, wrap("claiming the ranking rebuild", err)
 	}
 	return ep, true, nil
+}
+
+// RenewRankRebuild implements store.Live.
+func (s *Store) RenewRankRebuild(ctx context.Context, leaseMs int64) (bool, error) {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	n, err := renewRebuildScript.Run(ctx, s.rdb, []string{s.rankLeaseKey()}, leaseMs, s.cfg.InstanceID).Int()
+	if err != nil {
+		return false, wrap("renewing the ranking rebuild lease", err)
+	}
+	return n == 1, nil
 }
 
 // loadBatch bounds the entries of one LoadRanks script, so that Redis is never blocked for
