@@ -282,6 +282,7 @@ type ratingJSON struct {
 	RD          float64 `json:"rd"`
 	Provisional bool    `json:"provisional"`
 	Games       int     `json:"games"`
+	Rank        *int    `json:"rank"` // null while provisional (and for guests)
 }
 
 func (a *API) player(w http.ResponseWriter, r *http.Request) {
@@ -304,13 +305,22 @@ func (a *API) player(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	ranks, err := a.srv.Ranks(r.Context(), p.Name)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	ratings := map[rating.Speed]ratingJSON{}
 	for _, speed := range speeds {
 		cur := rating.New()
 		if pr, ok := rs[speed]; ok {
 			cur = pr.Rating
 		}
-		ratings[speed] = ratingJSON{Rating: cur.Int(), RD: round1(cur.RD), Provisional: cur.Provisional(), Games: cur.Games}
+		rj := ratingJSON{Rating: cur.Int(), RD: round1(cur.RD), Provisional: cur.Provisional(), Games: cur.Games}
+		if rank, ok := ranks[speed]; ok && !cur.Provisional() {
+			rj.Rank = &rank
+		}
+		ratings[speed] = rj
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": p.Name, "guest": p.Guest, "createdAt": p.CreatedAt.UTC().Format(time.RFC3339),
@@ -472,7 +482,7 @@ func (a *API) leaderboard(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	entries, err := a.durable.Leaderboard(r.Context(), speed, limit)
+	entries, err := a.srv.Leaderboard(r.Context(), speed, limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -136,10 +136,11 @@ func (s *Server) commit(ctx context.Context, st *game.State, prevV int64, out *g
 	}
 	// From here on the change is durable; failures below only delay delivery.
 	s.mem.put(st.Clone(), s.cfg.Now())
-	events = s.takePending(ctx, st, events)
-	if events, err := s.publish(ctx, st, events); err != nil {
+	ranks := rankEntries(st, writes)
+	events, ranks = s.takePending(ctx, st, events, ranks)
+	if events, err := s.publish(ctx, st, events, ranks); err != nil {
 		s.log.WarnContext(ctx, "caching and publishing game events; will retry", "game", st.ID, "v", st.V, "err", err)
-		s.addPending(st, events)
+		s.addPending(st, events, ranks)
 	}
 	if out.Ended {
 		if err := s.live.RemoveActive(ctx, st.ID, st.White.ID, st.Black.ID); err != nil {
@@ -297,7 +298,7 @@ func (s *Server) repair(ctx context.Context, gameID string) bool {
 	if p, ok := published[gameID]; ok && p >= st.V {
 		return false
 	}
-	if err := s.live.PutGame(ctx, st, []game.Event{s.stateEvent(st)}); err != nil {
+	if err := s.live.PutResult(ctx, st, []game.Event{s.stateEvent(st)}, s.durableRanks(ctx, st)); err != nil {
 		s.log.WarnContext(ctx, "publishing a repair state", "game", gameID, "v", st.V, "err", err)
 		return false
 	}
@@ -434,6 +435,7 @@ func (s *Server) checkEpoch(ctx context.Context) {
 	if !fresh {
 		return
 	}
+	s.kickRankings()
 	games, err := s.durable.ActiveGames(ctx)
 	if err != nil {
 		s.log.ErrorContext(ctx, "listing running games to rebuild live state", "err", err)
@@ -495,10 +497,11 @@ func (s *Server) reconcile(ctx context.Context) {
 	s.behind = behind
 }
 
-// pendingPut is a committed state whose events Live has not taken yet.
+// pendingPut is a committed state whose events (and ranking entries) Live has not taken yet.
 type pendingPut struct {
 	st     *game.State
 	events []game.Event
+	ranks  []store.RankEntry
 }
 
 // takePending removes the unpublished events of st's game and returns them followed by events,
@@ -508,20 +511,26 @@ type pendingPut struct {
 // the game for good. One full state at st.V stands for all of them instead, as in a repair:
 // Live publishes it unless something newer went out, and a watcher that missed the versions in
 // between is brought up to date by it.
-func (s *Server) takePending(ctx context.Context, st *game.State, events []game.Event) []game.Event {
+//
+// Held ranking entries go along in any case (Live keeps the newest version of each).
+func (s *Server) takePending(ctx context.Context, st *game.State, events []game.Event, ranks []store.RankEntry) ([]game.Event, []store.RankEntry) {
 	s.pendMu.Lock()
 	p, ok := s.pending[st.ID]
 	delete(s.pending, st.ID)
 	s.pendMu.Unlock()
-	if !ok || len(p.events) == 0 {
-		return events
+	if !ok {
+		return events, ranks
+	}
+	ranks = append(append([]store.RankEntry(nil), p.ranks...), ranks...)
+	if len(p.events) == 0 {
+		return events, ranks
 	}
 	if len(events) == 0 || p.events[len(p.events)-1].V+1 != events[0].V {
 		s.log.InfoContext(ctx, "held events do not join the new ones; publishing the full state instead",
 			"game", st.ID, "held_to", p.events[len(p.events)-1].V, "v", st.V)
-		return []game.Event{s.stateEvent(st)}
+		return []game.Event{s.stateEvent(st)}, ranks
 	}
-	return append(append([]game.Event(nil), p.events...), events...)
+	return append(append([]game.Event(nil), p.events...), events...), ranks
 }
 
 // stateEvent is a full state frame that stands for every version up to st.V.
@@ -532,25 +541,27 @@ func (s *Server) stateEvent(st *game.State) game.Event {
 // publish caches st and publishes its events. When Live refuses them because a version before
 // them was committed but never published (its committer died between commit and publish, or
 // still holds it after an outage), one full state at st.V goes out instead: watchers must never
-// see a hole. It returns what it offered last, for the caller to hold on failure.
-func (s *Server) publish(ctx context.Context, st *game.State, events []game.Event) ([]game.Event, error) {
-	err := s.live.PutGame(ctx, st, events)
+// see a hole. The ranking entries of a rated end go with it either way. It returns the events
+// it offered last, for the caller to hold on failure.
+func (s *Server) publish(ctx context.Context, st *game.State, events []game.Event, ranks []store.RankEntry) ([]game.Event, error) {
+	err := s.live.PutResult(ctx, st, events, ranks)
 	if !errors.Is(err, store.ErrGap) {
 		return events, err
 	}
 	s.log.InfoContext(ctx, "a version before these events was never published; publishing the full state instead",
 		"game", st.ID, "v", st.V)
 	events = []game.Event{s.stateEvent(st)}
-	return events, s.live.PutGame(ctx, st, events)
+	return events, s.live.PutResult(ctx, st, events, ranks)
 }
 
-func (s *Server) addPending(st *game.State, events []game.Event) {
+func (s *Server) addPending(st *game.State, events []game.Event, ranks []store.RankEntry) {
 	s.pendMu.Lock()
 	defer s.pendMu.Unlock()
 	if p, ok := s.pending[st.ID]; ok && p.st.V > st.V {
+		p.ranks = append(p.ranks, ranks...)
 		return
 	}
-	s.pending[st.ID] = &pendingPut{st: st, events: events}
+	s.pending[st.ID] = &pendingPut{st: st, events: events, ranks: ranks}
 }
 
 // retryPending offers unpublished events to Live again.
@@ -564,7 +575,7 @@ func (s *Server) retryPending(ctx context.Context) {
 	}
 	s.pendMu.Unlock()
 	for _, p := range batch {
-		if _, err := s.publish(ctx, p.st, p.events); err != nil {
+		if _, err := s.publish(ctx, p.st, p.events, p.ranks); err != nil {
 			return // Live is still down; try again later
 		}
 		s.pendMu.Lock()

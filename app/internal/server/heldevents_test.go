@@ -35,6 +35,13 @@ func (l *downLive) PutGame(ctx context.Context, st *game.State, events []game.Ev
 	return l.Live.PutGame(ctx, st, events)
 }
 
+func (l *downLive) PutResult(ctx context.Context, st *game.State, events []game.Event, ranks []store.RankEntry) error {
+	if l.down.Load() {
+		return errors.New("connection refused")
+	}
+	return l.Live.PutResult(ctx, st, events, ranks)
+}
+
 // frameVersion is the version a published frame stands for: its own v, or the v of the full
 // state it carries.
 func frameVersion(t *testing.T, frame []byte) (v int64, full bool) {

@@ -27,7 +27,7 @@ type Config struct {
 	MatchInterval time.Duration // matchmaking pass; 250 ms
 	DeadlineLease time.Duration // how long a claimed due game is left to one instance; 2 s
 	SweepInterval time.Duration // unsubscribe idle topics; 5 s
-	EpochInterval time.Duration // check whether Live lost its data and rebuild it; 2 s
+	EpochInterval time.Duration // check whether Live lost its data (or its rankings) and rebuild it; 2 s
 	// ReconcileInterval: how often running games are checked for a cache left behind by an
 	// instance that died between its durable commit and its publish; 5 s.
 	ReconcileInterval time.Duration
@@ -70,6 +70,9 @@ type Server struct {
 	repairing map[string]bool
 	// afterRepairCheck, when set (tests), is told the outcome of each check of repairSoon.
 	afterRepairCheck func(gameID string, published int64, behind bool)
+
+	// rankKick wakes the rankings loop at once when Live turns out to be empty.
+	rankKick chan struct{}
 
 	stop    context.CancelFunc
 	stopped chan struct{}
@@ -120,14 +123,14 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 		durable: durable, live: live, calc: rating.Lichess(), log: log, cfg: cfg,
 		mem:      newMemCache(cfg.StateCache),
 		sessions: map[*Session]struct{}{}, pending: map[string]*pendingPut{}, repairing: map[string]bool{},
-		stop: stop, stopped: make(chan struct{}),
+		rankKick: make(chan struct{}, 1), stop: stop, stopped: make(chan struct{}),
 	}
 	// Once the fan-out is back, events held while Live was down go out before the watchers are
 	// resynced, so the resync finds them in the history instead of sending full states.
 	s.hub = newHub(sub, log, func() { s.retryPending(bg); s.resyncAll(bg) }, s.mem.observe)
 	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
-	wg.Add(7)
+	wg.Add(8)
 	go func() { defer wg.Done(); s.hub.run() }()
 	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
@@ -139,6 +142,7 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 		})
 	}()
 	go func() { defer wg.Done(); s.every(bg, cfg.EpochInterval, s.checkEpoch) }()
+	go func() { defer wg.Done(); s.rankingsLoop(bg) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.RetryInterval, s.retryPending) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.ReconcileInterval, s.reconcile) }()
 	go func() {

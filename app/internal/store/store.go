@@ -125,8 +125,8 @@ type Durable interface {
 	Ratings(ctx context.Context, playerID string) (map[rating.Speed]PlayerRating, error)
 	// Record counts the player's ended, non-aborted games.
 	Record(ctx context.Context, playerID string) (Record, error)
-	// Leaderboard lists the best non-provisional, non-guest players of a speed.
-	Leaderboard(ctx context.Context, speed rating.Speed, limit int) ([]LeaderboardEntry, error)
+	// Leaderboard, Ranks and RankedPage: see RankingDurable.
+	RankingDurable
 	// RatingHistory lists the player's rating in one speed after each rated game, newest
 	// first. CommitGame records a point for every RatingWrite it applies, atomically with it.
 	RatingHistory(ctx context.Context, playerID string, speed rating.Speed, limit int) ([]RatingPoint, error)
@@ -266,6 +266,9 @@ type Live interface {
 	// Live was empty (first start, or Redis lost its data) and the caller must rebuild the
 	// state of running games from Durable.
 	EnsureEpoch(ctx context.Context) (fresh bool, err error)
+
+	// The rankings (leaderboards and ranks); see RankingLive.
+	RankingLive
 
 	Ping(ctx context.Context) error
 }

@@ -4,7 +4,8 @@
 import { Chess } from 'chess.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickMove, launchBrowser, newPlayer, quickPair, register, screenshot, waitMyTurn, waitPosition } from './helpers';
+import { clickMove, launchBrowser, newPlayer, platform, quickPair, register, screenshot, waitMyTurn, waitPosition } from './helpers';
+import { ProtocolPlayer, playDraws } from './protocolPlayer';
 
 let browser: Browser;
 
@@ -49,6 +50,8 @@ describe('profiles of registered players', () => {
     await page.goto(`/player/${encodeURIComponent(blackName)}`);
     const blitz = page.getByTestId('rating-blitz');
     await expect.poll(() => blitz.locator('td').nth(1).textContent()).toBe('1');
+    // One rated game leaves a rating provisional: no rank yet.
+    expect(await page.getByTestId('rank-blitz').getByLabel('not ranked').count()).toBe(1);
     const shown = Number((await blitz.locator('td').first().textContent())?.replace(/\D/g, ''));
     expect(shown).toBeGreaterThan(1500); // the winner of a first rated game gains
 
@@ -74,5 +77,29 @@ describe('profiles of registered players', () => {
     const lostRating = Number((await white.getByTestId('rating-blitz').locator('td').first().textContent())?.replace(/\D/g, ''));
     expect(lostRating).toBeLessThan(1500);
     expect(await lost.getByRole('img').getAttribute('aria-label')).toContain(`${lostRating} now`);
+  });
+
+  it('shows the rank of an established rating: "#N in blitz"', async () => {
+    // Fourteen rated draws between two new accounts take both ratings below RD 110.
+    const names = [uniqueName('cy'), uniqueName('di')];
+    const [c, d] = await Promise.all(names.map((n) => ProtocolPlayer.register(n)));
+    try {
+      await playDraws(c!, d!, '3+2', 14);
+    } finally {
+      c!.close();
+      d!.close();
+    }
+    const api = (await (await fetch(`${platform().backend}/api/players/${names[0]}`)).json()) as {
+      ratings: { blitz: { provisional: boolean; rank: number | null } };
+    };
+    expect(api.ratings.blitz.provisional).toBe(false);
+    expect(api.ratings.blitz.rank).toBeGreaterThanOrEqual(1);
+
+    const { page } = await newPlayer(browser);
+    await page.goto(`/player/${encodeURIComponent(names[0]!)}`);
+    const rank = page.getByTestId('rank-blitz');
+    await expect.poll(() => rank.textContent()).toBe(`#${api.ratings.blitz.rank!.toLocaleString('en-US')} in blitz`);
+    expect(await page.getByTestId('rank-bullet').getByLabel('not ranked').count()).toBe(1);
+    await screenshot(page, 'profile-rank');
   });
 });

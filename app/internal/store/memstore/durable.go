@@ -137,6 +137,18 @@ func (d *Durable) Record(_ context.Context, playerID string) (store.Record, erro
 
 // Leaderboard implements store.Durable.
 func (d *Durable) Leaderboard(_ context.Context, speed rating.Speed, limit int) ([]store.LeaderboardEntry, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("leaderboard: negative limit %d", limit)
+	}
+	out := d.ranking(speed)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// ranking lists the ranked players of a speed in order.
+func (d *Durable) ranking(speed rating.Speed) []store.LeaderboardEntry {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	var out []store.LeaderboardEntry
@@ -148,12 +160,41 @@ func (d *Durable) Leaderboard(_ context.Context, speed rating.Speed, limit int) 
 		}
 		out = append(out, store.LeaderboardEntry{Name: p.Name, Rating: r.Rating})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Rating.R != out[j].Rating.R {
-			return out[i].Rating.R > out[j].Rating.R
+	store.SortRanking(out)
+	return out
+}
+
+// Ranks implements store.Durable.
+func (d *Durable) Ranks(_ context.Context, name string) (map[rating.Speed]int, error) {
+	out := map[rating.Speed]int{}
+	for _, speed := range store.RankSpeeds {
+		for i, e := range d.ranking(speed) {
+			if e.Name == name {
+				out[speed] = i + 1
+				break
+			}
 		}
-		return out[i].Name < out[j].Name
-	})
+	}
+	return out, nil
+}
+
+// RankedPage implements store.Durable.
+func (d *Durable) RankedPage(_ context.Context, speed rating.Speed, after string, limit int) ([]store.RankEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("ranked page: limit %d must be positive", limit)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var out []store.RankEntry
+	for id, rs := range d.ratings {
+		r, ok := rs[speed]
+		p := d.players[id]
+		if !ok || id <= after || p.Guest || r.Rating.Provisional() {
+			continue
+		}
+		out = append(out, store.RankEntry{PlayerID: id, Name: p.Name, Speed: speed, Rating: r.Rating, Version: r.Version})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PlayerID < out[j].PlayerID })
 	if len(out) > limit {
 		out = out[:limit]
 	}

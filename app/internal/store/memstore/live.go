@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"chessplatform/app/internal/game"
+	"chessplatform/app/internal/rating"
 	"chessplatform/app/internal/store"
 )
 
@@ -23,6 +24,7 @@ type Live struct {
 	broker     broker
 	now        func() int64
 	epoch      bool
+	ranks      rankings
 }
 
 type liveGame struct {
@@ -45,6 +47,7 @@ func NewLive(now func() int64) *Live {
 		active:     map[string]map[string]bool{},
 		broker:     broker{subs: map[string]map[*subscription]bool{}},
 		now:        now,
+		ranks:      rankings{entries: map[rating.Speed]map[string]store.RankEntry{}},
 	}
 }
 
@@ -69,7 +72,12 @@ func (l *Live) GetGame(_ context.Context, id string) (*game.State, error) {
 // published whenever they are newer than the last published one: an instance that lost a
 // commit race may re-cache the winner's state (without events) before the winner's own PutGame
 // arrives, and the winner's events must still go out, once and in order.
-func (l *Live) PutGame(_ context.Context, st *game.State, events []game.Event) error {
+func (l *Live) PutGame(ctx context.Context, st *game.State, events []game.Event) error {
+	return l.PutResult(ctx, st, events, nil)
+}
+
+// PutResult implements store.Live: PutGame and the ranking entries under one lock.
+func (l *Live) PutResult(_ context.Context, st *game.State, events []game.Event, ranks []store.RankEntry) error {
 	if err := store.CheckEvents(st, events); err != nil {
 		return err
 	}
@@ -90,6 +98,7 @@ func (l *Live) PutGame(_ context.Context, st *game.State, events []game.Event) e
 	if !ok || st.V > g.v {
 		g.v, g.state, g.deadline = st.V, b, st.Deadline()
 	}
+	l.ranks.apply(ranks)
 	topic := store.GameTopic(st.ID)
 	for _, e := range events {
 		if e.V <= g.published {

@@ -31,3 +31,14 @@ func TestGatewayContract(t *testing.T) {
 		return memstore.NewGateway(func() int64 { return time.Now().UnixMilli() })
 	})
 }
+
+func TestRankingContract(t *testing.T) {
+	t.Run("durable", func(t *testing.T) {
+		storetest.RunRankingDurable(t, func(*testing.T) store.Durable { return memstore.NewDurable() })
+	})
+	t.Run("live", func(t *testing.T) {
+		storetest.RunRankingLive(t, func(*testing.T) store.Live {
+			return memstore.NewLive(func() int64 { return time.Now().UnixMilli() })
+		})
+	})
+}

@@ -111,41 +111,6 @@ func (s *Store) Record(ctx context.Context, playerID string) (store.Record, erro
 	return rec, err
 }
 
-// Leaderboard implements store.Durable. "rd < 110" is "not rating.Provisional" and matches the
-// predicate of ratings_leaderboard_idx.
-func (s *Store) Leaderboard(ctx context.Context, speed rating.Speed, limit int) ([]store.LeaderboardEntry, error) {
-	if limit < 0 {
-		return nil, fmt.Errorf("leaderboard: negative limit %d", limit)
-	}
-	var out []store.LeaderboardEntry
-	if limit == 0 {
-		return out, nil
-	}
-	err := s.do(ctx, "reading leaderboard "+string(speed), func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.pool.Query(ctx, `
-			SELECT p.name, r.r, r.rd, r.vol, r.games, r.last_rated
-			FROM ratings r JOIN players p ON p.id = r.player_id
-			WHERE r.speed = $1 AND r.rd < 110 AND NOT p.guest
-			ORDER BY r.r DESC, p.name
-			LIMIT $2`, string(speed), limit)
-		if err != nil {
-			return err
-		}
-		var (
-			e    store.LeaderboardEntry
-			last pgtype.Timestamptz
-		)
-		_, err = pgx.ForEachRow(rows, []any{&e.Name, &e.Rating.R, &e.Rating.RD, &e.Rating.Vol, &e.Rating.Games, &last}, func() error {
-			e.Rating.LastRated = fromTimestamptz(last)
-			out = append(out, e)
-			return nil
-		})
-		return err
-	})
-	return out, err
-}
-
 // RatingHistory implements store.Durable (rating_history_order_idx serves it).
 func (s *Store) RatingHistory(ctx context.Context, playerID string, speed rating.Speed, limit int) ([]store.RatingPoint, error) {
 	if limit < 0 {

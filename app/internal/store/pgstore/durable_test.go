@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,6 +30,23 @@ func TestDurableContract(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestRankingContract(t *testing.T) {
+	storetest.RunRankingDurable(t, func(t *testing.T) store.Durable { return openStore(t, freshDB(t, sharedPG)) })
+}
+
+// TestRankingContractUnderALinguisticCollation runs the ranking contract on a database whose
+// default collation is ICU's en-US, which orders "x_", "xa", "xB" unlike bytes: equal ratings
+// must still be ordered by name bytes (COLLATE "C"), as Redis orders them.
+func TestRankingContractUnderALinguisticCollation(t *testing.T) {
+	storetest.RunRankingDurable(t, func(t *testing.T) store.Durable {
+		name := fmt.Sprintf("icu%d_%d", os.Getpid(), dbSeq.Add(1))
+		admin := adminExec(t, sharedPG.DSN)
+		admin(`CREATE DATABASE ` + name + ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`)
+		t.Cleanup(func() { admin(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+		return openStore(t, withDB(t, sharedPG.DSN, name))
+	})
 }
 
 var idSeq atomic.Int64
@@ -301,7 +319,7 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		index []string
 	}{
 		"leaderboard": {`SELECT p.name FROM ratings r JOIN players p ON p.id = r.player_id
-			WHERE r.speed = $1 AND r.rd < 110 AND NOT p.guest ORDER BY r.r DESC, p.name LIMIT $2`,
+			WHERE r.speed = $1 AND r.rd < 110 AND NOT p.guest ORDER BY r.r DESC, p.name COLLATE "C" LIMIT $2`,
 			[]any{"blitz", 10}, []string{"ratings_leaderboard_idx"}},
 		"history": {`SELECT id FROM ((SELECT id, created_at FROM games WHERE white_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3)
 			UNION ALL (SELECT id, created_at FROM games WHERE black_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3)) x

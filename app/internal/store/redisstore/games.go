@@ -32,6 +32,11 @@ func (s *Store) GetGame(ctx context.Context, id string) (*game.State, error) {
 // the history, the deadline and the PUBLISH of each new event happen atomically, so two
 // instances committing consecutive versions still publish them in version order.
 func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event) error {
+	return s.putGame(ctx, st, events, nil)
+}
+
+// putGame runs putGameScript, with the ranking entries of PutResult.
+func (s *Store) putGame(ctx context.Context, st *game.State, events []game.Event, ranks []store.RankEntry) error {
 	if st == nil || st.ID == "" {
 		return errors.New("put game: no game state or no id")
 	}
@@ -50,16 +55,20 @@ func (s *Store) PutGame(ctx context.Context, st *game.State, events []game.Event
 	if len(events) > 0 && !events[0].State {
 		join = "1"
 	}
-	args := make([]any, 0, 9+2*len(events))
+	args := make([]any, 0, 10+5*len(ranks)+2*len(events))
 	args = append(args,
 		strconv.FormatInt(st.V, 10), b, strconv.FormatInt(st.Deadline(), 10), ended,
-		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID, join)
+		store.HistorySize, s.channel(store.GameTopic(st.ID)), s.cfg.EndedGameTTL.Milliseconds(), st.ID, join, len(ranks))
+	for _, e := range ranks {
+		args = rankArgs(args, e)
+	}
 	for _, e := range events {
 		args = append(args, strconv.FormatInt(e.V, 10), e.Frame)
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	err = s.puts.run(ctx, []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey()}, args)
+	keys := []string{s.gameKey(st.ID), s.histKey(st.ID), s.deadlineKey(), s.rankKey(st.Speed), s.rankDataKey(st.Speed)}
+	err = s.puts.run(ctx, keys, args)
 	if errors.Is(err, store.ErrGap) {
 		return fmt.Errorf("caching game %s v%d: %w", st.ID, st.V, err)
 	}

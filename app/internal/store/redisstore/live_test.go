@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"chessplatform/app/internal/game"
 	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/rating"
 	"chessplatform/app/internal/store"
 	"chessplatform/app/internal/store/storetest"
 )
@@ -25,6 +27,40 @@ func TestLiveContract(t *testing.T) {
 		c.Set(time.Now().UnixMilli())
 		return openT(t, shared.Addr, func(cfg *Config) { cfg.Now = c.ms.Load }), c
 	})
+}
+
+func TestRankingContract(t *testing.T) {
+	storetest.RunRankingLive(t, func(t *testing.T) store.Live { return openT(t, shared.Addr, nil) })
+}
+
+// TestRankRebuildStartsFromNothing: deleting rank:built (the documented way to force a
+// rebuild, e.g. after an update was lost) rebuilds from empty sets, so an entry Durable no
+// longer has does not survive the rebuild.
+func TestRankRebuildStartsFromNothing(t *testing.T) {
+	s := openT(t, shared.Addr, nil)
+	ctx := context.Background()
+	_, err := s.EnsureEpoch(ctx)
+	require.NoError(t, err)
+	token, ok, err := s.ClaimRankRebuild(ctx, 60_000)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, s.FinishRankRebuild(ctx, token))
+	st := game.New("g_rankstale", game.PlayerRef{ID: "p_1", Name: "stale"}, game.PlayerRef{ID: "p_2", Name: "other"},
+		protocol.TimeControl{Minutes: 3}, true, time.Now().UnixMilli())
+	stale := store.RankEntry{PlayerID: "p_1", Name: "stale", Speed: st.Speed, Rating: rating.Rating{R: 2000, RD: 60, Vol: 0.06, Games: 40}, Version: 3}
+	require.NoError(t, s.PutResult(ctx, st, nil, []store.RankEntry{stale}))
+	lb, err := s.Leaderboard(ctx, st.Speed, 10)
+	require.NoError(t, err)
+	require.Len(t, lb, 1)
+
+	require.NoError(t, s.rdb.Del(ctx, s.rankBuiltKey()).Err())
+	token, ok, err = s.ClaimRankRebuild(ctx, 60_000)
+	require.NoError(t, err)
+	require.True(t, ok, "a deleted rank:built asks for a rebuild")
+	require.NoError(t, s.FinishRankRebuild(ctx, token)) // Durable has nothing to load
+	lb, err = s.Leaderboard(ctx, st.Speed, 10)
+	require.NoError(t, err)
+	assert.Empty(t, lb, "the stale entry survived the rebuild")
 }
 
 func TestGatewayContract(t *testing.T) {

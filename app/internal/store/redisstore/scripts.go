@@ -11,13 +11,19 @@ import "github.com/redis/go-redis/v9"
 // its new events, all at once, so that every subscriber on every instance sees each version
 // exactly once and in order, whichever instance committed it.
 //
-// KEYS: 1 game hash, 2 history list, 3 deadline sorted set.
+// KEYS: 1 game hash, 2 history list, 3 deadline sorted set, 4 ranking sorted set and 5
+// ranking hash of the game's speed.
 // ARGV: 1 version, 2 state JSON, 3 deadline (Unix ms, "0" for none), 4 ended ("1"/"0"),
 // 5 history size, 6 channel, 7 TTL of an ended game (ms), 8 game id, 9 "1" when the events
-// must follow the published version (the first is an ordinary event, not a full state), then
-// per event: version, frame.
+// must follow the published version (the first is an ordinary event, not a full state),
+// 10 number n of ranking entries, then n ranking entries of 5 (see setRankLua), then per
+// event: version, frame.
 //
-// It returns -1 and changes nothing when they must follow it and do not (store.ErrGap).
+// It returns -1 and changes nothing when the events must follow the published version and do
+// not (store.ErrGap). The ranking entries (the new ratings of a rated game's end) are applied in
+// the same script that caches and publishes the end, so no reader sees a rating change before
+// its game's end; each is version-checked on its own, so they apply even when the state is not
+// newer (another instance cached the ended game from the durable store first).
 //
 // The game hash holds v (cached version), s (state), e (ended), p (highest event version
 // published) and h (version of the last history entry; present only when the history is
@@ -30,7 +36,7 @@ import "github.com/redis/go-redis/v9"
 // grows, no event is published twice or after a newer one. The history is reset at a gap and
 // dropped when it does not end at the cached version, so History never claims completeness
 // across a hole.
-var putGameScript = redis.NewScript(`
+var putGameScript = redis.NewScript(setRankLua + `
 local v = tonumber(ARGV[1])
 local cur = redis.call('HGET', KEYS[1], 'v')
 if cur then cur = tonumber(cur) else redis.call('DEL', KEYS[2]) end
@@ -40,8 +46,10 @@ if not newer then top = cur end
 local pv = tonumber(redis.call('HGET', KEYS[1], 'p') or '-1')
 local hlast = redis.call('HGET', KEYS[1], 'h')
 if hlast then hlast = tonumber(hlast) end
+local nranks = tonumber(ARGV[10])
+local first = 11 + 5 * nranks
 if ARGV[9] == '1' and cur and pv >= 0 then
-  for i = 10, #ARGV, 2 do
+  for i = first, #ARGV, 2 do
     local ev = tonumber(ARGV[i])
     if ev > pv then
       if ev ~= pv + 1 then return -1 end
@@ -49,8 +57,11 @@ if ARGV[9] == '1' and cur and pv >= 0 then
     end
   end
 end
+for i = 11, first - 1, 5 do
+  set_rank(KEYS[4], KEYS[5], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+end
 local fresh = {}
-for i = 10, #ARGV, 2 do
+for i = first, #ARGV, 2 do
   local ev = tonumber(ARGV[i])
   if ev > pv then
     if (not hlast) or ev ~= hlast + 1 then

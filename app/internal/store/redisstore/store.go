@@ -15,6 +15,7 @@
 //	active:{<player>}   set    running games the player plays
 //	gw:<conn>           hash   API Gateway connection: o (owner), p, n, g, x; PX
 //	epoch               string set once per Redis lifetime (EnsureEpoch)
+//	rank:<speed>[:d], rank:built, rank:lease   the rankings (see ranking.go)
 //
 // Pub/sub channels are the prefix followed by the store topic (g:<game>, p:<player>,
 // i:<instance>). PutGame publishes from inside its script; in Redis Cluster PUBLISH is
@@ -165,7 +166,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) EnsureEpoch(ctx context.Context) (bool, error) {
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	created, err := s.rdb.SetNX(ctx, s.prefix+"epoch", s.cfg.InstanceID+"@"+strconv.FormatInt(time.Now().UnixMilli(), 10), 0).Result()
+	created, err := s.rdb.SetNX(ctx, s.epochKey(), s.cfg.InstanceID+"@"+strconv.FormatInt(time.Now().UnixMilli(), 10), 0).Result()
 	if err != nil {
 		return false, wrap("epoch", err)
 	}

@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { ApiError, apiJson } from '@/lib/api';
 import { resultText } from '@/lib/game/model';
-import { type GamesPage, type Profile as P, SPEEDS, outcomeFor, parseGamesPage, parseProfile } from '@/lib/playerData';
+import { type GamesPage, type Profile as P, SPEEDS, outcomeFor, parseGamesPage, parseProfile, rankText } from '@/lib/playerData';
 import { RatingChart } from './RatingChart';
 
 const PAGE = 20;
@@ -84,6 +84,9 @@ export function Profile({ name }: { name: string }) {
                   <th scope="col" className="num">
                     Games
                   </th>
+                  <th scope="col" className="num">
+                    Rank
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -107,6 +110,13 @@ export function Profile({ name }: { name: string }) {
                         )}
                       </td>
                       <td className="num">{r?.games ?? 0}</td>
+                      <td className="num" data-testid={`rank-${s}`}>
+                        {rankText(r?.rank ?? null, s) ?? (
+                          <span title="ranked once the rating is no longer provisional" aria-label="not ranked">
+                            –
+                          </span>
+                        )}
+                      </td>
                     </tr>
                   );
                 })}

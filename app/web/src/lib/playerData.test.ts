@@ -8,6 +8,7 @@ import {
   parseLeaderboard,
   parseProfile,
   parseRatingHistory,
+  rankText,
 } from './playerData';
 
 // Shapes as app/internal/httpapi writes them.
@@ -19,7 +20,7 @@ describe('parseProfile', () => {
       createdAt: '2026-01-01T00:00:00Z',
       ratings: {
         bullet: { rating: 1500, rd: 500, provisional: true, games: 0 },
-        blitz: { rating: 1612, rd: 80.4, provisional: false, games: 31 },
+        blitz: { rating: 1612, rd: 80.4, provisional: false, games: 31, rank: 1234 },
         rapid: { rating: 1500, rd: 500, provisional: true, games: 0 },
         classical: { rating: 1500, rd: 500, provisional: true, games: 0 },
       },
@@ -28,12 +29,30 @@ describe('parseProfile', () => {
       draws: 4,
       losses: 10,
     })!;
-    expect(p.ratings.blitz).toEqual({ rating: 1612, rd: 80.4, provisional: false, games: 31 });
+    expect(p.ratings.blitz).toEqual({ rating: 1612, rd: 80.4, provisional: false, games: 31, rank: 1234 });
     expect(p.ratings.bullet?.provisional).toBe(true);
+    expect(p.ratings.bullet?.rank).toBeNull();
     expect([p.games, p.wins, p.draws, p.losses]).toEqual([31, 17, 4, 10]);
   });
   it('rejects a body without a name', () => {
     expect(parseProfile({ error: { code: 'not_found' } })).toBeNull();
+  });
+});
+
+describe('ranks', () => {
+  const withRank = (rank: unknown) =>
+    parseProfile({ name: 'a', ratings: { blitz: { rating: 1600, provisional: false, games: 9, rank } } })!.ratings.blitz!.rank;
+  it('reads a rank and drops anything that is not a place', () => {
+    expect(withRank(7)).toBe(7);
+    expect(withRank(null)).toBeNull();
+    expect(withRank(undefined)).toBeNull();
+    for (const bad of [0, -3, 2.5, '12', Number.NaN]) expect(withRank(bad)).toBeNull();
+  });
+  it('formats a rank as the profile shows it', () => {
+    expect(rankText(1234, 'blitz')).toBe('#1,234 in blitz');
+    expect(rankText(1, 'classical')).toBe('#1 in classical');
+    expect(rankText(1234567, 'bullet')).toBe('#1,234,567 in bullet');
+    expect(rankText(null, 'rapid')).toBeNull();
   });
 });
 

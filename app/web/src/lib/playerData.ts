@@ -10,6 +10,8 @@ export interface SpeedRating {
   rd: number | null;
   provisional: boolean;
   games: number;
+  /** 1-based place on the speed's leaderboard; null while provisional (or for guests). */
+  rank: number | null;
 }
 
 export interface Profile {
@@ -58,6 +60,12 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const num = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x : d);
 const optNum = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const optStr = (x: unknown) => (typeof x === 'string' ? x : null);
+const optRank = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) && x >= 1 ? x : null);
+
+/** A player's place in one speed as the profile shows it: "#1,234 in blitz" (null: no rank). */
+export function rankText(rank: number | null, speed: Speed): string | null {
+  return rank === null ? null : `#${rank.toLocaleString('en-US')} in ${speed}`;
+}
 
 export function parseProfile(x: unknown): Profile | null {
   if (!isObj(x) || typeof x.name !== 'string') return null;
@@ -66,7 +74,13 @@ export function parseProfile(x: unknown): Profile | null {
     for (const s of SPEEDS) {
       const r = x.ratings[s];
       if (isObj(r) && typeof r.rating === 'number') {
-        ratings[s] = { rating: r.rating, rd: optNum(r.rd), provisional: r.provisional === true, games: num(r.games) };
+        ratings[s] = {
+          rating: r.rating,
+          rd: optNum(r.rd),
+          provisional: r.provisional === true,
+          games: num(r.games),
+          rank: optRank(r.rank),
+        };
       }
     }
   }
