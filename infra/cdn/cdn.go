@@ -41,7 +41,7 @@ import (
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
-	"chessplatform/infra/observability/s3bucket"
+	"chessplatform/infra/s3bucket"
 )
 
 // Type is the component's type token.

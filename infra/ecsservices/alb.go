@@ -8,10 +8,10 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/iampolicy"
+	"chessplatform/infra/s3bucket"
 )
 
 // AccessLogPrefix is the key prefix of the ALB access logs in their bucket.
@@ -30,80 +30,24 @@ const (
 // origin-verify header value.
 const maxPathsPerRule = 4
 
-// logBucket creates the ALB access-log bucket. ALB access logs support only SSE-S3 (AES256),
-// not SSE-KMS; everything else is hardened: no public access, bucket-owner-enforced ownership,
-// versioning, TLS-only policy, expiry after the log retention.
+// logBucket creates the ALB access-log bucket with the shared hardened-bucket helper. ALB
+// access logs support only SSE-S3 (AES256), not SSE-KMS, so it is a log sink (SSE-S3, no access
+// logging of its own); its objects expire after the log retention.
 func (b *builder) logBucket() error {
 	a := b.args
-	name := a.NamePrefix + "-alb-logs-" + a.Account.ID
-	bucket, err := s3.NewBucketV2(b.ctx, b.name+"-alb-logs", &s3.BucketV2Args{
-		Bucket: pulumi.String(name),
+	bucket, err := s3bucket.New(b.ctx, b.name+"-alb-logs", &s3bucket.Args{
+		Name:           a.NamePrefix + "-alb-logs-" + a.Account.ID,
+		LogSink:        true,
+		ExpireDays:     a.LogRetentionDays,
+		NoncurrentDays: 7,
 		// Deletion protection off (dev) also lets destroy remove the logs with the bucket.
-		ForceDestroy: pulumi.Bool(!a.DeletionProtection),
-		Tags:         b.tags("alb-logs"),
+		ForceDestroy: !a.DeletionProtection,
+		Tags:         a.Tags,
+		// The settings were created here under the bucket's name before the helper was used.
+		SettingsAlias: b.name + "-alb-logs",
 	}, b.parent)
 	if err != nil {
 		return b.wrap("log bucket", err)
-	}
-	children := []pulumi.Resource{}
-	pab, err := s3.NewBucketPublicAccessBlock(b.ctx, b.name+"-alb-logs", &s3.BucketPublicAccessBlockArgs{
-		Bucket:                bucket.ID(),
-		BlockPublicAcls:       pulumi.Bool(true),
-		BlockPublicPolicy:     pulumi.Bool(true),
-		IgnorePublicAcls:      pulumi.Bool(true),
-		RestrictPublicBuckets: pulumi.Bool(true),
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket public access block", err)
-	}
-	own, err := s3.NewBucketOwnershipControls(b.ctx, b.name+"-alb-logs", &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket ownership", err)
-	}
-	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(b.ctx, b.name+"-alb-logs", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
-			&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm: pulumi.String("AES256"), // the only encryption ALB log delivery supports
-				},
-			},
-		},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket encryption", err)
-	}
-	ver, err := s3.NewBucketVersioningV2(b.ctx, b.name+"-alb-logs", &s3.BucketVersioningV2Args{
-		Bucket:                  bucket.ID(),
-		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket versioning", err)
-	}
-	life, err := s3.NewBucketLifecycleConfigurationV2(b.ctx, b.name+"-alb-logs", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
-			&s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id:     pulumi.String("expire-access-logs"),
-				Status: pulumi.String("Enabled"),
-				Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(AccessLogPrefix + "/")},
-				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{
-					Days: pulumi.Int(a.LogRetentionDays),
-				},
-				NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-					NoncurrentDays: pulumi.Int(7),
-				},
-				AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-					DaysAfterInitiation: pulumi.Int(1),
-				},
-			},
-		},
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{ver}))
-	if err != nil {
-		return b.wrap("log bucket lifecycle", err)
 	}
 	// Regions opened before August 2022 deliver logs as the regional ELB account; newer ones
 	// as the log-delivery service principal. Both are admitted, each only to this account's
@@ -112,50 +56,37 @@ func (b *builder) logBucket() error {
 	if err != nil {
 		return b.wrap("ELB service account", err)
 	}
-	policy := iampolicy.Render(bucket.Arn, func(arn string) iampolicy.Document {
-		return LogBucketPolicy(arn, a.Account.ID, elbAccount.Arn)
-	})
-	pol, err := s3.NewBucketPolicy(b.ctx, b.name+"-alb-logs", &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(),
-		Policy: policy,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{pab}))
+	pol, err := bucket.Policy(b.ctx, b.name+"-alb-logs", nil, func(arn string, _ []string) []iampolicy.Statement {
+		return logDelivery(arn, a.Account.ID, elbAccount.Arn)
+	}, b.parent)
 	if err != nil {
 		return b.wrap("log bucket policy", err)
 	}
-	children = append(children, pab, own, sse, ver, life, pol)
-	b.logBucketReady = children
-	b.s.AccessLogBucket = bucket.Bucket
+	b.logBucketReady = append(append([]pulumi.Resource{}, bucket.Settings...), pol)
+	b.s.AccessLogBucket = bucket.ID
 	return nil
 }
 
-// LogBucketPolicy admits ELB log delivery to <bucket>/alb/AWSLogs/<account>/ and refuses every
-// request that is not over TLS (FSBP S3.5).
-func LogBucketPolicy(bucketArn, accountID, elbAccountArn string) iampolicy.Document {
+// logDelivery admits ELB log delivery to <bucket>/alb/AWSLogs/<account>/ only, as the ELB
+// account and as the log-delivery service (the helper adds the TLS-only deny, FSBP S3.5).
+func logDelivery(bucketArn, accountID, elbAccountArn string) []iampolicy.Statement {
 	objects := bucketArn + "/" + AccessLogPrefix + "/AWSLogs/" + accountID + "/*"
-	return iampolicy.New(
-		iampolicy.Statement{
-			Sid:       "DenyInsecureTransport",
-			Effect:    "Deny",
-			Principal: &iampolicy.Principal{Wildcard: true},
-			Action:    iampolicy.List{"s3:*"},
-			Resource:  iampolicy.List{bucketArn, bucketArn + "/*"},
-			Condition: iampolicy.Conditions{"Bool": {"aws:SecureTransport": iampolicy.List{"false"}}},
-		},
-		iampolicy.Statement{
+	return []iampolicy.Statement{
+		{
 			Sid:       "ELBAccountLogDelivery",
 			Effect:    "Allow",
 			Principal: &iampolicy.Principal{AWS: iampolicy.List{elbAccountArn}},
 			Action:    iampolicy.List{"s3:PutObject"},
 			Resource:  iampolicy.List{objects},
 		},
-		iampolicy.Statement{
+		{
 			Sid:       "ELBServiceLogDelivery",
 			Effect:    "Allow",
 			Principal: &iampolicy.Principal{Service: iampolicy.List{"logdelivery.elasticloadbalancing.amazonaws.com"}},
 			Action:    iampolicy.List{"s3:PutObject"},
 			Resource:  iampolicy.List{objects},
 		},
-	)
+	}
 }
 
 // OriginHost is the name CloudFront connects to for the ALB: origin.<domain>. The ALB

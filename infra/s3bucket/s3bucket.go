@@ -55,6 +55,11 @@ type Args struct {
 	ForceDestroy bool
 	// Tags are added to the bucket. Optional.
 	Tags map[string]string
+	// SettingsAlias is the logical name the bucket's settings (public access block, ownership,
+	// encryption, versioning, lifecycle) had when a component created them itself, all under
+	// the bucket's name; each gets an alias to it so adopting this helper replaces nothing.
+	// Optional.
+	SettingsAlias string
 }
 
 // Bucket is a created bucket.
@@ -102,6 +107,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, wrap("bucket", err)
 	}
 	b := &Bucket{Name: args.Name, ID: bucket.ID().ToStringOutput(), Arn: bucket.Arn, RegionalDomainName: bucket.BucketRegionalDomainName, Bucket: bucket, logical: name}
+	if args.SettingsAlias != "" {
+		opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(args.SettingsAlias)}}))
+	}
 	add := func(r pulumi.Resource, err error, what string) error {
 		if err != nil {
 			return wrap(what, err)
