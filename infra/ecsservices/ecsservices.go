@@ -74,8 +74,8 @@ const (
 // SSLPolicy is the HTTPS listener policy (TLS 1.3 and 1.2 only; FSBP ELB.17).
 const SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
-// LogGroupNames are the CloudWatch log groups of the containers; observability creates them
-// (retention, KMS) and Args.LogGroups passes them back.
+// LogGroupNames are the CloudWatch log groups of the containers, which the component creates
+// (retention, the stack's logs key) by container name.
 func LogGroupNames(namePrefix string) map[string]string {
 	out := map[string]string{}
 	for _, c := range Containers {
@@ -187,8 +187,9 @@ type Args struct {
 	Gateway  Gateway
 	// WSTransport is "apigw" or "direct" (config wsTransport).
 	WSTransport string
-	// LogGroups maps every container name to its log group name (from observability). Required.
-	LogGroups map[string]pulumi.StringInput
+	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the containers' log
+	// groups; its policy admits every group under "/<NamePrefix>/". Required.
+	LogsKMSKeyARN pulumi.StringInput
 
 	// Tags are added to every taggable child. Optional.
 	Tags map[string]string
@@ -269,6 +270,7 @@ type builder struct {
 	s      *Services
 
 	keyArn         pulumi.StringOutput            // the services CMK
+	logGroupNames  map[string]pulumi.StringInput  // container -> log group name (logGroups)
 	built          map[string]pulumi.StringOutput // role -> imageUri of the awsx ecr.Image
 	logBucketReady []pulumi.Resource              // the log bucket's policy and settings, before the ALB
 	listeners      []pulumi.Resource              // target groups are attached before the services start
@@ -301,7 +303,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+	for _, step := range []func() error{b.key, b.logGroups, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -371,11 +373,7 @@ func (a *Args) validate() error {
 	g := a.Gateway
 	req(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,
 		"Gateway (ManagementEndpoint, WebSocketURL, ConnectionsArns, TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn)")
-	for _, c := range Containers {
-		if a.LogGroups[c] == nil {
-			errs = append(errs, fmt.Errorf("LogGroups[%q] is required", c))
-		}
-	}
+	req(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
 	for _, tc := range []struct {
 		what string
 		c    TaskCount

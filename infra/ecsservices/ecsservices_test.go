@@ -28,10 +28,6 @@ const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef012345678
 
 // args are valid Args with plain inputs standing in for the other components' outputs.
 func args() *ecsservices.Args {
-	logs := map[string]pulumi.StringInput{}
-	for c, n := range ecsservices.LogGroupNames("chess-platform-test") {
-		logs[c] = pulumi.String(n)
-	}
 	secret := func(n string) pulumi.String {
 		return pulumi.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:" + n + "-AbCdEf")
 	}
@@ -59,9 +55,9 @@ func args() *ecsservices.Args {
 			ConnectionsArns:    pulumi.ToStringArray([]string{"arn:aws:execute-api:eu-west-1:123456789012:abc/live/POST/@connections/*"}),
 			TokenKeySecretArn:  secret("token"), SharedSecretArn: secret("shared"), SecretsKmsKeyArn: key("apigw"),
 		},
-		WSTransport: "apigw",
-		LogGroups:   logs,
-		Tags:        map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"},
+		WSTransport:   "apigw",
+		LogsKMSKeyARN: key("logs"),
+		Tags:          map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"},
 	}
 }
 
@@ -85,7 +81,7 @@ func TestArgsValidation(t *testing.T) {
 	}{
 		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretArn = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)"},
 		{"nil database resource id", func(a *ecsservices.Args) { a.Database.ResourceID = nil }, "ResourceID"},
-		{"missing container log group", func(a *ecsservices.Args) { delete(a.LogGroups, ecsservices.ContainerListServices) }, `LogGroups["list-services"]`},
+		{"missing logs key", func(a *ecsservices.Args) { a.LogsKMSKeyARN = nil }, "LogsKMSKeyARN"},
 		{"no web task", func(a *ecsservices.Args) { a.WebTasks.Min = 0 }, "WebTasks"},
 		{"max below min", func(a *ecsservices.Args) { a.BackendTasks = ecsservices.TaskCount{Min: 3, Max: 2} }, "BackendTasks"},
 		{"unknown transport", func(a *ecsservices.Args) { a.WSTransport = "sse" }, "WSTransport"},
@@ -422,3 +418,34 @@ func TestRulesRespectALBLimits(t *testing.T) {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+// TestContainerLogGroups: the component creates each container's log group (retention, the
+// stack's logs key) and the task definitions log to exactly those groups.
+func TestContainerLogGroups(t *testing.T) {
+	m, _, err := run(t, args())
+	require.NoError(t, err)
+	groups := map[string]bool{}
+	for _, lg := range m.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		name, _ := lg.Str("name")
+		groups[name] = true
+		assert.Equal(t, 365.0, lg.Inputs["retentionInDays"].NumberValue(), name)
+		key, _ := lg.Str("kmsKeyId")
+		assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/logs", key, name)
+	}
+	want := ecsservices.LogGroupNames("chess-platform-test")
+	assert.Len(t, groups, len(want))
+	for c, name := range want {
+		assert.True(t, groups[name], "log group of %s", c)
+	}
+	used := 0
+	for _, td := range m.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+		defs, _ := td.Str("containerDefinitions")
+		for c, name := range want {
+			if strings.Contains(defs, `"name":"`+c+`"`) {
+				assert.Contains(t, defs, `"awslogs-group":"`+name+`"`, c)
+				used++
+			}
+		}
+	}
+	assert.Equal(t, len(want), used, "every container logs to its group")
+}

@@ -252,7 +252,7 @@ func (b *builder) role(suffix, description string, policy pulumi.StringInput) (*
 func (b *builder) roles() error {
 	a := b.args
 	acct := a.Account
-	lg := a.LogGroups
+	lg := b.logGroupNames
 	b.s.ExecutionRoles = map[string]pulumi.StringOutput{}
 	b.s.TaskRoleArns = map[string]pulumi.StringOutput{}
 

@@ -338,7 +338,7 @@ func (b *builder) image(role, configured string) pulumi.StringOutput {
 // taskDefinitions creates the web and backend task definitions (Fargate, awsvpc, x86_64).
 func (b *builder) taskDefinitions() error {
 	a := b.args
-	lg := a.LogGroups
+	lg := b.logGroupNames
 	wsURL := a.Gateway.WebSocketURL
 	if a.WSTransport == "direct" && a.Domain != "" {
 		wsURL = pulumi.String("wss://" + a.Domain + "/ws")

@@ -1,5 +1,6 @@
-// Package observability is the monitoring component: the log groups of every service, Lambda
-// and API stage (KMS-encrypted, with retention), the alarm topic (KMS-encrypted SNS, optional
+// Package observability is the monitoring component: the stack's logs key, the log groups it is
+// given (KMS-encrypted, with retention; the services create their containers' groups with the
+// logs key themselves), the alarm topic (KMS-encrypted SNS, optional
 // e-mail subscription), CloudTrail (multi-region, log file validation, KMS, CloudWatch Logs
 // delivery) with its hardened bucket, and, through Watch once the other components exist, the
 // CloudWatch alarms and the dashboard.

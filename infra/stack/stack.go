@@ -41,10 +41,10 @@ const (
 	UsEast1Name       = "us-east-1"
 )
 
-// LogGroupNames are the log groups observability creates for the services and the API: the
-// containers' (by container name), the authorizer's and the stage's access log (full names).
-func LogGroupNames(prefix string) (containers map[string]string, authorizer, access string) {
-	return ecsservices.LogGroupNames(prefix), "/" + prefix + "/lambda/ws-authorizer", "/" + prefix + "/apigw/access"
+// LogGroupNames are the log groups observability creates for the API: the authorizer's and the
+// stage's access log (full names). The services create their containers' groups themselves.
+func LogGroupNames(prefix string) (authorizer, access string) {
+	return "/" + prefix + "/lambda/ws-authorizer", "/" + prefix + "/apigw/access"
 }
 
 // RotatorLogGroup is the log group of the secret rotation Lambda (observability creates it).
@@ -107,6 +107,9 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 	// Before any resource: the transformation applies to every resource registered after it.
 	if err := ctx.RegisterStackTransformation(StackLifecycle(cfg.Lifecycle.ProtectStatefulResources).Transformation()); err != nil {
 		return nil, fmt.Errorf("stack: lifecycle policy: %w", err)
+	}
+	if err := ctx.RegisterStackTransformation(movesTransformation(ctx, moves(cfg.Name(), ServicesName))); err != nil {
+		return nil, fmt.Errorf("stack: aliases of moved resources: %w", err)
 	}
 	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.services, s.rotate, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
 		if err := step(); err != nil {
@@ -189,15 +192,12 @@ func (s *Stack) provider() error {
 	return err
 }
 
-// observe creates the logs key, every log group the services and the API write to, the alarm
+// observe creates the logs key, the log groups the API and the rotation write to, the alarm
 // topic and CloudTrail.
 func (s *Stack) observe() error {
 	cfg := s.Config
-	containers, authorizer, access := LogGroupNames(cfg.Name())
+	authorizer, access := LogGroupNames(cfg.Name())
 	groups := []string{authorizer, access, RotatorLogGroup(cfg.Name())}
-	for _, c := range ecsservices.Containers {
-		groups = append(groups, containers[c])
-	}
 	var err error
 	s.Observability, err = observability.New(s.ctx, ObservabilityName, &observability.Args{
 		Account:               s.Account,
@@ -215,7 +215,7 @@ func (s *Stack) observe() error {
 // api creates the WebSocket API (phase one): the backend needs its endpoint and secrets.
 func (s *Stack) api() error {
 	cfg, o := s.Config, s.Observability
-	_, authorizer, access := LogGroupNames(cfg.Name())
+	authorizer, access := LogGroupNames(cfg.Name())
 	g := cfg.Gateway
 	var err error
 	s.API, err = apigwws.New(s.ctx, APIName, &apigwws.Args{
@@ -240,11 +240,6 @@ func (s *Stack) api() error {
 func (s *Stack) services() error {
 	cfg, n, o := s.Config, s.Network, s.Observability
 	sv, e := cfg.Services, cfg.Edge
-	containers, _, _ := LogGroupNames(cfg.Name())
-	logs := map[string]pulumi.StringInput{}
-	for c, name := range containers {
-		logs[c] = o.LogGroupNames[name]
-	}
 	var err error
 	s.Services, err = ecsservices.New(s.ctx, ServicesName, &ecsservices.Args{
 		Account:          s.Account,
@@ -285,9 +280,9 @@ func (s *Stack) services() error {
 			ManagementEndpoint: s.API.ManagementEndpoint, WebSocketURL: s.API.WebSocketURL, ConnectionsArns: s.API.ConnectionsArns,
 			TokenKeySecretArn: s.API.TokenKeySecretArn, SharedSecretArn: s.API.SharedSecretArn, SecretsKmsKeyArn: s.API.SecretsKmsKeyArn,
 		},
-		WSTransport: sv.WSTransport,
-		LogGroups:   logs,
-		Tags:        cfg.Tags("ecs-services"),
+		WSTransport:   sv.WSTransport,
+		LogsKMSKeyARN: o.LogsKmsKeyArn,
+		Tags:          cfg.Tags("ecs-services"),
 	})
 	return err
 }
