@@ -1,13 +1,10 @@
 package ecsservices
 
 import (
-	"fmt"
 	"strconv"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/iampolicy"
@@ -89,109 +86,6 @@ func logDelivery(bucketArn, accountID, elbAccountArn string) []iampolicy.Stateme
 	}
 }
 
-// OriginHost is the name CloudFront connects to for the ALB: origin.<domain>. The ALB
-// certificate covers it and the domain itself (CloudFront forwards the viewer's Host header and
-// sends it as SNI).
-func OriginHost(domain string) string { return "origin." + domain }
-
-// certificate picks the HTTPS listener's certificate: the configured ARN, or a certificate for
-// the domain and OriginHost validated through the hosted zone, or (preview without a domain)
-// an unknown value.
-func (b *builder) certificate() error {
-	a := b.args
-	switch {
-	case a.CertificateArn != "":
-		b.s.CertificateArn = pulumi.String(a.CertificateArn).ToStringOutput()
-	case a.HostedZoneID != "":
-		cert, err := acm.NewCertificate(b.ctx, b.name+"-cert", &acm.CertificateArgs{
-			DomainName:              pulumi.String(a.Domain),
-			SubjectAlternativeNames: pulumi.StringArray{pulumi.String(OriginHost(a.Domain))},
-			ValidationMethod:        pulumi.String("DNS"),
-			KeyAlgorithm:            pulumi.String("RSA_2048"),
-			Tags:                    b.tags("alb-cert"),
-		}, b.parent)
-		if err != nil {
-			return b.wrap("certificate", err)
-		}
-		var fqdns pulumi.StringArray
-		for i, name := range []string{a.Domain, OriginHost(a.Domain)} {
-			record, err := ValidationRecord(b.ctx, fmt.Sprintf("%s-cert-validation-%d", b.name, i), a.HostedZoneID, cert, name, b.parent)
-			if err != nil {
-				return b.wrap("certificate validation record "+name, err)
-			}
-			fqdns = append(fqdns, record.Fqdn)
-			b.s.ValidationRecords = append(b.s.ValidationRecords, record)
-		}
-		valid, err := acm.NewCertificateValidation(b.ctx, b.name+"-cert", &acm.CertificateValidationArgs{
-			CertificateArn:        cert.Arn,
-			ValidationRecordFqdns: fqdns,
-		}, b.parent)
-		if err != nil {
-			return b.wrap("certificate validation", err)
-		}
-		b.s.CertificateArn = valid.CertificateArn
-	default:
-		// Preview only (New refuses this outside a preview): no domain yet, so no certificate
-		// source. An unknown output, not a placeholder ARN, so the plan shows the certificate as
-		// computed instead of a value up would never use. Covered by
-		// TestPreviewWithoutDomainAndUpRefused and TestCertificateNeededOutsidePreview.
-		b.s.CertificateArn = pulumi.UnsafeUnknownOutput(nil).ApplyT(func(v any) string { return fmt.Sprint(v) }).(pulumi.StringOutput)
-	}
-	return nil
-}
-
-// ValidationRecord creates the DNS record that validates cert for one of its names (it may
-// exist already from an earlier certificate: it is overwritten with the same value). ACM asks
-// for the same record for a name in every Region of an account, so the CloudFront certificate
-// (us-east-1) for the domain is validated by this stack's record too (ValidationRecords).
-func ValidationRecord(ctx *pulumi.Context, name, zoneID string, cert *acm.Certificate, domain string, opts ...pulumi.ResourceOption) (*route53.Record, error) {
-	dvo := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (acm.CertificateDomainValidationOption, error) {
-		for _, o := range opts {
-			if o.DomainName != nil && *o.DomainName == domain {
-				return o, nil
-			}
-		}
-		return acm.CertificateDomainValidationOption{}, fmt.Errorf("certificate has no validation option for %s", domain)
-	}).(acm.CertificateDomainValidationOptionOutput)
-	return route53.NewRecord(ctx, name, &route53.RecordArgs{
-		ZoneId:         pulumi.String(zoneID),
-		Name:           dvo.ResourceRecordName().Elem(),
-		Type:           dvo.ResourceRecordType().Elem(),
-		Records:        pulumi.StringArray{dvo.ResourceRecordValue().Elem()},
-		Ttl:            pulumi.Int(300),
-		AllowOverwrite: pulumi.Bool(true),
-	}, opts...)
-}
-
-// originRecord points OriginHost at the ALB when the stack manages the zone; otherwise the
-// operator creates it (docs/infra.md).
-func (b *builder) originRecord() error {
-	a := b.args
-	switch {
-	case a.Domain == "":
-		b.s.OriginDomainName = b.s.AlbDnsName
-		return nil
-	case a.HostedZoneID == "":
-		b.s.OriginDomainName = pulumi.String(OriginHost(a.Domain)).ToStringOutput()
-		return nil
-	}
-	r, err := route53.NewRecord(b.ctx, b.name+"-origin", &route53.RecordArgs{
-		ZoneId: pulumi.String(a.HostedZoneID),
-		Name:   pulumi.String(OriginHost(a.Domain)),
-		Type:   pulumi.String("A"),
-		Aliases: route53.RecordAliasArray{&route53.RecordAliasArgs{
-			Name:                 b.s.AlbDnsName,
-			ZoneId:               b.s.AlbZoneID,
-			EvaluateTargetHealth: pulumi.Bool(true),
-		}},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("origin record", err)
-	}
-	b.s.OriginDomainName = r.Fqdn
-	return nil
-}
-
 // loadBalancers creates the public ALB (listeners, rules, target groups) and the internal NLB
 // of the VPC link.
 func (b *builder) loadBalancers() error {
@@ -238,7 +132,7 @@ func (b *builder) loadBalancers() error {
 		Port:            pulumi.Int(443),
 		Protocol:        pulumi.String("HTTPS"),
 		SslPolicy:       pulumi.String(SSLPolicy),
-		CertificateArn:  b.s.CertificateArn,
+		CertificateArn:  b.args.CertificateARN,
 		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
 			Type: pulumi.String("fixed-response"),
 			FixedResponse: &lb.ListenerDefaultActionFixedResponseArgs{

@@ -168,10 +168,12 @@ type Args struct {
 	// ECRMaxImages is how many images each repository keeps. Required.
 	ECRMaxImages int
 
-	// Domain is the site's name (CloudFront forwards it as Host; the ALB certificate covers
-	// it). CertificateArn is an existing ACM certificate; otherwise, with HostedZoneID, one is
-	// created and DNS-validated. Without any of them only a preview is possible.
-	Domain, HostedZoneID, CertificateArn string
+	// Domain is the site's name (CloudFront forwards it as Host; the apps take it as their
+	// origin). "" only in a preview.
+	Domain string
+	// CertificateARN is the HTTPS listener's certificate, covering Domain and the origin host
+	// (the dns component's; unknown in a preview without a domain). Required.
+	CertificateARN pulumi.StringInput
 	// HTTPRedirect adds the :80 listener that only redirects to HTTPS.
 	HTTPRedirect bool
 	// DeletionProtection protects both load balancers (and keeps the log bucket's objects).
@@ -215,11 +217,7 @@ type Services struct {
 	NlbArnSuffix                pulumi.StringOutput `pulumi:"nlbArnSuffix"`
 	NlbDnsName                  pulumi.StringOutput `pulumi:"nlbDnsName"`
 	NlbTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"nlbTargetGroupArnSuffix"`
-	CertificateArn              pulumi.StringOutput `pulumi:"certificateArn"`
-	// OriginDomainName is what CloudFront connects to: origin.<domain> (the ALB itself in a
-	// preview without a domain).
-	OriginDomainName pulumi.StringOutput `pulumi:"originDomainName"`
-	AccessLogBucket  pulumi.StringOutput `pulumi:"accessLogBucket"`
+	AccessLogBucket             pulumi.StringOutput `pulumi:"accessLogBucket"`
 
 	// RepositoryUrls by image role (web, backend, utility).
 	RepositoryUrls pulumi.StringMapOutput `pulumi:"repositoryUrls"`
@@ -235,10 +233,6 @@ type Services struct {
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
-
-	// ValidationRecords are the DNS records that validate the ALB certificate (domain and
-	// origin host), when the stack manages the zone.
-	ValidationRecords []pulumi.Resource
 
 	Cluster         *ecs.Cluster
 	WebTaskDef      *ecs.TaskDefinition
@@ -292,18 +286,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: %w", name, err)
 	}
-	// Deliberate divergence: a preview may run before the operator inputs exist (the listener's
-	// certificate is then an unknown output, alb.go); up must not create an HTTPS listener
-	// without one. Covered by TestCertificateNeededOutsidePreview.
-	if args.CertificateArn == "" && args.HostedZoneID == "" && !ctx.DryRun() {
-		return nil, fmt.Errorf("ecsservices %s: the HTTPS listener needs a certificate: set Domain with HostedZoneID or CertificateArn (a preview runs without)", name)
-	}
 	s := &Services{}
 	if err := ctx.RegisterComponentResource(Type, name, s, opts...); err != nil {
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.logGroups, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+	for _, step := range []func() error{b.key, b.logGroups, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.loadBalancers, b.roles, b.taskDefinitions, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -326,8 +314,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"nlbArnSuffix":                s.NlbArnSuffix,
 		"nlbDnsName":                  s.NlbDnsName,
 		"nlbTargetGroupArnSuffix":     s.NlbTargetGroupArnSuffix,
-		"certificateArn":              s.CertificateArn,
-		"originDomainName":            s.OriginDomainName,
 		"accessLogBucket":             s.AccessLogBucket,
 		"repositoryUrls":              s.RepositoryUrls,
 		"originVerifySecretArn":       s.OriginVerifySecretArn,
@@ -410,9 +396,7 @@ func (a *Args) validate() error {
 			errs = append(errs, fmt.Errorf("Images.%s %q: want an image in %s.dkr.ecr.%s.amazonaws.com/%s, the repository this stack creates", role, img, a.Account.ID, a.Account.Region, RepositoryName(a.NamePrefix, role)))
 		}
 	}
-	if a.Domain == "" && (a.HostedZoneID != "" || a.CertificateArn != "") {
-		errs = append(errs, errors.New("Domain is required with HostedZoneID or CertificateArn"))
-	}
+	req(a.CertificateARN != nil, "CertificateARN")
 	if a.Domain != "" && strings.ContainsAny(a.Domain, "/: ") {
 		errs = append(errs, fmt.Errorf("Domain %q must be a bare DNS name", a.Domain))
 	}

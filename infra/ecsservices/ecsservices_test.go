@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +44,7 @@ func args() *ecsservices.Args {
 		},
 		WebTasks: ecsservices.TaskCount{Min: 1, Max: 2}, BackendTasks: ecsservices.TaskCount{Min: 2, Max: 4},
 		ScalingCPUPercent: 60, ScalingRequestsPerTarget: 1000, ECRMaxImages: 30,
-		Domain: "chess.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ",
+		Domain: "chess.example.com", CertificateARN: pulumi.String("arn:aws:acm:eu-west-1:123456789012:certificate/alb"),
 		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300, LogRetentionDays: 365, KMSDeletionWindowDays: 30,
 		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
 		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretArn: secret("auth"), KmsKeyArn: key("cache")},
@@ -95,7 +94,7 @@ func TestArgsValidation(t *testing.T) {
 		{"image by tag", func(a *ecsservices.Args) {
 			a.Images.Backend = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/backend:latest"
 		}, "not an ECR image pinned by digest"},
-		{"zone without domain", func(a *ecsservices.Args) { a.Domain = "" }, "Domain is required"},
+		{"no certificate", func(a *ecsservices.Args) { a.CertificateARN = nil }, "CertificateARN"},
 		{"domain with a scheme", func(a *ecsservices.Args) { a.Domain = "https://chess.example.com" }, "bare DNS name"},
 		{"bucket name too long", func(a *ecsservices.Args) { a.NamePrefix = strings.Repeat("x", 45) }, "more than 63"},
 	}
@@ -111,57 +110,6 @@ func TestArgsValidation(t *testing.T) {
 	}
 	_, _, err := run(t, nil)
 	assert.ErrorContains(t, err, "args are required")
-}
-
-// TestCertificateNeededOutsidePreview: without a certificate source only a preview runs.
-func TestCertificateNeededOutsidePreview(t *testing.T) {
-	a := args()
-	a.Domain, a.HostedZoneID = "", ""
-	m, _, err := run(t, a)
-	require.ErrorContains(t, err, "needs a certificate")
-	assert.Empty(t, m.Resources())
-
-	m, _, err = run(t, args(), infratest.DryRun())
-	require.NoError(t, err)
-	a = args()
-	a.Domain, a.HostedZoneID = "", ""
-	m, _, err = run(t, a, infratest.DryRun())
-	require.NoError(t, err)
-	assert.Empty(t, m.ByType("aws:acm/certificate:Certificate"))
-}
-
-// TestCertificateCoversDomainAndOrigin: the created certificate covers the site and the
-// origin host, each validated by a record in the zone, and origin.<domain> points at the ALB.
-func TestCertificateCoversDomainAndOrigin(t *testing.T) {
-	m, s, err := run(t, args())
-	require.NoError(t, err)
-	cert := m.One(t, "aws:acm/certificate:Certificate")
-	d, _ := cert.Str("domainName")
-	assert.Equal(t, "chess.example.com", d)
-	assert.Equal(t, []string{"origin.chess.example.com"}, cert.Strings("subjectAlternativeNames"))
-	var names []string
-	for _, r := range m.ByType("aws:route53/record:Record") {
-		n, _ := r.Str("name")
-		names = append(names, n)
-		z, _ := r.Str("zoneId")
-		assert.Equal(t, "Z0123456789ABCDEFGHIJ", z)
-	}
-	sort.Strings(names)
-	require.Len(t, names, 3)
-	assert.Contains(t, names, "origin.chess.example.com")
-	var site, origin int
-	for _, n := range names {
-		switch {
-		case regexp.MustCompile(`^_[0-9a-f]{32}\.chess\.example\.com\.$`).MatchString(n):
-			site++
-		case regexp.MustCompile(`^_[0-9a-f]{32}\.origin\.chess\.example\.com\.$`).MatchString(n):
-			origin++
-		}
-	}
-	assert.Equal(t, [2]int{1, 1}, [2]int{site, origin}, "one validation record per name: %v", names)
-	assert.Len(t, s.ValidationRecords, 2)
-	v := m.One(t, "aws:acm/certificateValidation:CertificateValidation")
-	assert.Len(t, v.Strings("validationRecordFqdns"), 2)
 }
 
 // TestEnvironmentContract: the backend container sets exactly the variables chess-server,

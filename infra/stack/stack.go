@@ -17,6 +17,7 @@ import (
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/cdn"
 	"chessplatform/infra/config"
+	"chessplatform/infra/dns"
 	"chessplatform/infra/ecsservices"
 	"chessplatform/infra/elasticache"
 	"chessplatform/infra/network"
@@ -35,7 +36,7 @@ const (
 	APIName           = "websocket"
 	ServicesName      = "services"
 	WAFName           = "waf"
-	SiteName          = "site"
+	DNSName           = "dns"
 	CDNName           = "cdn"
 	RotationName      = "secret-rotation"
 	UsEast1Name       = "us-east-1"
@@ -62,7 +63,7 @@ type Stack struct {
 	Services      *ecsservices.Services
 	Rotation      *rotation.Rotation
 	WAF           *waf.Waf
-	Site          *Site
+	DNS           *dns.DNS
 	CDN           *cdn.Cdn
 	// UsEast1 is the provider of the CLOUDFRONT-scope resources (web ACL, certificate, logs).
 	UsEast1 *aws.Provider
@@ -108,10 +109,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 	if err := ctx.RegisterStackTransformation(StackLifecycle(cfg.Lifecycle.ProtectStatefulResources).Transformation()); err != nil {
 		return nil, fmt.Errorf("stack: lifecycle policy: %w", err)
 	}
-	if err := ctx.RegisterStackTransformation(movesTransformation(ctx, moves(cfg.Name(), ServicesName))); err != nil {
+	if err := ctx.RegisterStackTransformation(movesTransformation(ctx, moves(cfg.Name()))); err != nil {
 		return nil, fmt.Errorf("stack: aliases of moved resources: %w", err)
 	}
-	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.services, s.rotate, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
+	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.dns, s.services, s.origin, s.rotate, s.connect, s.waf, s.cdn, s.alias, s.watch} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("stack: %w", err)
 		}
@@ -262,8 +263,7 @@ func (s *Stack) services() error {
 		ScalingRequestsPerTarget: sv.ScalingRequestsPerTarget,
 		ECRMaxImages:             sv.ECRMaxImages,
 		Domain:                   e.Domain,
-		HostedZoneID:             e.HostedZoneID,
-		CertificateArn:           e.ALBCertificateArn,
+		CertificateARN:           s.DNS.ALBCertificateARN,
 		HTTPRedirect:             cfg.Network.ALBHTTPRedirect,
 		DeletionProtection:       e.ALBDeletionProtection,
 		IdleTimeoutSeconds:       e.ALBIdleTimeoutSeconds,
@@ -336,19 +336,25 @@ func (s *Stack) waf() error {
 	return err
 }
 
-// site creates (or takes) CloudFront's certificate for the domain.
-func (s *Stack) site() error {
+// dns creates (or takes) the certificates of the ALB and of CloudFront.
+func (s *Stack) dns() error {
 	e := s.Config.Edge
 	var err error
-	s.Site, err = NewSite(s.ctx, SiteName, &SiteArgs{
-		Domain:         e.Domain,
-		HostedZoneID:   e.HostedZoneID,
-		CertificateArn: e.CDNCertificateArn,
-		UsEast1:        s.UsEast1,
-		ValidatedBy:    s.Services.ValidationRecords,
-		Tags:           s.Config.Tags("site"),
+	s.DNS, err = dns.New(s.ctx, DNSName, &dns.Args{
+		NamePrefix:        s.Config.Name(),
+		Domain:            e.Domain,
+		HostedZoneID:      e.HostedZoneID,
+		ALBCertificateARN: e.ALBCertificateArn,
+		CDNCertificateARN: e.CDNCertificateArn,
+		UsEast1:           s.UsEast1,
+		Tags:              s.Config.Tags("dns"),
 	})
 	return err
+}
+
+// origin points origin.<domain> at the ALB.
+func (s *Stack) origin() error {
+	return s.DNS.Origin(s.ctx, s.Services.AlbDnsName, s.Services.AlbZoneID)
 }
 
 // cdn creates the assets bucket, the upload and the distribution in front of the ALB.
@@ -358,7 +364,7 @@ func (s *Stack) cdn() error {
 		Account:               s.Account,
 		NamePrefix:            cfg.Name(),
 		UsEast1:               s.UsEast1,
-		OriginDomainName:      s.Services.OriginDomainName,
+		OriginDomainName:      s.DNS.OriginDomainName,
 		OriginVerifySecret:    s.Services.OriginVerifyValue,
 		WebAclArn:             s.WAF.CloudfrontAclArn,
 		StaticDir:             s.staticDir(),
@@ -370,7 +376,7 @@ func (s *Stack) cdn() error {
 	}
 	if e.Domain != "" {
 		args.Aliases = []string{e.Domain}
-		args.CertificateArn = s.Site.CertificateArn
+		args.CertificateArn = s.DNS.CDNCertificateARN
 	} else {
 		// Preview without a domain only (Build refuses `pulumi up`): *.cloudfront.net.
 		args.AllowDefaultCertificate = true
@@ -381,7 +387,7 @@ func (s *Stack) cdn() error {
 }
 
 // alias points the domain at the distribution.
-func (s *Stack) alias() error { return s.Site.Alias(s.ctx, s.CDN.DomainName) }
+func (s *Stack) alias() error { return s.DNS.Alias(s.ctx, s.CDN.DomainName) }
 
 // watch creates the alarms and the dashboard over everything above.
 func (s *Stack) watch() error {

@@ -116,8 +116,8 @@ func TestResourceCounts(t *testing.T) {
 			}
 			sort.Strings(components)
 			assert.Equal(t, []string{
-				"chess:apigwws:WebSocketApi", "chess:cdn:Cdn", "chess:ecsservices:Services", "chess:elasticache:Cache",
-				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:rotation:Rotation", "chess:site:Site", "chess:waf:Waf",
+				"chess:apigwws:WebSocketApi", "chess:cdn:Cdn", "chess:dns:DNS", "chess:ecsservices:Services", "chess:elasticache:Cache",
+				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:rotation:Rotation", "chess:waf:Waf",
 			}, components, "every component is created once")
 		})
 	}
