@@ -26,6 +26,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 )
@@ -121,10 +122,9 @@ func RequestParameters(route, secret string) map[string]string {
 
 // Args configures the API.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// StageName, e.g. "live". Required.
 	StageName string
 	// AuthorizerZip is the path of dist/ws-authorizer.zip (make build-authorizer). Required;
@@ -140,10 +140,6 @@ type Args struct {
 	ThrottlingRateLimit, ThrottlingBurstLimit int
 	// LoggingLevel of execution logs: ERROR or INFO.
 	LoggingLevel string
-	// LogRetentionDays (execution log group) and KMSDeletionWindowDays. Required.
-	LogRetentionDays, KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // ConnectArgs are the services' side of the API.
@@ -214,7 +210,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(api)
-	wrap := func(what string, err error) error { return fmt.Errorf("apigwws %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("apigwws", name)
 
 	key, err := kmskey.New(ctx, name+"-key", &kmskey.Args{
 		Account:            a,
@@ -480,16 +476,8 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.AuthorizerLogGroup != nil && a.AccessLogGroupArn != nil, "AuthorizerLogGroup and AccessLogGroupArn")
-	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
+	errs := a.Common.Check()
+	errs.Require(a.AuthorizerLogGroup != nil && a.AccessLogGroupArn != nil, "AuthorizerLogGroup and AccessLogGroupArn")
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(a.StageName) {
 		errs = append(errs, fmt.Errorf("StageName %q: want 1 to 64 letters, digits, _ or -", a.StageName))
 	}
@@ -502,5 +490,5 @@ func (a *Args) validate() error {
 	if err := awsenv.CheckLambdaZip("AuthorizerZip", a.AuthorizerZip, "build-authorizer"); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

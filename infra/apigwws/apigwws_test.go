@@ -16,6 +16,7 @@ import (
 
 	"chessplatform/infra/apigwws"
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
 	"chessplatform/infra/kmskey"
@@ -75,11 +76,9 @@ func newFixture(ctx *pulumi.Context, a awsenv.Account) (*fixture, error) {
 }
 
 func apiArgs(a awsenv.Account, f *fixture, zipPath string) *apigwws.Args {
-	return &apigwws.Args{
-		Account: a, NamePrefix: "chess-platform-test", StageName: "live", AuthorizerZip: zipPath,
+	return &apigwws.Args{Common: component.Common{Account: a, NamePrefix: "chess-platform-test", LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags}, StageName: "live", AuthorizerZip: zipPath,
 		AuthorizerLogGroup: f.authorizerLog, AccessLogGroupArn: f.accessLogArn, ManageAccountRole: true,
 		ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500, LoggingLevel: "ERROR",
-		LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags,
 	}
 }
 

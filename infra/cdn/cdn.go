@@ -32,6 +32,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/s3bucket"
 )
@@ -81,11 +82,9 @@ var failoverStatuses = []int{403, 404, 500, 502, 503, 504}
 
 // Args configures the CDN.
 type Args struct {
-	// Account is the target account; the buckets and the assets key live in Account.Region.
-	// Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// UsEast1 is an AWS provider for us-east-1, where CloudFront's log delivery source must be
 	// created. Required.
 	UsEast1 pulumi.ProviderResource
@@ -112,15 +111,9 @@ type Args struct {
 	StaticDir string
 	// PriceClass of the distribution. Optional; default "PriceClass_100".
 	PriceClass string
-	// LogRetentionDays expires access logs in the log bucket. Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the assets key (7 to 30). Required.
-	KMSDeletionWindowDays int
 	// ForceDestroyBuckets lets pulumi destroy delete the buckets with their objects (dev).
 	// Default false.
 	ForceDestroyBuckets bool
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Cdn is the component.
@@ -157,7 +150,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	wrap := func(what string, err error) error { return fmt.Errorf("cdn %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("cdn", name)
 
 	// Log sink: S3 server access logs of the assets bucket and CloudFront's access logs.
 	logs, err := s3bucket.New(ctx, name+"-logs", &s3bucket.Args{
@@ -271,13 +264,7 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" {
-		errs = append(errs, errors.New("NamePrefix is required"))
-	}
+	errs := a.Common.Check()
 	if a.UsEast1 == nil {
 		errs = append(errs, errors.New("UsEast1 (an AWS provider for us-east-1) is required for CloudFront's log delivery"))
 	}
@@ -308,11 +295,5 @@ func (a *Args) validate() error {
 	if a.PriceClass != "" && !priceClasses[a.PriceClass] {
 		errs = append(errs, fmt.Errorf("PriceClass %q must be PriceClass_100, PriceClass_200 or PriceClass_All", a.PriceClass))
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, fmt.Errorf("LogRetentionDays %d is required", a.LogRetentionDays))
-	}
-	if a.KMSDeletionWindowDays < 7 || a.KMSDeletionWindowDays > 30 {
-		errs = append(errs, fmt.Errorf("KMSDeletionWindowDays %d must be 7 to 30", a.KMSDeletionWindowDays))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/infratest"
@@ -61,26 +62,19 @@ func build(ctx *pulumi.Context, edit func(*Args)) (*Cdn, wired, error) {
 	if err != nil {
 		return nil, w, err
 	}
-	fw, err := waf.New(ctx, "waf", &waf.Args{
-		Account: a, NamePrefix: testPrefix, AlbArn: pulumi.String(testAlb), UsEast1: p,
-		LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags("waf"),
-	})
+	fw, err := waf.New(ctx, "waf", &waf.Args{Common: component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags("waf")}, AlbArn: pulumi.String(testAlb), UsEast1: p})
 	if err != nil {
 		return nil, w, err
 	}
 	args := &Args{
-		Account:               a,
-		NamePrefix:            testPrefix,
-		UsEast1:               p,
-		OriginDomainName:      pulumi.String(testOrigin),
-		OriginVerifySecret:    pulumi.ToSecret(pulumi.String(testSecret)).(pulumi.StringOutput),
-		WebAclArn:             fw.CloudfrontAclArn,
-		Aliases:               []string{"chess.example.com"},
-		CertificateArn:        pulumi.String(testCert),
-		StaticDir:             filepath.Join("testdata", "static"),
-		LogRetentionDays:      365,
-		KMSDeletionWindowDays: 30,
-		Tags:                  tags("cdn"),
+		Common:             component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags("cdn")},
+		UsEast1:            p,
+		OriginDomainName:   pulumi.String(testOrigin),
+		OriginVerifySecret: pulumi.ToSecret(pulumi.String(testSecret)).(pulumi.StringOutput),
+		WebAclArn:          fw.CloudfrontAclArn,
+		Aliases:            []string{"chess.example.com"},
+		CertificateArn:     pulumi.String(testCert),
+		StaticDir:          filepath.Join("testdata", "static"),
 	}
 	if edit != nil {
 		edit(args)

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 )
 
@@ -141,10 +142,9 @@ type Gateway struct {
 
 // Args configures the services.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// Project and Stack are the tag values list-services.sh filters on. Required.
 	Project, Stack string
 
@@ -180,8 +180,6 @@ type Args struct {
 	DeletionProtection bool
 	// IdleTimeoutSeconds of the ALB (WebSockets on /ws).
 	IdleTimeoutSeconds int
-	// LogRetentionDays expires ALB access logs; KMSDeletionWindowDays for the services key.
-	LogRetentionDays, KMSDeletionWindowDays int
 
 	// Database, Cache and Gateway are the backend's dependencies. Required.
 	Database Database
@@ -192,9 +190,6 @@ type Args struct {
 	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the containers' log
 	// groups; its policy admits every group under "/<NamePrefix>/". Required.
 	LogsKMSKeyARN pulumi.StringInput
-
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Services is the component.
@@ -334,32 +329,24 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.Project != "" && a.Stack != "", "Project and Stack")
-	req(a.VpcID != nil, "VpcID")
-	req(a.PublicSubnetIDs != nil && a.PrivateSubnetIDs != nil, "PublicSubnetIDs and PrivateSubnetIDs")
+	errs := a.Common.Check()
+	errs.Require(a.Project != "" && a.Stack != "", "Project and Stack")
+	errs.Require(a.VpcID != nil, "VpcID")
+	errs.Require(a.PublicSubnetIDs != nil && a.PrivateSubnetIDs != nil, "PublicSubnetIDs and PrivateSubnetIDs")
 	sg := a.SecurityGroups
-	req(sg.ALB != nil && sg.Web != nil && sg.Backend != nil && sg.NLB != nil, "SecurityGroups (ALB, Web, Backend, NLB)")
-	req(a.WebPort > 0 && a.BackendPort > 0, "WebPort and BackendPort")
-	req(a.WebCPU > 0 && a.WebMemory > 0 && a.BackendCPU > 0 && a.BackendMemory > 0, "Fargate CPU and memory")
-	req(a.ScalingCPUPercent > 0 && a.ScalingRequestsPerTarget > 0, "ScalingCPUPercent and ScalingRequestsPerTarget")
-	req(a.ECRMaxImages > 0, "ECRMaxImages")
-	req(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
-	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
-	req(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil && a.Database.ResourceID != nil,
+	errs.Require(sg.ALB != nil && sg.Web != nil && sg.Backend != nil && sg.NLB != nil, "SecurityGroups (ALB, Web, Backend, NLB)")
+	errs.Require(a.WebPort > 0 && a.BackendPort > 0, "WebPort and BackendPort")
+	errs.Require(a.WebCPU > 0 && a.WebMemory > 0 && a.BackendCPU > 0 && a.BackendMemory > 0, "Fargate CPU and memory")
+	errs.Require(a.ScalingCPUPercent > 0 && a.ScalingRequestsPerTarget > 0, "ScalingCPUPercent and ScalingRequestsPerTarget")
+	errs.Require(a.ECRMaxImages > 0, "ECRMaxImages")
+	errs.Require(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
+	errs.Require(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil && a.Database.ResourceID != nil,
 		"Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)")
-	req(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretArn != nil && a.Cache.KmsKeyArn != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
+	errs.Require(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretArn != nil && a.Cache.KmsKeyArn != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
 	g := a.Gateway
-	req(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,
+	errs.Require(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,
 		"Gateway (ManagementEndpoint, WebSocketURL, ConnectionsArns, TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn)")
-	req(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
+	errs.Require(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
 	for _, tc := range []struct {
 		what string
 		c    TaskCount
@@ -396,12 +383,12 @@ func (a *Args) validate() error {
 			errs = append(errs, fmt.Errorf("Images.%s %q: want an image in %s.dkr.ecr.%s.amazonaws.com/%s, the repository this stack creates", role, img, a.Account.ID, a.Account.Region, RepositoryName(a.NamePrefix, role)))
 		}
 	}
-	req(a.CertificateARN != nil, "CertificateARN")
+	errs.Require(a.CertificateARN != nil, "CertificateARN")
 	if a.Domain != "" && strings.ContainsAny(a.Domain, "/: ") {
 		errs = append(errs, fmt.Errorf("Domain %q must be a bare DNS name", a.Domain))
 	}
 	if n := len(a.NamePrefix + "-alb-logs-" + a.Account.ID); n > 63 {
 		errs = append(errs, fmt.Errorf("NamePrefix %q makes the log bucket name %d characters long, more than 63", a.NamePrefix, n))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/ecsservices"
 	"chessplatform/infra/iampolicy"
@@ -32,8 +33,7 @@ func args() *ecsservices.Args {
 	}
 	key := func(n string) pulumi.String { return pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/" + n) }
 	registry := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/"
-	return &ecsservices.Args{
-		Account: acct, NamePrefix: "chess-platform-test", Project: "chess-platform", Stack: "test",
+	return &ecsservices.Args{Common: component.Common{Account: acct, NamePrefix: "chess-platform-test", LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"}}, Project: "chess-platform", Stack: "test",
 		VpcID:            pulumi.String("vpc-1"),
 		PublicSubnetIDs:  pulumi.ToStringArray([]string{"subnet-pub-a", "subnet-pub-b"}),
 		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-priv-a", "subnet-priv-b"}),
@@ -45,7 +45,7 @@ func args() *ecsservices.Args {
 		WebTasks: ecsservices.TaskCount{Min: 1, Max: 2}, BackendTasks: ecsservices.TaskCount{Min: 2, Max: 4},
 		ScalingCPUPercent: 60, ScalingRequestsPerTarget: 1000, ECRMaxImages: 30,
 		Domain: "chess.example.com", CertificateARN: pulumi.String("arn:aws:acm:eu-west-1:123456789012:certificate/alb"),
-		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300, LogRetentionDays: 365, KMSDeletionWindowDays: 30,
+		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300,
 		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
 		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretArn: secret("auth"), KmsKeyArn: key("cache")},
 		Gateway: ecsservices.Gateway{
@@ -56,7 +56,6 @@ func args() *ecsservices.Args {
 		},
 		WSTransport:   "apigw",
 		LogsKMSKeyARN: key("logs"),
-		Tags:          map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/kmskey"
 )
 
@@ -32,10 +33,9 @@ const TokenLength = 64
 
 // Args configures the cache.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// SubnetIDs are the isolated subnets. Required.
 	SubnetIDs pulumi.StringArrayInput
 	// SecurityGroupID is the Redis group from the network component. Required.
@@ -48,10 +48,8 @@ type Args struct {
 	NodeCount int
 	// MultiAZ turns on Multi-AZ with automatic failover; needs NodeCount >= 2.
 	MultiAZ bool
-	// SnapshotRetentionDays (>= 1), LogRetentionDays and KMSDeletionWindowDays. Required.
-	SnapshotRetentionDays, LogRetentionDays, KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
+	// SnapshotRetentionDays (>= 1). Required.
+	SnapshotRetentionDays int
 }
 
 // Cache is the component.
@@ -83,7 +81,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	wrap := func(what string, err error) error { return fmt.Errorf("elasticache %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("elasticache", name)
 	base := args.NamePrefix + "-cache"
 	tags := func(suffix string) pulumi.StringMap { return awsenv.Tags(args.Tags, base+suffix) }
 
@@ -234,21 +232,13 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.SubnetIDs != nil, "SubnetIDs")
-	req(a.SecurityGroupID != nil, "SecurityGroupID")
-	req(a.Engine != "", "Engine")
-	req(a.EngineVersion != "", "EngineVersion")
-	req(a.ParameterFamily != "", "ParameterFamily")
-	req(a.NodeType != "", "NodeType")
-	req(a.LogRetentionDays > 0, "LogRetentionDays")
+	errs := a.Common.Check()
+	errs.Require(a.SubnetIDs != nil, "SubnetIDs")
+	errs.Require(a.SecurityGroupID != nil, "SecurityGroupID")
+	errs.Require(a.Engine != "", "Engine")
+	errs.Require(a.EngineVersion != "", "EngineVersion")
+	errs.Require(a.ParameterFamily != "", "ParameterFamily")
+	errs.Require(a.NodeType != "", "NodeType")
 	if a.NodeCount < 1 {
 		errs = append(errs, fmt.Errorf("NodeCount %d must be at least 1", a.NodeCount))
 	}
@@ -258,5 +248,5 @@ func (a *Args) validate() error {
 	if a.SnapshotRetentionDays < 1 {
 		errs = append(errs, fmt.Errorf("SnapshotRetentionDays %d must be at least 1", a.SnapshotRetentionDays))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 	"chessplatform/infra/netplan"
@@ -26,10 +27,9 @@ const Type = "chess:network:Network"
 
 // Args configures the network.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names and Name tags, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// VpcCIDR is the VPC block (see netplan.ParseVPC). Required.
 	VpcCIDR string
 	// AZCount is the number of AZs, 2 or 3. Required.
@@ -41,12 +41,6 @@ type Args struct {
 	ALBHTTPRedirect bool
 	// WebPort and BackendPort are the container ports of the two services. Required.
 	WebPort, BackendPort int
-	// LogRetentionDays is the flow-log group retention. Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the flow-log key. Required.
-	KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // SecurityGroups holds the ids of the stack's security groups.
@@ -469,20 +463,11 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" {
-		errs = append(errs, errors.New("NamePrefix is required"))
-	}
+	errs := a.Common.Check()
 	if a.WebPort <= 0 || a.BackendPort <= 0 || a.WebPort == a.BackendPort {
 		errs = append(errs, fmt.Errorf("WebPort %d and BackendPort %d must be set and differ", a.WebPort, a.BackendPort))
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, errors.New("LogRetentionDays is required"))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 func prefixes[T fmt.Stringer](ps []T) []string {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
@@ -16,17 +17,13 @@ import (
 
 func args(a awsenv.Account, cfg *config.Config) *network.Args {
 	return &network.Args{
-		Account:               a,
-		NamePrefix:            cfg.Name(),
-		VpcCIDR:               cfg.Network.VpcCIDR,
-		AZCount:               cfg.Network.AZCount,
-		SingleNATGateway:      cfg.Network.SingleNATGateway,
-		ALBHTTPRedirect:       cfg.Network.ALBHTTPRedirect,
-		WebPort:               cfg.Services.WebPort,
-		BackendPort:           cfg.Services.BackendPort,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("network"),
+		Common:           component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")},
+		VpcCIDR:          cfg.Network.VpcCIDR,
+		AZCount:          cfg.Network.AZCount,
+		SingleNATGateway: cfg.Network.SingleNATGateway,
+		ALBHTTPRedirect:  cfg.Network.ALBHTTPRedirect,
+		WebPort:          cfg.Services.WebPort,
+		BackendPort:      cfg.Services.BackendPort,
 	}
 }
 

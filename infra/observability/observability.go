@@ -28,6 +28,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 	"chessplatform/infra/s3bucket"
@@ -45,11 +46,9 @@ const DefaultTrailRetentionDays = 365
 
 // Args configures the component.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev"; alarm names start with
-	// NamePrefix+"-". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// LogGroups are the log groups to create. An entry without a leading "/" is placed under
 	// "/<NamePrefix>/" (e.g. "web" becomes "/chess-platform-dev/web"); an entry with one is the
 	// full name (e.g. "/aws/lambda/chess-platform-dev-ws-authorizer"). The output maps are keyed
@@ -59,18 +58,12 @@ type Args struct {
 	// admits; for groups another component must create itself with LogsKmsKeyArn because
 	// their name is only known at deploy time (e.g. "API-Gateway-Execution-Logs_*"). Optional.
 	ExtraLogGroupPatterns []string
-	// LogRetentionDays is the retention of every log group (a CloudWatch Logs value). Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the keys (7 to 30). Required.
-	KMSDeletionWindowDays int
 	// AlarmEmail is subscribed to the alarm topics (the address must confirm the subscription).
 	// Optional; "" subscribes nobody.
 	AlarmEmail string
 	// TrailRetentionDays expires trail log files in the bucket (at least 90). Optional;
 	// default 365.
 	TrailRetentionDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Observability is the component.
@@ -120,7 +113,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(o)
-	wrap := func(what string, err error) error { return fmt.Errorf("observability %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("observability", name)
 
 	groups := o.groupNames()
 	trailName := args.NamePrefix + "-trail"
@@ -426,12 +419,9 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" || strings.ContainsAny(a.NamePrefix, "/ *") {
-		errs = append(errs, fmt.Errorf("NamePrefix %q is required and must not contain '/', ' ' or '*'", a.NamePrefix))
+	errs := a.Common.Check()
+	if strings.ContainsAny(a.NamePrefix, "/ *") {
+		errs = append(errs, fmt.Errorf("NamePrefix %q must not contain '/', ' ' or '*'", a.NamePrefix))
 	}
 	seen := map[string]string{fullGroupName(a.NamePrefix, TrailLogGroup): TrailLogGroup}
 	logical := map[string]string{logicalSuffix(TrailLogGroup): TrailLogGroup}
@@ -457,16 +447,13 @@ func (a *Args) validate() error {
 	if !slices.Contains(retentionDays, a.LogRetentionDays) {
 		errs = append(errs, fmt.Errorf("LogRetentionDays %d is not a CloudWatch Logs retention", a.LogRetentionDays))
 	}
-	if a.KMSDeletionWindowDays < 7 || a.KMSDeletionWindowDays > 30 {
-		errs = append(errs, fmt.Errorf("KMSDeletionWindowDays %d must be 7 to 30", a.KMSDeletionWindowDays))
-	}
 	if a.AlarmEmail != "" && !emailish.MatchString(a.AlarmEmail) {
 		errs = append(errs, fmt.Errorf("AlarmEmail %q is not an e-mail address", a.AlarmEmail))
 	}
 	if a.TrailRetentionDays != 0 && a.TrailRetentionDays < 90 {
 		errs = append(errs, fmt.Errorf("TrailRetentionDays %d must be at least 90 (0: default %d)", a.TrailRetentionDays, DefaultTrailRetentionDays))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 var emailish = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)

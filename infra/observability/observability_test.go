@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/infratest"
@@ -48,14 +49,10 @@ type wired struct {
 
 func testArgs(a awsenv.Account) *Args {
 	return &Args{
-		Account:               a,
-		NamePrefix:            testPrefix,
+		Common:                component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "observability"}},
 		LogGroups:             testLogGroups,
-		LogRetentionDays:      365,
-		KMSDeletionWindowDays: 30,
 		AlarmEmail:            email,
 		ExtraLogGroupPatterns: []string{"API-Gateway-Execution-Logs_*"},
-		Tags:                  map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "observability"},
 	}
 }
 

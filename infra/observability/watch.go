@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"chessplatform/infra/component"
 	"chessplatform/infra/kmskey"
 )
 
@@ -188,7 +189,7 @@ func (o *Observability) Watch(ctx *pulumi.Context, args *WatchArgs) error {
 	a := o.args.Account
 	parent := pulumi.Parent(o)
 	usEast1Opts := []pulumi.ResourceOption{parent, pulumi.Provider(args.UsEast1)}
-	wrap := func(what string, err error) error { return fmt.Errorf("observability %s: %s: %w", o.name, what, err) }
+	wrap := component.Wrap("observability", o.name)
 
 	// CLOUDFRONT WAF metrics live in us-east-1, and an alarm notifies topics in its own region.
 	east := a

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 )
@@ -32,11 +33,9 @@ const CACertificate = "rds-ca-rsa2048-g1"
 
 // Args configures the database.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev"; the instance identifier is
-	// NamePrefix+"-pg". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// SubnetIDs are the isolated subnets (at least 2 AZs). Required.
 	SubnetIDs pulumi.StringArrayInput
 	// SecurityGroupID is the RDS group from the network component. Required.
@@ -56,10 +55,6 @@ type Args struct {
 	MultiAZ, DeletionProtection, SkipFinalSnapshot bool
 	// BackupRetentionDays (7-35), MonitoringIntervalSeconds and PerformanceInsightsRetentionDays.
 	BackupRetentionDays, MonitoringIntervalSeconds, PerformanceInsightsRetentionDays int
-	// LogRetentionDays and KMSDeletionWindowDays. Required.
-	LogRetentionDays, KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Database is the component.
@@ -101,7 +96,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
-	wrap := func(what string, err error) error { return fmt.Errorf("rds %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("rds", name)
 	tags := func(suffix string) pulumi.StringMap { return awsenv.Tags(args.Tags, identifier+suffix) }
 
 	// RDS creates its export groups without retention or encryption unless they exist first.
@@ -262,28 +257,20 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.SubnetIDs != nil, "SubnetIDs")
-	req(a.SecurityGroupID != nil, "SecurityGroupID")
-	req(a.EngineVersion != "", "EngineVersion")
-	req(a.ParameterFamily != "", "ParameterFamily")
-	req(a.InstanceClass != "", "InstanceClass")
-	req(a.DBName != "", "DBName")
-	req(a.MasterUsername != "", "MasterUsername")
-	req(a.AllocatedStorageGB > 0, "AllocatedStorageGB")
-	req(a.LogRetentionDays > 0, "LogRetentionDays")
+	errs := a.Common.Check()
+	errs.Require(a.SubnetIDs != nil, "SubnetIDs")
+	errs.Require(a.SecurityGroupID != nil, "SecurityGroupID")
+	errs.Require(a.EngineVersion != "", "EngineVersion")
+	errs.Require(a.ParameterFamily != "", "ParameterFamily")
+	errs.Require(a.InstanceClass != "", "InstanceClass")
+	errs.Require(a.DBName != "", "DBName")
+	errs.Require(a.MasterUsername != "", "MasterUsername")
+	errs.Require(a.AllocatedStorageGB > 0, "AllocatedStorageGB")
 	if a.BackupRetentionDays < 7 || a.BackupRetentionDays > 35 {
 		errs = append(errs, fmt.Errorf("BackupRetentionDays %d must be 7 to 35", a.BackupRetentionDays))
 	}
 	if a.MonitoringIntervalSeconds <= 0 {
 		errs = append(errs, errors.New("MonitoringIntervalSeconds must be positive: enhanced monitoring stays on"))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

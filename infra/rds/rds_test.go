@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
@@ -19,8 +20,7 @@ import (
 func dbArgs(a awsenv.Account, cfg *config.Config, n *network.Network) *rds.Args {
 	d := cfg.Database
 	return &rds.Args{
-		Account:                          a,
-		NamePrefix:                       cfg.Name(),
+		Common:                           component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("rds")},
 		SubnetIDs:                        n.IsolatedSubnetIDs,
 		SecurityGroupID:                  n.SecurityGroups.RDS,
 		EngineVersion:                    d.EngineVersion,
@@ -36,9 +36,6 @@ func dbArgs(a awsenv.Account, cfg *config.Config, n *network.Network) *rds.Args 
 		BackupRetentionDays:              d.BackupRetentionDays,
 		MonitoringIntervalSeconds:        d.MonitoringIntervalSeconds,
 		PerformanceInsightsRetentionDays: d.PerformanceInsightsRetentionDays,
-		LogRetentionDays:                 cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays:            cfg.Logs.KMSDeletionWindowDays,
-		Tags:                             cfg.Tags("rds"),
 	}
 }
 
@@ -58,10 +55,8 @@ func build(t *testing.T, cfg *config.Config) (*infratest.Mocks, outputs) {
 		if err != nil {
 			return err
 		}
-		n, err := network.New(ctx, "network", &network.Args{
-			Account: a, NamePrefix: cfg.Name(), VpcCIDR: cfg.Network.VpcCIDR, AZCount: cfg.Network.AZCount,
+		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VpcCIDR: cfg.Network.VpcCIDR, AZCount: cfg.Network.AZCount,
 			WebPort: cfg.Services.WebPort, BackendPort: cfg.Services.BackendPort,
-			LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network"),
 		})
 		if err != nil {
 			return err

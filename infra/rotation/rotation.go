@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 )
 
@@ -131,7 +132,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(r)
-	wrap := func(what string, err error) error { return fmt.Errorf("rotation %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("rotation", name)
 	a := args.Account
 	tags := func(n string) pulumi.StringMap { return awsenv.Tags(args.Tags, args.NamePrefix+"-"+n) }
 

@@ -16,6 +16,7 @@ import (
 	"chessplatform/infra/apigwws"
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/cdn"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 	"chessplatform/infra/dns"
 	"chessplatform/infra/ecsservices"
@@ -122,28 +123,23 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 
 // foundation: network, database and cache.
 func (s *Stack) foundation() error {
-	cfg, acct, prefix := s.Config, s.Account, s.Config.Name()
+	cfg := s.Config
 	var err error
 	s.Network, err = network.New(s.ctx, NetworkName, &network.Args{
-		Account:               acct,
-		NamePrefix:            prefix,
-		VpcCIDR:               cfg.Network.VpcCIDR,
-		AZCount:               cfg.Network.AZCount,
-		SingleNATGateway:      cfg.Network.SingleNATGateway,
-		ALBHTTPRedirect:       cfg.Network.ALBHTTPRedirect,
-		WebPort:               cfg.Services.WebPort,
-		BackendPort:           cfg.Services.BackendPort,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("network"),
+		Common:           s.common("network"),
+		VpcCIDR:          cfg.Network.VpcCIDR,
+		AZCount:          cfg.Network.AZCount,
+		SingleNATGateway: cfg.Network.SingleNATGateway,
+		ALBHTTPRedirect:  cfg.Network.ALBHTTPRedirect,
+		WebPort:          cfg.Services.WebPort,
+		BackendPort:      cfg.Services.BackendPort,
 	})
 	if err != nil {
 		return err
 	}
 	db := cfg.Database
 	s.Database, err = rds.New(s.ctx, DatabaseName, &rds.Args{
-		Account:                          acct,
-		NamePrefix:                       prefix,
+		Common:                           s.common("rds"),
 		SubnetIDs:                        s.Network.IsolatedSubnetIDs,
 		SecurityGroupID:                  s.Network.SecurityGroups.RDS,
 		EngineVersion:                    db.EngineVersion,
@@ -159,17 +155,13 @@ func (s *Stack) foundation() error {
 		BackupRetentionDays:              db.BackupRetentionDays,
 		MonitoringIntervalSeconds:        db.MonitoringIntervalSeconds,
 		PerformanceInsightsRetentionDays: db.PerformanceInsightsRetentionDays,
-		LogRetentionDays:                 cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays:            cfg.Logs.KMSDeletionWindowDays,
-		Tags:                             cfg.Tags("rds"),
 	})
 	if err != nil {
 		return err
 	}
 	c := cfg.Cache
 	s.Cache, err = elasticache.New(s.ctx, CacheName, &elasticache.Args{
-		Account:               acct,
-		NamePrefix:            prefix,
+		Common:                s.common("elasticache"),
 		SubnetIDs:             s.Network.IsolatedSubnetIDs,
 		SecurityGroupID:       s.Network.SecurityGroups.Redis,
 		Engine:                c.Engine,
@@ -179,9 +171,6 @@ func (s *Stack) foundation() error {
 		NodeCount:             c.NodeCount,
 		MultiAZ:               c.MultiAZ,
 		SnapshotRetentionDays: c.SnapshotRetentionDays,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("elasticache"),
 	})
 	return err
 }
@@ -201,14 +190,10 @@ func (s *Stack) observe() error {
 	groups := []string{authorizer, access, RotatorLogGroup(cfg.Name())}
 	var err error
 	s.Observability, err = observability.New(s.ctx, ObservabilityName, &observability.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		LogGroups:             groups,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		AlarmEmail:            cfg.Observe.AlarmEmail,
-		TrailRetentionDays:    cfg.Observe.TrailRetentionDays,
-		Tags:                  cfg.Tags("observability"),
+		Common:             s.common("observability"),
+		LogGroups:          groups,
+		AlarmEmail:         cfg.Observe.AlarmEmail,
+		TrailRetentionDays: cfg.Observe.TrailRetentionDays,
 	})
 	return err
 }
@@ -220,19 +205,15 @@ func (s *Stack) api() error {
 	g := cfg.Gateway
 	var err error
 	s.API, err = apigwws.New(s.ctx, APIName, &apigwws.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		StageName:             g.StageName,
-		AuthorizerZip:         g.AuthorizerZip,
-		AuthorizerLogGroup:    o.LogGroupNames[authorizer],
-		AccessLogGroupArn:     o.LogGroupArns[access],
-		ManageAccountRole:     cfg.OwnsGatewayAccount(),
-		ThrottlingRateLimit:   g.ThrottlingRateLimit,
-		ThrottlingBurstLimit:  g.ThrottlingBurstLimit,
-		LoggingLevel:          g.LoggingLevel,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("apigw-websocket"),
+		Common:               s.common("apigw-websocket"),
+		StageName:            g.StageName,
+		AuthorizerZip:        g.AuthorizerZip,
+		AuthorizerLogGroup:   o.LogGroupNames[authorizer],
+		AccessLogGroupArn:    o.LogGroupArns[access],
+		ManageAccountRole:    cfg.OwnsGatewayAccount(),
+		ThrottlingRateLimit:  g.ThrottlingRateLimit,
+		ThrottlingBurstLimit: g.ThrottlingBurstLimit,
+		LoggingLevel:         g.LoggingLevel,
 	})
 	return err
 }
@@ -243,8 +224,7 @@ func (s *Stack) services() error {
 	sv, e := cfg.Services, cfg.Edge
 	var err error
 	s.Services, err = ecsservices.New(s.ctx, ServicesName, &ecsservices.Args{
-		Account:          s.Account,
-		NamePrefix:       cfg.Name(),
+		Common:           s.common("ecs-services"),
 		Project:          cfg.Project,
 		Stack:            cfg.Stack,
 		VpcID:            n.VpcID,
@@ -267,8 +247,6 @@ func (s *Stack) services() error {
 		HTTPRedirect:             cfg.Network.ALBHTTPRedirect,
 		DeletionProtection:       e.ALBDeletionProtection,
 		IdleTimeoutSeconds:       e.ALBIdleTimeoutSeconds,
-		LogRetentionDays:         cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays:    cfg.Logs.KMSDeletionWindowDays,
 		Database: ecsservices.Database{
 			Host: s.Database.Address, Port: s.Database.Port, Name: s.Database.DBName,
 			SecretArn: s.Database.SecretArn, KmsKeyArn: s.Database.KmsKeyArn, ResourceID: s.Database.ResourceID,
@@ -282,7 +260,6 @@ func (s *Stack) services() error {
 		},
 		WSTransport:   sv.WSTransport,
 		LogsKMSKeyARN: o.LogsKmsKeyArn,
-		Tags:          cfg.Tags("ecs-services"),
 	})
 	return err
 }
@@ -323,15 +300,11 @@ func (s *Stack) waf() error {
 	cfg := s.Config
 	var err error
 	s.WAF, err = waf.New(s.ctx, WAFName, &waf.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		AlbArn:                s.Services.AlbArn,
-		UsEast1:               s.UsEast1,
-		RateLimit:             cfg.Edge.WAFRateLimit,
-		RateWindowSeconds:     cfg.Edge.WAFRateWindow,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("waf"),
+		Common:            s.common("waf"),
+		AlbArn:            s.Services.AlbArn,
+		UsEast1:           s.UsEast1,
+		RateLimit:         cfg.Edge.WAFRateLimit,
+		RateWindowSeconds: cfg.Edge.WAFRateWindow,
 	})
 	return err
 }
@@ -359,20 +332,16 @@ func (s *Stack) origin() error {
 
 // cdn creates the assets bucket, the upload and the distribution in front of the ALB.
 func (s *Stack) cdn() error {
-	cfg, e := s.Config, s.Config.Edge
+	e := s.Config.Edge
 	args := &cdn.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		UsEast1:               s.UsEast1,
-		OriginDomainName:      s.DNS.OriginDomainName,
-		OriginVerifySecret:    s.Services.OriginVerifyValue,
-		WebAclArn:             s.WAF.CloudfrontAclArn,
-		StaticDir:             s.staticDir(),
-		PriceClass:            e.CDNPriceClass,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		ForceDestroyBuckets:   !e.ALBDeletionProtection,
-		Tags:                  cfg.Tags("cdn"),
+		Common:              s.common("cdn"),
+		UsEast1:             s.UsEast1,
+		OriginDomainName:    s.DNS.OriginDomainName,
+		OriginVerifySecret:  s.Services.OriginVerifyValue,
+		WebAclArn:           s.WAF.CloudfrontAclArn,
+		StaticDir:           s.staticDir(),
+		PriceClass:          e.CDNPriceClass,
+		ForceDestroyBuckets: !e.ALBDeletionProtection,
 	}
 	if e.Domain != "" {
 		args.Aliases = []string{e.Domain}
@@ -411,6 +380,18 @@ func (s *Stack) watch() error {
 		CloudfrontAclName:       s.WAF.CloudfrontAclName,
 		UsEast1:                 s.UsEast1,
 	})
+}
+
+// common are the arguments every component takes, tagged with the component's name.
+func (s *Stack) common(name string) component.Common {
+	cfg := s.Config
+	return component.Common{
+		Account:               s.Account,
+		NamePrefix:            cfg.Name(),
+		LogRetentionDays:      cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
+		Tags:                  cfg.Tags(name),
+	}
 }
 
 // WebSocketURL is what browsers connect to: the API stage, or /ws on the site (direct).

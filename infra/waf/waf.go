@@ -23,6 +23,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/kmskey"
 )
 
@@ -64,10 +65,9 @@ var RedactedHeaders = []string{"authorization", "cookie", "x-origin-verify"}
 
 // Args configures the firewall.
 type Args struct {
-	// Account is the target account; the REGIONAL ACL lives in Account.Region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// AlbArn is the ALB the REGIONAL ACL is associated with. Required.
 	AlbArn pulumi.StringInput
 	// UsEast1 is an AWS provider for us-east-1; the CLOUDFRONT ACL, its log group and its key
@@ -79,12 +79,6 @@ type Args struct {
 	// RateWindowSeconds is the evaluation window of the rate rule: 60, 120, 300 or 600.
 	// Optional; default 300.
 	RateWindowSeconds int
-	// LogRetentionDays is the retention of both WAF log groups. Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the two log keys (7 to 30). Required.
-	KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Waf is the component.
@@ -299,13 +293,7 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" {
-		errs = append(errs, errors.New("NamePrefix is required"))
-	}
+	errs := a.Common.Check()
 	if a.AlbArn == nil {
 		errs = append(errs, errors.New("AlbArn is required"))
 	}
@@ -318,11 +306,5 @@ func (a *Args) validate() error {
 	if a.RateWindowSeconds != 0 && !rateWindows[a.RateWindowSeconds] {
 		errs = append(errs, fmt.Errorf("RateWindowSeconds %d must be 60, 120, 300 or 600 (0: default %d)", a.RateWindowSeconds, DefaultRateWindowSeconds))
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, fmt.Errorf("LogRetentionDays %d is required", a.LogRetentionDays))
-	}
-	if a.KMSDeletionWindowDays < 7 || a.KMSDeletionWindowDays > 30 {
-		errs = append(errs, fmt.Errorf("KMSDeletionWindowDays %d must be 7 to 30", a.KMSDeletionWindowDays))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

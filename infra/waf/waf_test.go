@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
 )
@@ -30,13 +31,9 @@ type wired struct {
 
 func testArgs(a awsenv.Account, p pulumi.ProviderResource) *Args {
 	return &Args{
-		Account:               a,
-		NamePrefix:            testPrefix,
-		AlbArn:                pulumi.String(testAlbArn),
-		UsEast1:               p,
-		LogRetentionDays:      365,
-		KMSDeletionWindowDays: 30,
-		Tags:                  map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "waf"},
+		Common:  component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "waf"}},
+		AlbArn:  pulumi.String(testAlbArn),
+		UsEast1: p,
 	}
 }
 
