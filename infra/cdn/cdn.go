@@ -38,7 +38,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "chess:cdn:Cdn"
+const Type = "chess:cdn:CDN"
 
 // OriginVerifyHeader carries OriginVerifySecret from CloudFront to the ALB, whose listener
 // rules must require it.
@@ -72,7 +72,7 @@ const ImmutableCacheControl = "public, max-age=31536000, immutable"
 // Origin ids inside the distribution.
 const (
 	AssetsOriginID = "assets-s3"
-	AlbOriginID    = "alb"
+	ALBOriginID    = "alb"
 	StaticGroupID  = "static-s3-then-alb"
 )
 
@@ -93,15 +93,15 @@ type Args struct {
 	OriginDomainName pulumi.StringInput
 	// OriginVerifySecret is sent to the ALB in OriginVerifyHeader; pass a secret output. Required.
 	OriginVerifySecret pulumi.StringInput
-	// WebAclArn is the CLOUDFRONT-scope web ACL's ARN (waf.Waf.CloudfrontAclArn). Required.
-	WebAclArn pulumi.StringInput
+	// WebACLARN is the CLOUDFRONT-scope web ACL's ARN (waf.WAF.CloudfrontACLARN). Required.
+	WebACLARN pulumi.StringInput
 	// Aliases are the site's host names (e.g. chess.example.com). Optional; they need
-	// CertificateArn.
+	// CertificateARN.
 	Aliases []string
-	// CertificateArn is an ACM certificate in us-east-1 covering Aliases; with it viewers get
+	// CertificateARN is an ACM certificate in us-east-1 covering Aliases; with it viewers get
 	// TLS >= 1.2 (TLSv1.2_2021) over SNI. Optional.
-	CertificateArn pulumi.StringInput
-	// AllowDefaultCertificate must be true to deploy without CertificateArn: the distribution
+	CertificateARN pulumi.StringInput
+	// AllowDefaultCertificate must be true to deploy without CertificateARN: the distribution
 	// then serves *.cloudfront.net with CloudFront's default certificate, whose minimum protocol
 	// cannot be raised (waiver of CloudFront.15). Default false.
 	AllowDefaultCertificate bool
@@ -116,19 +116,19 @@ type Args struct {
 	ForceDestroyBuckets bool
 }
 
-// Cdn is the component.
-type Cdn struct {
+// CDN is the component.
+type CDN struct {
 	pulumi.ResourceState
 
-	DistributionId  pulumi.StringOutput `pulumi:"distributionId"`
-	DistributionArn pulumi.StringOutput `pulumi:"distributionArn"`
+	DistributionID  pulumi.StringOutput `pulumi:"distributionId"`
+	DistributionARN pulumi.StringOutput `pulumi:"distributionArn"`
 	// DomainName is the distribution's *.cloudfront.net name (the alias target in Route 53).
 	DomainName pulumi.StringOutput `pulumi:"domainName"`
 	// SiteURL is https:// plus the first alias, or the CloudFront domain without aliases.
 	SiteURL          pulumi.StringOutput `pulumi:"siteUrl"`
 	AssetsBucketName pulumi.StringOutput `pulumi:"assetsBucketName"`
 	LogBucketName    pulumi.StringOutput `pulumi:"logBucketName"`
-	AssetsKmsKeyArn  pulumi.StringOutput `pulumi:"assetsKmsKeyArn"`
+	AssetsKMSKeyARN  pulumi.StringOutput `pulumi:"assetsKmsKeyArn"`
 	// Uploaded lists the object keys uploaded from StaticDir, sorted.
 	Uploaded []string
 
@@ -136,7 +136,7 @@ type Cdn struct {
 }
 
 // New creates the buckets, the distribution, its logging and the asset upload.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cdn, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*CDN, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("cdn %s: %w", name, err)
 	}
@@ -145,7 +145,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("cdn %s: %w", name, err)
 	}
 	a := args.Account
-	c := &Cdn{}
+	c := &CDN{}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("log bucket policy", err)
 	}
-	if err := newLogDelivery(ctx, name, args, dist.Arn, logs.Arn, logsPolicy, parent); err != nil {
+	if err := newLogDelivery(ctx, name, args, dist.Arn, logs.ARN, logsPolicy, parent); err != nil {
 		return nil, wrap("access logs", err)
 	}
 
@@ -233,8 +233,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		c.Uploaded = append(c.Uploaded, f.Key)
 	}
 
-	c.DistributionId = dist.ID().ToStringOutput()
-	c.DistributionArn = dist.Arn
+	c.DistributionID = dist.ID().ToStringOutput()
+	c.DistributionARN = dist.Arn
 	c.DomainName = dist.DomainName
 	if len(args.Aliases) > 0 {
 		c.SiteURL = dist.DomainName.ApplyT(func(string) string { return "https://" + args.Aliases[0] }).(pulumi.StringOutput)
@@ -243,15 +243,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	c.AssetsBucketName = assets.ID
 	c.LogBucketName = logs.ID
-	c.AssetsKmsKeyArn = key.Arn
+	c.AssetsKMSKeyARN = key.Arn
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"distributionId":   c.DistributionId,
-		"distributionArn":  c.DistributionArn,
+		"distributionId":   c.DistributionID,
+		"distributionArn":  c.DistributionARN,
 		"domainName":       c.DomainName,
 		"siteUrl":          c.SiteURL,
 		"assetsBucketName": c.AssetsBucketName,
 		"logBucketName":    c.LogBucketName,
-		"assetsKmsKeyArn":  c.AssetsKmsKeyArn,
+		"assetsKmsKeyArn":  c.AssetsKMSKeyARN,
 	}); err != nil {
 		return nil, err
 	}
@@ -274,10 +274,10 @@ func (a *Args) validate() error {
 	if a.OriginVerifySecret == nil {
 		errs = append(errs, errors.New("OriginVerifySecret is required: the ALB only accepts requests that carry it"))
 	}
-	if a.WebAclArn == nil {
+	if a.WebACLARN == nil {
 		errs = append(errs, errors.New("WebAclArn (the CLOUDFRONT web ACL's ARN) is required"))
 	}
-	if a.CertificateArn == nil {
+	if a.CertificateARN == nil {
 		if len(a.Aliases) > 0 {
 			errs = append(errs, fmt.Errorf("Aliases %v need CertificateArn (an ACM certificate in us-east-1)", a.Aliases))
 		}

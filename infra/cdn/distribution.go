@@ -28,9 +28,9 @@ func distributionArgs(args *Args, assetsDomain pulumi.StringInput, oacID pulumi.
 	}
 
 	cert := &cloudfront.DistributionViewerCertificateArgs{CloudfrontDefaultCertificate: pulumi.Bool(true)}
-	if args.CertificateArn != nil {
+	if args.CertificateARN != nil {
 		cert = &cloudfront.DistributionViewerCertificateArgs{
-			AcmCertificateArn:      args.CertificateArn,
+			AcmCertificateArn:      args.CertificateARN,
 			SslSupportMethod:       pulumi.String(SSLSupportMethod),
 			MinimumProtocolVersion: pulumi.String(MinimumProtocolVersion),
 		}
@@ -47,7 +47,7 @@ func distributionArgs(args *Args, assetsDomain pulumi.StringInput, oacID pulumi.
 		HttpVersion:   pulumi.String("http2and3"),
 		IsIpv6Enabled: pulumi.Bool(true),
 		PriceClass:    pulumi.String(priceClass),
-		WebAclId:      args.WebAclArn,
+		WebAclId:      args.WebACLARN,
 		Origins: cloudfront.DistributionOriginArray{
 			&cloudfront.DistributionOriginArgs{
 				OriginId:              pulumi.String(AssetsOriginID),
@@ -55,7 +55,7 @@ func distributionArgs(args *Args, assetsDomain pulumi.StringInput, oacID pulumi.
 				OriginAccessControlId: oacID,
 			},
 			&cloudfront.DistributionOriginArgs{
-				OriginId:   pulumi.String(AlbOriginID),
+				OriginId:   pulumi.String(ALBOriginID),
 				DomainName: args.OriginDomainName,
 				CustomOriginConfig: &cloudfront.DistributionOriginCustomOriginConfigArgs{
 					HttpPort:               pulumi.Int(80),
@@ -79,12 +79,12 @@ func distributionArgs(args *Args, assetsDomain pulumi.StringInput, oacID pulumi.
 				FailoverCriteria: &cloudfront.DistributionOriginGroupFailoverCriteriaArgs{StatusCodes: pulumi.ToIntArray(failoverStatuses)},
 				Members: cloudfront.DistributionOriginGroupMemberArray{
 					&cloudfront.DistributionOriginGroupMemberArgs{OriginId: pulumi.String(AssetsOriginID)},
-					&cloudfront.DistributionOriginGroupMemberArgs{OriginId: pulumi.String(AlbOriginID)},
+					&cloudfront.DistributionOriginGroupMemberArgs{OriginId: pulumi.String(ALBOriginID)},
 				},
 			},
 		},
 		DefaultCacheBehavior: &cloudfront.DistributionDefaultCacheBehaviorArgs{
-			TargetOriginId:          pulumi.String(AlbOriginID),
+			TargetOriginId:          pulumi.String(ALBOriginID),
 			ViewerProtocolPolicy:    pulumi.String("redirect-to-https"),
 			AllowedMethods:          all,
 			CachedMethods:           cached,

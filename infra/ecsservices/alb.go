@@ -114,7 +114,7 @@ func (b *builder) loadBalancers() error {
 		return b.wrap("ALB", err)
 	}
 	b.s.ALB = alb
-	b.s.AlbArn, b.s.AlbArnSuffix, b.s.AlbDnsName, b.s.AlbZoneID = alb.Arn, alb.ArnSuffix, alb.DnsName, alb.ZoneId
+	b.s.ALBARN, b.s.ALBARNSuffix, b.s.ALBDNSName, b.s.ALBZoneID = alb.Arn, alb.ArnSuffix, alb.DnsName, alb.ZoneId
 
 	web, err := b.targetGroup("web", a.WebPort, "/api/config", false)
 	if err != nil {
@@ -125,7 +125,7 @@ func (b *builder) loadBalancers() error {
 		return err
 	}
 	b.s.WebTGroup, b.s.BackendTGroup = web, backend
-	b.s.WebTargetGroupArnSuffix, b.s.BackendTargetGroupArnSuffix = web.ArnSuffix, backend.ArnSuffix
+	b.s.WebTargetGroupARNSuffix, b.s.BackendTargetGroupARNSuffix = web.ArnSuffix, backend.ArnSuffix
 
 	https, err := lb.NewListener(b.ctx, b.name+"-https", &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn,
@@ -184,7 +184,7 @@ func (b *builder) targetGroup(role string, port int, healthPath string, sticky b
 		stickiness = &lb.TargetGroupStickinessArgs{Type: pulumi.String("lb_cookie"), Enabled: pulumi.Bool(true), CookieDuration: pulumi.Int(86400)}
 	}
 	tg, err := lb.NewTargetGroup(b.ctx, b.name+"-"+role+"-tg", &lb.TargetGroupArgs{
-		VpcId:               a.VpcID,
+		VpcId:               a.VPCID,
 		TargetType:          pulumi.String("ip"),
 		Port:                pulumi.Int(port),
 		Protocol:            pulumi.String("HTTP"),
@@ -303,7 +303,7 @@ func (b *builder) networkLoadBalancer() error {
 		return b.wrap("NLB", err)
 	}
 	tg, err := lb.NewTargetGroup(b.ctx, b.name+"-nlb-backend-tg", &lb.TargetGroupArgs{
-		VpcId:               a.VpcID,
+		VpcId:               a.VPCID,
 		TargetType:          pulumi.String("ip"),
 		Port:                pulumi.Int(a.BackendPort),
 		Protocol:            pulumi.String("TCP"),
@@ -340,6 +340,6 @@ func (b *builder) networkLoadBalancer() error {
 	b.listeners = append(b.listeners, listener)
 	b.attach(tg, listener)
 	b.s.NLB, b.s.NLBTargetGroup = nlb, tg
-	b.s.NlbArn, b.s.NlbArnSuffix, b.s.NlbDnsName, b.s.NlbTargetGroupArnSuffix = nlb.Arn, nlb.ArnSuffix, nlb.DnsName, tg.ArnSuffix
+	b.s.NLBARN, b.s.NLBARNSuffix, b.s.NLBDNSName, b.s.NLBTargetGroupARNSuffix = nlb.Arn, nlb.ArnSuffix, nlb.DnsName, tg.ArnSuffix
 	return nil
 }

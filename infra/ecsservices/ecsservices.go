@@ -109,11 +109,11 @@ type Database struct {
 	Host pulumi.StringInput
 	Port pulumi.IntInput
 	Name string
-	// SecretArn is the RDS-managed master secret (JSON username/password); ECS injects it into
+	// SecretARN is the RDS-managed master secret (JSON username/password); ECS injects it into
 	// the backend task's migrate init container only.
-	SecretArn pulumi.StringInput
-	// KmsKeyArn encrypts the secret.
-	KmsKeyArn pulumi.StringInput
+	SecretARN pulumi.StringInput
+	// KMSKeyARN encrypts the secret.
+	KMSKeyARN pulumi.StringInput
 	// ResourceID is the instance's DbiResourceId: the backend's task role may rds-db:connect
 	// as rds.AppUser on it and nothing else.
 	ResourceID pulumi.StringInput
@@ -123,8 +123,8 @@ type Database struct {
 type Cache struct {
 	Endpoint      pulumi.StringInput
 	Port          pulumi.IntInput
-	AuthSecretArn pulumi.StringInput
-	KmsKeyArn     pulumi.StringInput
+	AuthSecretARN pulumi.StringInput
+	KMSKeyARN     pulumi.StringInput
 }
 
 // Gateway is what the services need of the apigw-websocket component's first phase.
@@ -133,11 +133,11 @@ type Gateway struct {
 	ManagementEndpoint pulumi.StringInput
 	// WebSocketURL is the stage's wss:// URL handed to browsers in apigw mode.
 	WebSocketURL pulumi.StringInput
-	// ConnectionsArns are the execute-api ARNs of the stage's @connections (POST, GET, DELETE).
-	ConnectionsArns pulumi.StringArrayInput
-	// TokenKeySecretArn is the session-signing key; SharedSecretArn the X-Chess-Gateway-Secret
-	// value; both are encrypted with SecretsKmsKeyArn.
-	TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn pulumi.StringInput
+	// ConnectionsARNs are the execute-api ARNs of the stage's @connections (POST, GET, DELETE).
+	ConnectionsARNs pulumi.StringArrayInput
+	// TokenKeySecretARN is the session-signing key; SharedSecretARN the X-Chess-Gateway-Secret
+	// value; both are encrypted with SecretsKMSKeyARN.
+	TokenKeySecretARN, SharedSecretARN, SecretsKMSKeyARN pulumi.StringInput
 }
 
 // Args configures the services.
@@ -148,8 +148,8 @@ type Args struct {
 	// Project and Stack are the tag values list-services.sh filters on. Required.
 	Project, Stack string
 
-	// VpcID, PublicSubnetIDs (ALB) and PrivateSubnetIDs (tasks, NLB). Required.
-	VpcID                             pulumi.StringInput
+	// VPCID, PublicSubnetIDs (ALB) and PrivateSubnetIDs (tasks, NLB). Required.
+	VPCID                             pulumi.StringInput
 	PublicSubnetIDs, PrivateSubnetIDs pulumi.StringArrayInput
 	// SecurityGroups from the network component. Required.
 	SecurityGroups SecurityGroups
@@ -197,34 +197,34 @@ type Services struct {
 	pulumi.ResourceState
 
 	ClusterName        pulumi.StringOutput `pulumi:"clusterName"`
-	ClusterArn         pulumi.StringOutput `pulumi:"clusterArn"`
+	ClusterARN         pulumi.StringOutput `pulumi:"clusterArn"`
 	WebServiceName     pulumi.StringOutput `pulumi:"webServiceName"`
 	BackendServiceName pulumi.StringOutput `pulumi:"backendServiceName"`
 
-	AlbArn       pulumi.StringOutput `pulumi:"albArn"`
-	AlbArnSuffix pulumi.StringOutput `pulumi:"albArnSuffix"`
-	AlbDnsName   pulumi.StringOutput `pulumi:"albDnsName"`
-	AlbZoneID    pulumi.StringOutput `pulumi:"albZoneId"`
+	ALBARN       pulumi.StringOutput `pulumi:"albArn"`
+	ALBARNSuffix pulumi.StringOutput `pulumi:"albArnSuffix"`
+	ALBDNSName   pulumi.StringOutput `pulumi:"albDnsName"`
+	ALBZoneID    pulumi.StringOutput `pulumi:"albZoneId"`
 	// Target group ARN suffixes, the dimensions of the ALB/NLB CloudWatch metrics.
-	WebTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"webTargetGroupArnSuffix"`
-	BackendTargetGroupArnSuffix pulumi.StringOutput `pulumi:"backendTargetGroupArnSuffix"`
-	NlbArn                      pulumi.StringOutput `pulumi:"nlbArn"`
-	NlbArnSuffix                pulumi.StringOutput `pulumi:"nlbArnSuffix"`
-	NlbDnsName                  pulumi.StringOutput `pulumi:"nlbDnsName"`
-	NlbTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"nlbTargetGroupArnSuffix"`
+	WebTargetGroupARNSuffix     pulumi.StringOutput `pulumi:"webTargetGroupArnSuffix"`
+	BackendTargetGroupARNSuffix pulumi.StringOutput `pulumi:"backendTargetGroupArnSuffix"`
+	NLBARN                      pulumi.StringOutput `pulumi:"nlbArn"`
+	NLBARNSuffix                pulumi.StringOutput `pulumi:"nlbArnSuffix"`
+	NLBDNSName                  pulumi.StringOutput `pulumi:"nlbDnsName"`
+	NLBTargetGroupARNSuffix     pulumi.StringOutput `pulumi:"nlbTargetGroupArnSuffix"`
 	AccessLogBucket             pulumi.StringOutput `pulumi:"accessLogBucket"`
 
-	// RepositoryUrls by image role (web, backend, utility).
-	RepositoryUrls pulumi.StringMapOutput `pulumi:"repositoryUrls"`
-	// OriginVerifySecretArn holds the origin-verify value; OriginVerifyValue is that value as
+	// RepositoryURLs by image role (web, backend, utility).
+	RepositoryURLs pulumi.StringMapOutput `pulumi:"repositoryUrls"`
+	// OriginVerifySecretARN holds the origin-verify value; OriginVerifyValue is that value as
 	// a secret output, for CloudFront's custom origin header.
-	OriginVerifySecretArn pulumi.StringOutput `pulumi:"originVerifySecretArn"`
+	OriginVerifySecretARN pulumi.StringOutput `pulumi:"originVerifySecretArn"`
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
-	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
-	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
-	// OperatorSecretKmsKeyArn is the key that encrypts it (the services CMK), for the rotation
+	// OperatorSecretARN holds the operator credential the web task gets as OPERATOR_SECRET.
+	OperatorSecretARN pulumi.StringOutput `pulumi:"operatorSecretArn"`
+	// OperatorSecretKMSKeyARN is the key that encrypts it (the services CMK), for the rotation
 	// function's policy.
-	OperatorSecretKmsKeyArn pulumi.StringOutput `pulumi:"operatorSecretKmsKeyArn"`
+	OperatorSecretKMSKeyARN pulumi.StringOutput `pulumi:"operatorSecretKmsKeyArn"`
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
@@ -241,7 +241,7 @@ type Services struct {
 	WebTGroup       *lb.TargetGroup
 	NLBTargetGroup  *lb.TargetGroup
 	ExecutionRoles  map[string]pulumi.StringOutput // task family role -> ARN
-	TaskRoleArns    map[string]pulumi.StringOutput
+	TaskRoleARNs    map[string]pulumi.StringOutput
 	repositoryArns  map[string]pulumi.StringOutput
 	repositoryURLs  map[string]pulumi.StringOutput
 	originVerifyArn pulumi.StringOutput
@@ -291,29 +291,29 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 	}
-	s.RepositoryUrls = pulumi.StringMap{
+	s.RepositoryURLs = pulumi.StringMap{
 		"web": s.repositoryURLs["web"], "backend": s.repositoryURLs["backend"], "utility": s.repositoryURLs["utility"],
 	}.ToStringMapOutput()
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
 		"clusterName":                 s.ClusterName,
-		"clusterArn":                  s.ClusterArn,
+		"clusterArn":                  s.ClusterARN,
 		"webServiceName":              s.WebServiceName,
 		"backendServiceName":          s.BackendServiceName,
-		"albArn":                      s.AlbArn,
-		"albArnSuffix":                s.AlbArnSuffix,
-		"albDnsName":                  s.AlbDnsName,
-		"albZoneId":                   s.AlbZoneID,
-		"webTargetGroupArnSuffix":     s.WebTargetGroupArnSuffix,
-		"backendTargetGroupArnSuffix": s.BackendTargetGroupArnSuffix,
-		"nlbArn":                      s.NlbArn,
-		"nlbArnSuffix":                s.NlbArnSuffix,
-		"nlbDnsName":                  s.NlbDnsName,
-		"nlbTargetGroupArnSuffix":     s.NlbTargetGroupArnSuffix,
+		"albArn":                      s.ALBARN,
+		"albArnSuffix":                s.ALBARNSuffix,
+		"albDnsName":                  s.ALBDNSName,
+		"albZoneId":                   s.ALBZoneID,
+		"webTargetGroupArnSuffix":     s.WebTargetGroupARNSuffix,
+		"backendTargetGroupArnSuffix": s.BackendTargetGroupARNSuffix,
+		"nlbArn":                      s.NLBARN,
+		"nlbArnSuffix":                s.NLBARNSuffix,
+		"nlbDnsName":                  s.NLBDNSName,
+		"nlbTargetGroupArnSuffix":     s.NLBTargetGroupARNSuffix,
 		"accessLogBucket":             s.AccessLogBucket,
-		"repositoryUrls":              s.RepositoryUrls,
-		"originVerifySecretArn":       s.OriginVerifySecretArn,
-		"operatorSecretArn":           s.OperatorSecretArn,
-		"operatorSecretKmsKeyArn":     s.OperatorSecretKmsKeyArn,
+		"repositoryUrls":              s.RepositoryURLs,
+		"originVerifySecretArn":       s.OriginVerifySecretARN,
+		"operatorSecretArn":           s.OperatorSecretARN,
+		"operatorSecretKmsKeyArn":     s.OperatorSecretKMSKeyARN,
 		"deployedTaskDefinitions":     s.deployedTaskDefs,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
@@ -331,7 +331,7 @@ func (a *Args) validate() error {
 	}
 	errs := a.Common.Check()
 	errs.Require(a.Project != "" && a.Stack != "", "Project and Stack")
-	errs.Require(a.VpcID != nil, "VpcID")
+	errs.Require(a.VPCID != nil, "VpcID")
 	errs.Require(a.PublicSubnetIDs != nil && a.PrivateSubnetIDs != nil, "PublicSubnetIDs and PrivateSubnetIDs")
 	sg := a.SecurityGroups
 	errs.Require(sg.ALB != nil && sg.Web != nil && sg.Backend != nil && sg.NLB != nil, "SecurityGroups (ALB, Web, Backend, NLB)")
@@ -340,11 +340,11 @@ func (a *Args) validate() error {
 	errs.Require(a.ScalingCPUPercent > 0 && a.ScalingRequestsPerTarget > 0, "ScalingCPUPercent and ScalingRequestsPerTarget")
 	errs.Require(a.ECRMaxImages > 0, "ECRMaxImages")
 	errs.Require(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
-	errs.Require(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil && a.Database.ResourceID != nil,
+	errs.Require(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretARN != nil && a.Database.KMSKeyARN != nil && a.Database.ResourceID != nil,
 		"Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)")
-	errs.Require(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretArn != nil && a.Cache.KmsKeyArn != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
+	errs.Require(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretARN != nil && a.Cache.KMSKeyARN != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
 	g := a.Gateway
-	errs.Require(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,
+	errs.Require(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsARNs != nil && g.TokenKeySecretARN != nil && g.SharedSecretARN != nil && g.SecretsKMSKeyARN != nil,
 		"Gateway (ManagementEndpoint, WebSocketURL, ConnectionsArns, TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn)")
 	errs.Require(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
 	for _, tc := range []struct {

@@ -34,7 +34,7 @@ func args() *ecsservices.Args {
 	key := func(n string) pulumi.String { return pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/" + n) }
 	registry := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/"
 	return &ecsservices.Args{Common: component.Common{Account: acct, NamePrefix: "chess-platform-test", LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"}}, Project: "chess-platform", Stack: "test",
-		VpcID:            pulumi.String("vpc-1"),
+		VPCID:            pulumi.String("vpc-1"),
 		PublicSubnetIDs:  pulumi.ToStringArray([]string{"subnet-pub-a", "subnet-pub-b"}),
 		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-priv-a", "subnet-priv-b"}),
 		SecurityGroups:   ecsservices.SecurityGroups{ALB: pulumi.String("sg-alb"), Web: pulumi.String("sg-web"), Backend: pulumi.String("sg-backend"), NLB: pulumi.String("sg-nlb")},
@@ -46,13 +46,13 @@ func args() *ecsservices.Args {
 		ScalingCPUPercent: 60, ScalingRequestsPerTarget: 1000, ECRMaxImages: 30,
 		Domain: "chess.example.com", CertificateARN: pulumi.String("arn:aws:acm:eu-west-1:123456789012:certificate/alb"),
 		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300,
-		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
-		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretArn: secret("auth"), KmsKeyArn: key("cache")},
+		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretARN: secret("rds!db"), KMSKeyARN: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
+		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretARN: secret("auth"), KMSKeyARN: key("cache")},
 		Gateway: ecsservices.Gateway{
 			ManagementEndpoint: pulumi.String("https://abc.execute-api.eu-west-1.amazonaws.com/live"),
 			WebSocketURL:       pulumi.String("wss://abc.execute-api.eu-west-1.amazonaws.com/live"),
-			ConnectionsArns:    pulumi.ToStringArray([]string{"arn:aws:execute-api:eu-west-1:123456789012:abc/live/POST/@connections/*"}),
-			TokenKeySecretArn:  secret("token"), SharedSecretArn: secret("shared"), SecretsKmsKeyArn: key("apigw"),
+			ConnectionsARNs:    pulumi.ToStringArray([]string{"arn:aws:execute-api:eu-west-1:123456789012:abc/live/POST/@connections/*"}),
+			TokenKeySecretARN:  secret("token"), SharedSecretARN: secret("shared"), SecretsKMSKeyARN: key("apigw"),
 		},
 		WSTransport:   "apigw",
 		LogsKMSKeyARN: key("logs"),
@@ -77,7 +77,7 @@ func TestArgsValidation(t *testing.T) {
 		mutate func(*ecsservices.Args)
 		want   string
 	}{
-		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretArn = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)"},
+		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretARN = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)"},
 		{"nil database resource id", func(a *ecsservices.Args) { a.Database.ResourceID = nil }, "ResourceID"},
 		{"missing logs key", func(a *ecsservices.Args) { a.LogsKMSKeyARN = nil }, "LogsKMSKeyARN"},
 		{"no web task", func(a *ecsservices.Args) { a.WebTasks.Min = 0 }, "WebTasks"},
@@ -116,9 +116,9 @@ func TestArgsValidation(t *testing.T) {
 func TestEnvironmentContract(t *testing.T) {
 	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
 		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
-		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
+		RedisAddr: "r:6379", RedisSecretARN: "arn:redis", TokenKeySecretARN: "arn:token", SharedSecretARN: "arn:shared",
 		ManagementEndpoint: "https://x", AllowedOrigins: "chess.example.com", LogGroup: "/lg",
-		MasterSecretArn: "arn:db", MigrateLogGroup: "/lg-migrate",
+		MasterSecretARN: "arn:db", MigrateLogGroup: "/lg-migrate",
 	})
 	require.Len(t, cs, 2)
 	require.Equal(t, ecsservices.ContainerBackend, cs[0].Name)
@@ -168,8 +168,8 @@ func TestEnvironmentContract(t *testing.T) {
 func TestMigrateInitContainer(t *testing.T) {
 	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
 		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
-		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
-		ManagementEndpoint: "https://x", LogGroup: "/lg", MasterSecretArn: "arn:db", MigrateLogGroup: "/lg-migrate",
+		RedisAddr: "r:6379", RedisSecretARN: "arn:redis", TokenKeySecretARN: "arn:token", SharedSecretARN: "arn:shared",
+		ManagementEndpoint: "https://x", LogGroup: "/lg", MasterSecretARN: "arn:db", MigrateLogGroup: "/lg-migrate",
 	})
 	byName := map[string]ecsservices.ContainerDef{}
 	for _, c := range cs {

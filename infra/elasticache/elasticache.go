@@ -60,11 +60,11 @@ type Cache struct {
 	PrimaryEndpoint pulumi.StringOutput `pulumi:"primaryEndpoint"`
 	ReaderEndpoint  pulumi.StringOutput `pulumi:"readerEndpoint"`
 	Port            pulumi.IntOutput    `pulumi:"port"`
-	// AuthSecretArn holds the AUTH token as a plain string; ECS injects it with valueFrom.
-	AuthSecretArn pulumi.StringOutput `pulumi:"authSecretArn"`
-	// KmsKeyArn encrypts data at rest, the secret and the log groups.
-	KmsKeyArn       pulumi.StringOutput `pulumi:"kmsKeyArn"`
-	Arn             pulumi.StringOutput `pulumi:"arn"`
+	// AuthSecretARN holds the AUTH token as a plain string; ECS injects it with valueFrom.
+	AuthSecretARN pulumi.StringOutput `pulumi:"authSecretArn"`
+	// KMSKeyARN encrypts data at rest, the secret and the log groups.
+	KMSKeyARN       pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	ARN             pulumi.StringOutput `pulumi:"arn"`
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 
 	ReplicationGroup *elasticache.ReplicationGroup
@@ -111,7 +111,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	secret, err := secretsmanager.NewSecret(ctx, name+"-auth", &secretsmanager.SecretArgs{
 		Description:          pulumi.String("AUTH token of the " + base + " replication group"),
-		KmsKeyId:             key.Arn,
+		KmsKeyId:             key.ARN,
 		RecoveryWindowInDays: pulumi.Int(7),
 		Tags:                 tags("-auth"),
 	}, parent)
@@ -131,7 +131,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-"+kind, &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(logPrefix + kind),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        key.Arn,
+			KmsKeyId:        key.ARN,
 			Tags:            tags("-" + kind),
 		}, parent)
 		if err != nil {
@@ -173,7 +173,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		NetworkType:        pulumi.String("ipv4"),
 
 		AtRestEncryptionEnabled:  pulumi.Bool(true),
-		KmsKeyId:                 key.Arn,
+		KmsKeyId:                 key.ARN,
 		TransitEncryptionEnabled: pulumi.Bool(true),
 		TransitEncryptionMode:    pulumi.String("required"),
 		AuthToken:                version.SecretString,
@@ -210,17 +210,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.PrimaryEndpoint = rg.PrimaryEndpointAddress
 	c.ReaderEndpoint = rg.ReaderEndpointAddress
 	c.Port = rg.Port.Elem()
-	c.AuthSecretArn = secret.Arn
-	c.KmsKeyArn = key.Arn
-	c.Arn = rg.Arn
+	c.AuthSecretARN = secret.Arn
+	c.KMSKeyARN = key.ARN
+	c.ARN = rg.Arn
 	c.SecurityGroupID = args.SecurityGroupID.ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"primaryEndpoint": c.PrimaryEndpoint,
 		"readerEndpoint":  c.ReaderEndpoint,
 		"port":            c.Port,
-		"authSecretArn":   c.AuthSecretArn,
-		"kmsKeyArn":       c.KmsKeyArn,
-		"arn":             c.Arn,
+		"authSecretArn":   c.AuthSecretARN,
+		"kmsKeyArn":       c.KMSKeyARN,
+		"arn":             c.ARN,
 		"securityGroupId": c.SecurityGroupID,
 	}); err != nil {
 		return nil, wrap("register outputs", err)

@@ -47,7 +47,7 @@ func build(t *testing.T, cfg *config.Config, opts ...pulumi.RunOption) (*infrate
 		if err != nil {
 			return err
 		}
-		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VpcCIDR: cfg.Network.VpcCIDR, AZCount: cfg.Network.AZCount,
+		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VPCCIDR: cfg.Network.VPCCIDR, AZCount: cfg.Network.AZCount,
 			WebPort: cfg.Services.WebPort, BackendPort: cfg.Services.BackendPort,
 		})
 		if err != nil {
@@ -60,7 +60,7 @@ func build(t *testing.T, cfg *config.Config, opts ...pulumi.RunOption) (*infrate
 		for _, f := range []struct {
 			dst *string
 			out pulumi.StringOutput
-		}{{&o.primary, c.PrimaryEndpoint}, {&o.secretArn, c.AuthSecretArn}, {&o.kmsKeyArn, c.KmsKeyArn}, {&o.sgID, c.SecurityGroupID}, {&o.redisSG, n.SecurityGroups.Redis}} {
+		}{{&o.primary, c.PrimaryEndpoint}, {&o.secretArn, c.AuthSecretARN}, {&o.kmsKeyArn, c.KMSKeyARN}, {&o.sgID, c.SecurityGroupID}, {&o.redisSG, n.SecurityGroups.Redis}} {
 			if *f.dst, err = infratest.Await[string](ctx, f.out); err != nil {
 				return err
 			}

@@ -30,8 +30,8 @@ type Args struct {
 	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
 	// every component takes.
 	component.Common
-	// VpcCIDR is the VPC block (see netplan.ParseVPC). Required.
-	VpcCIDR string
+	// VPCCIDR is the VPC block (see netplan.ParseVPC). Required.
+	VPCCIDR string
 	// AZCount is the number of AZs, 2 or 3. Required.
 	AZCount int
 	// SingleNATGateway puts one NAT gateway in the first AZ for all private subnets (dev cost
@@ -58,7 +58,7 @@ type SecurityGroups struct {
 type Network struct {
 	pulumi.ResourceState
 
-	VpcID             pulumi.StringOutput      `pulumi:"vpcId"`
+	VPCID             pulumi.StringOutput      `pulumi:"vpcId"`
 	PublicSubnetIDs   pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
 	PrivateSubnetIDs  pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 	IsolatedSubnetIDs pulumi.StringArrayOutput `pulumi:"isolatedSubnetIds"`
@@ -67,11 +67,11 @@ type Network struct {
 	SecurityGroups    SecurityGroups
 
 	// Plain values known at preview.
-	VpcCIDR           string
+	VPCCIDR           string
 	AvailabilityZones []string
 	Plan              netplan.Plan
 
-	Vpc *ec2.Vpc
+	VPC *ec2.Vpc
 }
 
 // Well-known ports of the data stores and the public listener.
@@ -87,7 +87,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
 	}
-	plan, err := netplan.Layout(args.VpcCIDR, args.AZCount)
+	plan, err := netplan.Layout(args.VPCCIDR, args.AZCount)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
 	}
@@ -105,7 +105,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	azs = azs[:args.AZCount]
 
-	n := &Network{VpcCIDR: args.VpcCIDR, AvailabilityZones: azs, Plan: plan}
+	n := &Network{VPCCIDR: args.VPCCIDR, AvailabilityZones: azs, Plan: plan}
 	if err := ctx.RegisterComponentResource(Type, name, n, opts...); err != nil {
 		return nil, err
 	}
@@ -121,12 +121,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, b.wrap("vpc", err)
 	}
-	n.Vpc = vpc
-	n.VpcID = vpc.ID().ToStringOutput()
+	n.VPC = vpc
+	n.VPCID = vpc.ID().ToStringOutput()
 
 	// The default security group is adopted with no rules at all (FSBP EC2.2).
 	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &ec2.DefaultSecurityGroupArgs{
-		VpcId:   n.VpcID,
+		VpcId:   n.VPCID,
 		Ingress: ec2.DefaultSecurityGroupIngressArray{},
 		Egress:  ec2.DefaultSecurityGroupEgressArray{},
 		Tags:    b.tags("default-deny-all"),
@@ -148,7 +148,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	n.NatPublicIPs = natIPs
 
-	sgs, err := b.securityGroups(n.VpcID)
+	sgs, err := b.securityGroups(n.VPCID)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"vpcId":                  n.VpcID,
+		"vpcId":                  n.VPCID,
 		"publicSubnetIds":        n.PublicSubnetIDs,
 		"privateSubnetIds":       n.PrivateSubnetIDs,
 		"isolatedSubnetIds":      n.IsolatedSubnetIDs,
@@ -407,7 +407,7 @@ func (b *builder) flowLogs(vpc *ec2.Vpc) (pulumi.StringOutput, error) {
 	group, err := cloudwatch.NewLogGroup(b.ctx, b.name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(groupPrefix + "flow-logs"),
 		RetentionInDays: pulumi.Int(b.args.LogRetentionDays),
-		KmsKeyId:        key.Arn,
+		KmsKeyId:        key.ARN,
 		Tags:            b.tags("flow-logs"),
 	}, b.parent)
 	if err != nil {

@@ -37,7 +37,7 @@ import (
 // Type is the component's type token.
 const Type = "chess:observability:Observability"
 
-// TrailLogGroup is the key of the CloudTrail log group in LogGroupNames/LogGroupArns; the name
+// TrailLogGroup is the key of the CloudTrail log group in LogGroupNames/LogGroupARNs; the name
 // is reserved.
 const TrailLogGroup = "cloudtrail"
 
@@ -55,7 +55,7 @@ type Args struct {
 	// by the entries as given. Optional; "cloudtrail" is reserved.
 	LogGroups []string
 	// ExtraLogGroupPatterns are more log group names, "*" allowed, whose groups the logs key
-	// admits; for groups another component must create itself with LogsKmsKeyArn because
+	// admits; for groups another component must create itself with LogsKMSKeyARN because
 	// their name is only known at deploy time (e.g. "API-Gateway-Execution-Logs_*"). Optional.
 	ExtraLogGroupPatterns []string
 	// AlarmEmail is subscribed to the alarm topics (the address must confirm the subscription).
@@ -70,20 +70,20 @@ type Args struct {
 type Observability struct {
 	pulumi.ResourceState
 
-	// LogGroupNames and LogGroupArns are keyed by the Args.LogGroups entries, plus
+	// LogGroupNames and LogGroupARNs are keyed by the Args.LogGroups entries, plus
 	// TrailLogGroup. The ARNs are without the ":*" suffix.
 	LogGroupNames map[string]pulumi.StringOutput
-	LogGroupArns  map[string]pulumi.StringOutput
-	// AlarmTopicArn receives every alarm in the stack's region.
-	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
-	// LogsKmsKeyArn encrypts the log groups, the trail and the alarm topic.
-	LogsKmsKeyArn   pulumi.StringOutput `pulumi:"logsKmsKeyArn"`
-	TrailArn        pulumi.StringOutput `pulumi:"trailArn"`
+	LogGroupARNs  map[string]pulumi.StringOutput
+	// AlarmTopicARN receives every alarm in the stack's region.
+	AlarmTopicARN pulumi.StringOutput `pulumi:"alarmTopicArn"`
+	// LogsKMSKeyARN encrypts the log groups, the trail and the alarm topic.
+	LogsKMSKeyARN   pulumi.StringOutput `pulumi:"logsKmsKeyArn"`
+	TrailARN        pulumi.StringOutput `pulumi:"trailArn"`
 	TrailBucketName pulumi.StringOutput `pulumi:"trailBucketName"`
 	// Set by Watch.
 	DashboardName        pulumi.StringOutput `pulumi:"dashboardName"`
 	DashboardURL         pulumi.StringOutput `pulumi:"dashboardUrl"`
-	UsEast1AlarmTopicArn pulumi.StringOutput `pulumi:"usEast1AlarmTopicArn"`
+	UsEast1AlarmTopicARN pulumi.StringOutput `pulumi:"usEast1AlarmTopicArn"`
 	// AlarmNames lists every alarm Watch created, sorted.
 	AlarmNames []string
 
@@ -105,7 +105,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("observability %s: %w", name, err)
 	}
 	a := args.Account
-	o := &Observability{args: *args, name: name, LogGroupNames: map[string]pulumi.StringOutput{}, LogGroupArns: map[string]pulumi.StringOutput{}}
+	o := &Observability{args: *args, name: name, LogGroupNames: map[string]pulumi.StringOutput{}, LogGroupARNs: map[string]pulumi.StringOutput{}}
 	if o.args.TrailRetentionDays == 0 {
 		o.args.TrailRetentionDays = DefaultTrailRetentionDays
 	}
@@ -147,34 +147,34 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("logs key", err)
 	}
-	o.LogsKmsKeyArn = key.Arn
+	o.LogsKMSKeyARN = key.ARN
 
 	for _, entry := range slices.Sorted(maps.Keys(groups)) {
 		full := groups[entry]
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-log-"+logicalSuffix(entry), &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(full),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        key.Arn,
+			KmsKeyId:        key.ARN,
 			Tags:            awsenv.Tags(args.Tags, full),
 		}, parent)
 		if err != nil {
 			return nil, wrap("log group "+full, err)
 		}
 		o.LogGroupNames[entry] = lg.Name
-		o.LogGroupArns[entry] = lg.Arn
+		o.LogGroupARNs[entry] = lg.Arn
 	}
 
-	o.topic, err = newTopic(ctx, name+"-alarms", args.NamePrefix+"-alarms", a, args.NamePrefix, key.Arn, args.AlarmEmail, args.Tags, parent)
+	o.topic, err = newTopic(ctx, name+"-alarms", args.NamePrefix+"-alarms", a, args.NamePrefix, key.ARN, args.AlarmEmail, args.Tags, parent)
 	if err != nil {
 		return nil, wrap("alarm topic", err)
 	}
-	o.AlarmTopicArn = o.topic.Arn
+	o.AlarmTopicARN = o.topic.Arn
 
-	trail, bucket, err := newTrail(ctx, name, &o.args, trailName, key.Arn, o.LogGroupArns[TrailLogGroup], groups[TrailLogGroup], parent)
+	trail, bucket, err := newTrail(ctx, name, &o.args, trailName, key.ARN, o.LogGroupARNs[TrailLogGroup], groups[TrailLogGroup], parent)
 	if err != nil {
 		return nil, wrap("trail", err)
 	}
-	o.TrailArn = trail.Arn
+	o.TrailARN = trail.Arn
 	o.TrailBucketName = bucket.ID
 	return o, nil
 }
@@ -315,7 +315,7 @@ func newTrail(ctx *pulumi.Context, name string, args *Args, trailName string, ke
 	}
 	bucket, err := s3bucket.New(ctx, name+"-trail", &s3bucket.Args{
 		Name:            s3bucket.Name(a, args.NamePrefix, "trail"),
-		KMSKeyArn:       keyArn,
+		KMSKeyARN:       keyArn,
 		AccessLogBucket: sink.ID,
 		ExpireDays:      args.TrailRetentionDays,
 		NoncurrentDays:  30,

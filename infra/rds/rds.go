@@ -65,15 +65,15 @@ type Database struct {
 	Address  pulumi.StringOutput `pulumi:"address"`
 	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
 	Port     pulumi.IntOutput    `pulumi:"port"`
-	// SecretArn is the RDS-managed master secret (JSON keys username, password); ECS injects
-	// it as "<SecretArn>:password::".
-	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
-	// KmsKeyArn encrypts storage, Performance Insights, the secret and the log groups; readers
+	// SecretARN is the RDS-managed master secret (JSON keys username, password); ECS injects
+	// it as "<SecretARN>:password::".
+	SecretARN pulumi.StringOutput `pulumi:"secretArn"`
+	// KMSKeyARN encrypts storage, Performance Insights, the secret and the log groups; readers
 	// of the secret need kms:Decrypt on it.
-	KmsKeyArn pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	KMSKeyARN pulumi.StringOutput `pulumi:"kmsKeyArn"`
 	// ResourceID is the DbiResourceId used in rds-db:connect ARNs for IAM authentication.
 	ResourceID      pulumi.StringOutput `pulumi:"resourceId"`
-	Arn             pulumi.StringOutput `pulumi:"arn"`
+	ARN             pulumi.StringOutput `pulumi:"arn"`
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 
 	// Plain values known at preview.
@@ -117,7 +117,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-log-"+export, &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(logPrefix + export),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        key.Arn,
+			KmsKeyId:        key.ARN,
 			Tags:            tags("-" + export),
 		}, parent)
 		if err != nil {
@@ -186,12 +186,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		MaxAllocatedStorage: pulumi.Int(args.MaxAllocatedStorageGB),
 		StorageType:         pulumi.String("gp3"),
 		StorageEncrypted:    pulumi.Bool(true),
-		KmsKeyId:            key.Arn,
+		KmsKeyId:            key.ARN,
 
 		DbName:                           pulumi.String(args.DBName),
 		Username:                         pulumi.String(args.MasterUsername),
 		ManageMasterUserPassword:         pulumi.Bool(true),
-		MasterUserSecretKmsKeyId:         key.Arn,
+		MasterUserSecretKmsKeyId:         key.ARN,
 		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
 
 		Port:                pulumi.Int(Port),
@@ -217,7 +217,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 		DatabaseInsightsMode:               pulumi.String("standard"),
 		PerformanceInsightsEnabled:         pulumi.Bool(true),
-		PerformanceInsightsKmsKeyId:        key.Arn,
+		PerformanceInsightsKmsKeyId:        key.ARN,
 		PerformanceInsightsRetentionPeriod: pulumi.Int(args.PerformanceInsightsRetentionDays),
 		MonitoringInterval:                 pulumi.Int(args.MonitoringIntervalSeconds),
 		MonitoringRoleArn:                  monitoring.Arn,
@@ -233,19 +233,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	d.Address = db.Address
 	d.Endpoint = db.Endpoint
 	d.Port = db.Port
-	d.SecretArn = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
-	d.KmsKeyArn = key.Arn
+	d.SecretARN = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	d.KMSKeyARN = key.ARN
 	d.ResourceID = db.ResourceId
-	d.Arn = db.Arn
+	d.ARN = db.Arn
 	d.SecurityGroupID = args.SecurityGroupID.ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"address":         d.Address,
 		"endpoint":        d.Endpoint,
 		"port":            d.Port,
-		"secretArn":       d.SecretArn,
-		"kmsKeyArn":       d.KmsKeyArn,
+		"secretArn":       d.SecretARN,
+		"kmsKeyArn":       d.KMSKeyARN,
 		"resourceId":      d.ResourceID,
-		"arn":             d.Arn,
+		"arn":             d.ARN,
 		"securityGroupId": d.SecurityGroupID,
 	}); err != nil {
 		return nil, wrap("register outputs", err)

@@ -55,7 +55,7 @@ func build(t *testing.T, cfg *config.Config) (*infratest.Mocks, outputs) {
 		if err != nil {
 			return err
 		}
-		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VpcCIDR: cfg.Network.VpcCIDR, AZCount: cfg.Network.AZCount,
+		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VPCCIDR: cfg.Network.VPCCIDR, AZCount: cfg.Network.AZCount,
 			WebPort: cfg.Services.WebPort, BackendPort: cfg.Services.BackendPort,
 		})
 		if err != nil {
@@ -68,7 +68,7 @@ func build(t *testing.T, cfg *config.Config) (*infratest.Mocks, outputs) {
 		for _, f := range []struct {
 			dst *string
 			out pulumi.StringOutput
-		}{{&o.secretArn, db.SecretArn}, {&o.endpoint, db.Endpoint}, {&o.address, db.Address}, {&o.kmsKeyArn, db.KmsKeyArn}, {&o.sgID, db.SecurityGroupID}, {&o.isolatedSG, n.SecurityGroups.RDS}} {
+		}{{&o.secretArn, db.SecretARN}, {&o.endpoint, db.Endpoint}, {&o.address, db.Address}, {&o.kmsKeyArn, db.KMSKeyARN}, {&o.sgID, db.SecurityGroupID}, {&o.isolatedSG, n.SecurityGroups.RDS}} {
 			if *f.dst, err = infratest.Await[string](ctx, f.out); err != nil {
 				return err
 			}

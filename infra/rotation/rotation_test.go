@@ -71,10 +71,10 @@ func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pu
 		}
 		args := &rotation.Args{
 			Account: a, NamePrefix: "chess-platform-test", Zip: zipPath, LogGroup: lg.Name,
-			SessionKey:          rotation.Secret{Arn: session.Arn, KmsKeyArn: pulumi.String(keyArn)},
-			RedisAuth:           rotation.Secret{Arn: redis.Arn, KmsKeyArn: pulumi.String(cacheKey)},
-			Operator:            rotation.Secret{Arn: operator.Arn, KmsKeyArn: pulumi.String(svcKey)},
-			ReplicationGroupArn: pulumi.String(groupArn),
+			SessionKey:          rotation.Secret{ARN: session.Arn, KMSKeyARN: pulumi.String(keyArn)},
+			RedisAuth:           rotation.Secret{ARN: redis.Arn, KMSKeyARN: pulumi.String(cacheKey)},
+			Operator:            rotation.Secret{ARN: operator.Arn, KMSKeyARN: pulumi.String(svcKey)},
+			ReplicationGroupARN: pulumi.String(groupArn),
 			ClusterName:         pulumi.String("chess-platform-test"), ServiceName: pulumi.String("chess-platform-test-backend"),
 			WebServiceName: pulumi.String("chess-platform-test-web"),
 			Days:           30, Tags: tags,
@@ -178,11 +178,11 @@ func TestRotationArgsValidation(t *testing.T) {
 		"no package":      {func(a *rotation.Args) { a.Zip = filepath.Join(t.TempDir(), "none.zip") }, "run make build-rotator"},
 		"not a zip":       {func(a *rotation.Args) { a.Zip = notZip }, "is not a zip file"},
 		"never":           {func(a *rotation.Args) { a.Days = 0 }, "Days 0"},
-		"no redis secret": {func(a *rotation.Args) { a.RedisAuth.Arn = nil }, "RedisAuth"},
+		"no redis secret": {func(a *rotation.Args) { a.RedisAuth.ARN = nil }, "RedisAuth"},
 		"no service":      {func(a *rotation.Args) { a.ServiceName = nil }, "ClusterName, ServiceName and WebServiceName"},
 		"no web service":  {func(a *rotation.Args) { a.WebServiceName = nil }, "WebServiceName"},
-		"no operator key": {func(a *rotation.Args) { a.Operator.KmsKeyArn = nil }, "Operator (Arn, KmsKeyArn)"},
-		"no group":        {func(a *rotation.Args) { a.ReplicationGroupArn = nil }, "ReplicationGroupArn"},
+		"no operator key": {func(a *rotation.Args) { a.Operator.KMSKeyARN = nil }, "Operator (Arn, KmsKeyArn)"},
+		"no group":        {func(a *rotation.Args) { a.ReplicationGroupARN = nil }, "ReplicationGroupArn"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m, err := build(t, zipFile(t), c.mutate)

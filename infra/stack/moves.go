@@ -3,42 +3,61 @@ package stack
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"chessplatform/infra/apigwwebsocket"
+	"chessplatform/infra/cdn"
 	"chessplatform/infra/dns"
 	"chessplatform/infra/ecsservices"
+	"chessplatform/infra/elasticache"
+	"chessplatform/infra/rds"
+	"chessplatform/infra/rotation"
+	"chessplatform/infra/waf"
 )
 
-// move is a resource whose URN changed when its owner or name changed: its type and logical
-// name now, and the type chain (parents' types, then its own, "$"-joined) and logical name it
-// had. docs/infra.md ("Renames and aliases") lists them.
+// move is a resource whose URN changed when its owner, name or type token changed: its type
+// and logical name now, and the type chain (parents' types, then its own, "$"-joined) and
+// logical name it had. docs/infra.md ("Renames and aliases") lists them.
 type move struct {
 	typ, name     string
 	oldChain, old string
 }
 
-// moves are the resources that changed owner or name since they were first deployed. Renamed
-// components carry their own alias (in their package), which their children inherit; the
-// resources here moved to another component or took a name not derived from their parent's.
+// Names and tokens of the first deployments (issue 15 renamed them).
+const (
+	oldServices     = "services"
+	oldServicesType = "chess:ecsservices:Services"
+)
+
+// moves are the resources whose URN changed since they were first deployed. A renamed
+// component carries one alias, which its children inherit (the engine also substitutes the
+// old component name in children named "<component>-..."); resources that moved to another
+// component, or whose names do not follow their parent's, are listed one by one.
 func moves(prefix string) []move {
 	const (
 		logGroup   = "aws:cloudwatch/logGroup:LogGroup"
 		cert       = "aws:acm/certificate:Certificate"
 		validation = "aws:acm/certificateValidation:CertificateValidation"
 		record     = "aws:route53/record:Record"
-		services   = "chess:ecsservices:Services"
 	)
 	out := []move{
-		// The site component became the dns package (its children follow by inheritance:
-		// dns-cdn-cert was site-cdn-cert, dns-A was site-A).
+		// Components renamed to one name across package, token, logical name and tag.
+		{typ: rds.Type, name: RDSName, oldChain: "chess:rds:Database", old: "database"},
+		{typ: elasticache.Type, name: ElastiCacheName, oldChain: "chess:elasticache:Cache", old: "cache"},
+		{typ: apigwwebsocket.Type, name: APIName, oldChain: "chess:apigwws:WebSocketApi", old: "websocket"},
+		{typ: ecsservices.Type, name: ServicesName, oldChain: oldServicesType, old: oldServices},
+		{typ: rotation.Type, name: RotationName, oldChain: "chess:rotation:Rotation", old: "secret-rotation"},
+		{typ: waf.Type, name: WAFName, oldChain: "chess:waf:Waf", old: "waf"},
+		{typ: cdn.Type, name: CDNName, oldChain: "chess:cdn:Cdn", old: "cdn"},
+		// The site component became the dns package (dns-cdn-cert was site-cdn-cert).
 		{typ: dns.Type, name: DNSName, oldChain: "chess:site:Site", old: "site"},
 		// The ALB certificate, its validation records and the origin record moved from
 		// ecs-services to dns.
-		{typ: cert, name: DNSName + "-alb-cert", oldChain: services + "$" + cert, old: ServicesName + "-cert"},
-		{typ: validation, name: DNSName + "-alb-cert", oldChain: services + "$" + validation, old: ServicesName + "-cert"},
-		{typ: record, name: DNSName + "-alb-cert-validation-0", oldChain: services + "$" + record, old: ServicesName + "-cert-validation-0"},
-		{typ: record, name: DNSName + "-alb-cert-validation-1", oldChain: services + "$" + record, old: ServicesName + "-cert-validation-1"},
-		{typ: record, name: DNSName + "-origin", oldChain: services + "$" + record, old: ServicesName + "-origin"},
+		{typ: cert, name: DNSName + "-alb-cert", oldChain: oldServicesType + "$" + cert, old: oldServices + "-cert"},
+		{typ: validation, name: DNSName + "-alb-cert", oldChain: oldServicesType + "$" + validation, old: oldServices + "-cert"},
+		{typ: record, name: DNSName + "-alb-cert-validation-0", oldChain: oldServicesType + "$" + record, old: oldServices + "-cert-validation-0"},
+		{typ: record, name: DNSName + "-alb-cert-validation-1", oldChain: oldServicesType + "$" + record, old: oldServices + "-cert-validation-1"},
+		{typ: record, name: DNSName + "-origin", oldChain: oldServicesType + "$" + record, old: oldServices + "-origin"},
 	}
-	// The containers' log groups moved from observability to ecs-services (issue 15).
+	// The containers' log groups moved from observability to ecs-services.
 	for _, c := range ecsservices.Containers {
 		out = append(out, move{
 			typ: logGroup, name: ServicesName + "-log-" + c,

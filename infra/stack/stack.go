@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"chessplatform/infra/apigwws"
+	"chessplatform/infra/apigwwebsocket"
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/cdn"
 	"chessplatform/infra/component"
@@ -28,18 +28,20 @@ import (
 	"chessplatform/infra/waf"
 )
 
-// Logical names of the component instances (stable: renaming changes URNs).
+// Names of the component instances: each is the component's logical name and its Component
+// tag (the Go package and type token are the same name without hyphens). A rename changes
+// URNs: moves.go aliases the old ones.
 const (
 	NetworkName       = "network"
-	DatabaseName      = "database"
-	CacheName         = "cache"
+	RDSName           = "rds"
+	ElastiCacheName   = "elasticache"
 	ObservabilityName = "observability"
-	APIName           = "websocket"
-	ServicesName      = "services"
+	APIName           = "apigw-websocket"
+	ServicesName      = "ecs-services"
 	WAFName           = "waf"
 	DNSName           = "dns"
 	CDNName           = "cdn"
-	RotationName      = "secret-rotation"
+	RotationName      = "rotation"
 	UsEast1Name       = "us-east-1"
 )
 
@@ -60,12 +62,12 @@ type Stack struct {
 	Database      *rds.Database
 	Cache         *elasticache.Cache
 	Observability *observability.Observability
-	API           *apigwws.API
+	API           *apigwwebsocket.API
 	Services      *ecsservices.Services
 	Rotation      *rotation.Rotation
-	WAF           *waf.Waf
+	WAF           *waf.WAF
 	DNS           *dns.DNS
-	CDN           *cdn.Cdn
+	CDN           *cdn.CDN
 	// UsEast1 is the provider of the CLOUDFRONT-scope resources (web ACL, certificate, logs).
 	UsEast1 *aws.Provider
 	// WebBuildID is the Next.js build the web image packages and the cdn uploads ("" when
@@ -126,8 +128,8 @@ func (s *Stack) foundation() error {
 	cfg := s.Config
 	var err error
 	s.Network, err = network.New(s.ctx, NetworkName, &network.Args{
-		Common:           s.common("network"),
-		VpcCIDR:          cfg.Network.VpcCIDR,
+		Common:           s.common(NetworkName),
+		VPCCIDR:          cfg.Network.VPCCIDR,
 		AZCount:          cfg.Network.AZCount,
 		SingleNATGateway: cfg.Network.SingleNATGateway,
 		ALBHTTPRedirect:  cfg.Network.ALBHTTPRedirect,
@@ -138,8 +140,8 @@ func (s *Stack) foundation() error {
 		return err
 	}
 	db := cfg.Database
-	s.Database, err = rds.New(s.ctx, DatabaseName, &rds.Args{
-		Common:                           s.common("rds"),
+	s.Database, err = rds.New(s.ctx, RDSName, &rds.Args{
+		Common:                           s.common(RDSName),
 		SubnetIDs:                        s.Network.IsolatedSubnetIDs,
 		SecurityGroupID:                  s.Network.SecurityGroups.RDS,
 		EngineVersion:                    db.EngineVersion,
@@ -160,8 +162,8 @@ func (s *Stack) foundation() error {
 		return err
 	}
 	c := cfg.Cache
-	s.Cache, err = elasticache.New(s.ctx, CacheName, &elasticache.Args{
-		Common:                s.common("elasticache"),
+	s.Cache, err = elasticache.New(s.ctx, ElastiCacheName, &elasticache.Args{
+		Common:                s.common(ElastiCacheName),
 		SubnetIDs:             s.Network.IsolatedSubnetIDs,
 		SecurityGroupID:       s.Network.SecurityGroups.Redis,
 		Engine:                c.Engine,
@@ -190,7 +192,7 @@ func (s *Stack) observe() error {
 	groups := []string{authorizer, access, RotatorLogGroup(cfg.Name())}
 	var err error
 	s.Observability, err = observability.New(s.ctx, ObservabilityName, &observability.Args{
-		Common:             s.common("observability"),
+		Common:             s.common(ObservabilityName),
 		LogGroups:          groups,
 		AlarmEmail:         cfg.Observe.AlarmEmail,
 		TrailRetentionDays: cfg.Observe.TrailRetentionDays,
@@ -204,12 +206,12 @@ func (s *Stack) api() error {
 	authorizer, access := LogGroupNames(cfg.Name())
 	g := cfg.Gateway
 	var err error
-	s.API, err = apigwws.New(s.ctx, APIName, &apigwws.Args{
-		Common:               s.common("apigw-websocket"),
+	s.API, err = apigwwebsocket.New(s.ctx, APIName, &apigwwebsocket.Args{
+		Common:               s.common(APIName),
 		StageName:            g.StageName,
 		AuthorizerZip:        g.AuthorizerZip,
 		AuthorizerLogGroup:   o.LogGroupNames[authorizer],
-		AccessLogGroupArn:    o.LogGroupArns[access],
+		AccessLogGroupARN:    o.LogGroupARNs[access],
 		ManageAccountRole:    cfg.OwnsGatewayAccount(),
 		ThrottlingRateLimit:  g.ThrottlingRateLimit,
 		ThrottlingBurstLimit: g.ThrottlingBurstLimit,
@@ -224,10 +226,10 @@ func (s *Stack) services() error {
 	sv, e := cfg.Services, cfg.Edge
 	var err error
 	s.Services, err = ecsservices.New(s.ctx, ServicesName, &ecsservices.Args{
-		Common:           s.common("ecs-services"),
+		Common:           s.common(ServicesName),
 		Project:          cfg.Project,
 		Stack:            cfg.Stack,
-		VpcID:            n.VpcID,
+		VPCID:            n.VPCID,
 		PublicSubnetIDs:  n.PublicSubnetIDs,
 		PrivateSubnetIDs: n.PrivateSubnetIDs,
 		SecurityGroups: ecsservices.SecurityGroups{
@@ -249,17 +251,17 @@ func (s *Stack) services() error {
 		IdleTimeoutSeconds:       e.ALBIdleTimeoutSeconds,
 		Database: ecsservices.Database{
 			Host: s.Database.Address, Port: s.Database.Port, Name: s.Database.DBName,
-			SecretArn: s.Database.SecretArn, KmsKeyArn: s.Database.KmsKeyArn, ResourceID: s.Database.ResourceID,
+			SecretARN: s.Database.SecretARN, KMSKeyARN: s.Database.KMSKeyARN, ResourceID: s.Database.ResourceID,
 		},
 		Cache: ecsservices.Cache{
-			Endpoint: s.Cache.PrimaryEndpoint, Port: s.Cache.Port, AuthSecretArn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn,
+			Endpoint: s.Cache.PrimaryEndpoint, Port: s.Cache.Port, AuthSecretARN: s.Cache.AuthSecretARN, KMSKeyARN: s.Cache.KMSKeyARN,
 		},
 		Gateway: ecsservices.Gateway{
-			ManagementEndpoint: s.API.ManagementEndpoint, WebSocketURL: s.API.WebSocketURL, ConnectionsArns: s.API.ConnectionsArns,
-			TokenKeySecretArn: s.API.TokenKeySecretArn, SharedSecretArn: s.API.SharedSecretArn, SecretsKmsKeyArn: s.API.SecretsKmsKeyArn,
+			ManagementEndpoint: s.API.ManagementEndpoint, WebSocketURL: s.API.WebSocketURL, ConnectionsARNs: s.API.ConnectionsARNs,
+			TokenKeySecretARN: s.API.TokenKeySecretARN, SharedSecretARN: s.API.SharedSecretARN, SecretsKMSKeyARN: s.API.SecretsKMSKeyARN,
 		},
 		WSTransport:   sv.WSTransport,
-		LogsKMSKeyARN: o.LogsKmsKeyArn,
+		LogsKMSKeyARN: o.LogsKMSKeyARN,
 	})
 	return err
 }
@@ -275,23 +277,23 @@ func (s *Stack) rotate() error {
 		NamePrefix:          cfg.Name(),
 		Zip:                 cfg.Gateway.RotatorZip,
 		LogGroup:            s.Observability.LogGroupNames[RotatorLogGroup(cfg.Name())],
-		SessionKey:          rotation.Secret{Arn: s.API.TokenKeySecretArn, KmsKeyArn: s.API.SecretsKmsKeyArn},
-		RedisAuth:           rotation.Secret{Arn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn},
-		Operator:            rotation.Secret{Arn: s.Services.OperatorSecretArn, KmsKeyArn: s.Services.OperatorSecretKmsKeyArn},
-		ReplicationGroupArn: s.Cache.Arn,
+		SessionKey:          rotation.Secret{ARN: s.API.TokenKeySecretARN, KMSKeyARN: s.API.SecretsKMSKeyARN},
+		RedisAuth:           rotation.Secret{ARN: s.Cache.AuthSecretARN, KMSKeyARN: s.Cache.KMSKeyARN},
+		Operator:            rotation.Secret{ARN: s.Services.OperatorSecretARN, KMSKeyARN: s.Services.OperatorSecretKMSKeyARN},
+		ReplicationGroupARN: s.Cache.ARN,
 		ClusterName:         s.Services.ClusterName,
 		ServiceName:         s.Services.BackendServiceName,
 		WebServiceName:      s.Services.WebServiceName,
 		Days:                cfg.Gateway.RotationDays,
-		Tags:                cfg.Tags("rotation"),
+		Tags:                cfg.Tags(RotationName),
 	})
 	return err
 }
 
 // connect links the API to the services' NLB (phase two).
 func (s *Stack) connect() error {
-	return s.API.Connect(s.ctx, &apigwws.ConnectArgs{
-		NlbArn: s.Services.NlbArn, NlbDnsName: s.Services.NlbDnsName, BackendPort: s.Config.Services.BackendPort,
+	return s.API.Connect(s.ctx, &apigwwebsocket.ConnectArgs{
+		NLBARN: s.Services.NLBARN, NLBDNSName: s.Services.NLBDNSName, BackendPort: s.Config.Services.BackendPort,
 	})
 }
 
@@ -300,8 +302,8 @@ func (s *Stack) waf() error {
 	cfg := s.Config
 	var err error
 	s.WAF, err = waf.New(s.ctx, WAFName, &waf.Args{
-		Common:            s.common("waf"),
-		AlbArn:            s.Services.AlbArn,
+		Common:            s.common(WAFName),
+		ALBARN:            s.Services.ALBARN,
 		UsEast1:           s.UsEast1,
 		RateLimit:         cfg.Edge.WAFRateLimit,
 		RateWindowSeconds: cfg.Edge.WAFRateWindow,
@@ -317,35 +319,35 @@ func (s *Stack) dns() error {
 		NamePrefix:        s.Config.Name(),
 		Domain:            e.Domain,
 		HostedZoneID:      e.HostedZoneID,
-		ALBCertificateARN: e.ALBCertificateArn,
-		CDNCertificateARN: e.CDNCertificateArn,
+		ALBCertificateARN: e.ALBCertificateARN,
+		CDNCertificateARN: e.CDNCertificateARN,
 		UsEast1:           s.UsEast1,
-		Tags:              s.Config.Tags("dns"),
+		Tags:              s.Config.Tags(DNSName),
 	})
 	return err
 }
 
 // origin points origin.<domain> at the ALB.
 func (s *Stack) origin() error {
-	return s.DNS.Origin(s.ctx, s.Services.AlbDnsName, s.Services.AlbZoneID)
+	return s.DNS.Origin(s.ctx, s.Services.ALBDNSName, s.Services.ALBZoneID)
 }
 
 // cdn creates the assets bucket, the upload and the distribution in front of the ALB.
 func (s *Stack) cdn() error {
 	e := s.Config.Edge
 	args := &cdn.Args{
-		Common:              s.common("cdn"),
+		Common:              s.common(CDNName),
 		UsEast1:             s.UsEast1,
 		OriginDomainName:    s.DNS.OriginDomainName,
 		OriginVerifySecret:  s.Services.OriginVerifyValue,
-		WebAclArn:           s.WAF.CloudfrontAclArn,
+		WebACLARN:           s.WAF.CloudfrontACLARN,
 		StaticDir:           s.staticDir(),
 		PriceClass:          e.CDNPriceClass,
 		ForceDestroyBuckets: !e.ALBDeletionProtection,
 	}
 	if e.Domain != "" {
 		args.Aliases = []string{e.Domain}
-		args.CertificateArn = s.DNS.CDNCertificateARN
+		args.CertificateARN = s.DNS.CDNCertificateARN
 	} else {
 		// Preview without a domain only (Build refuses `pulumi up`): *.cloudfront.net.
 		args.AllowDefaultCertificate = true
@@ -362,22 +364,22 @@ func (s *Stack) alias() error { return s.DNS.Alias(s.ctx, s.CDN.DomainName) }
 func (s *Stack) watch() error {
 	cfg, sv := s.Config, s.Services
 	return s.Observability.Watch(s.ctx, &observability.WatchArgs{
-		AlbArnSuffix: sv.AlbArnSuffix,
-		TargetGroups: map[string]pulumi.StringInput{"web": sv.WebTargetGroupArnSuffix, "backend": sv.BackendTargetGroupArnSuffix},
+		ALBARNSuffix: sv.ALBARNSuffix,
+		TargetGroups: map[string]pulumi.StringInput{"web": sv.WebTargetGroupARNSuffix, "backend": sv.BackendTargetGroupARNSuffix},
 		ClusterName:  sv.ClusterName,
 		Services: map[string]observability.Service{
 			"web":     {Name: sv.WebServiceName, DesiredCount: sv.WebDesiredCount},
 			"backend": {Name: sv.BackendServiceName, DesiredCount: sv.BackendDesiredCount},
 		},
-		RdsInstanceID:           pulumi.String(s.Database.Identifier),
-		RdsAllocatedStorageGB:   cfg.Database.AllocatedStorageGB,
-		RdsInstanceClass:        cfg.Database.InstanceClass,
+		RDSInstanceID:           pulumi.String(s.Database.Identifier),
+		RDSAllocatedStorageGB:   cfg.Database.AllocatedStorageGB,
+		RDSInstanceClass:        cfg.Database.InstanceClass,
 		RedisReplicationGroupID: s.Cache.ReplicationGroup.ReplicationGroupId,
 		RedisNodeCount:          cfg.Cache.NodeCount,
-		ApiID:                   s.API.ApiID,
-		ApiStage:                pulumi.String(s.API.StageName),
-		RegionalAclName:         s.WAF.RegionalAclName,
-		CloudfrontAclName:       s.WAF.CloudfrontAclName,
+		APIID:                   s.API.APIID,
+		APIStage:                pulumi.String(s.API.StageName),
+		RegionalACLName:         s.WAF.RegionalACLName,
+		CloudfrontACLName:       s.WAF.CloudfrontACLName,
 		UsEast1:                 s.UsEast1,
 	})
 }
@@ -409,13 +411,13 @@ func (s *Stack) Outputs() map[string]pulumi.Input {
 		// What an operator uses.
 		"siteUrl":           s.CDN.SiteURL,
 		"webSocketUrl":      s.WebSocketURL(),
-		"albDnsName":        s.Services.AlbDnsName,
-		"ecrRepositoryUrls": s.Services.RepositoryUrls,
+		"albDnsName":        s.Services.ALBDNSName,
+		"ecrRepositoryUrls": s.Services.RepositoryURLs,
 		"dashboardUrl":      s.Observability.DashboardURL,
-		"alarmTopicArn":     s.Observability.AlarmTopicArn,
+		"alarmTopicArn":     s.Observability.AlarmTopicARN,
 		// Wiring details.
 		"region":                 pulumi.String(s.Account.Region),
-		"vpcId":                  s.Network.VpcID,
+		"vpcId":                  s.Network.VPCID,
 		"availabilityZones":      pulumi.ToStringArray(s.Network.AvailabilityZones),
 		"publicSubnetIds":        s.Network.PublicSubnetIDs,
 		"privateSubnetIds":       s.Network.PrivateSubnetIDs,
@@ -428,19 +430,19 @@ func (s *Stack) Outputs() map[string]pulumi.Input {
 		"dbEndpoint":             s.Database.Address,
 		"dbPort":                 s.Database.Port,
 		"dbName":                 pulumi.String(s.Database.DBName),
-		"dbSecretArn":            s.Database.SecretArn,
+		"dbSecretArn":            s.Database.SecretARN,
 		"redisEndpoint":          s.Cache.PrimaryEndpoint,
 		"redisPort":              s.Cache.Port,
-		"redisAuthSecretArn":     s.Cache.AuthSecretArn,
+		"redisAuthSecretArn":     s.Cache.AuthSecretARN,
 		"clusterName":            s.Services.ClusterName,
 		"secretRotatorFunction":  s.Rotation.FunctionName,
 		"apiManagementEndpoint":  s.API.ManagementEndpoint,
-		"apiId":                  s.API.ApiID,
-		"cloudfrontDistribution": s.CDN.DistributionId,
+		"apiId":                  s.API.APIID,
+		"cloudfrontDistribution": s.CDN.DistributionID,
 		"cloudfrontDomainName":   s.CDN.DomainName,
-		"regionalWebAclArn":      s.WAF.RegionalAclArn,
-		"cloudfrontWebAclArn":    s.WAF.CloudfrontAclArn,
-		"trailArn":               s.Observability.TrailArn,
+		"regionalWebAclArn":      s.WAF.RegionalACLARN,
+		"cloudfrontWebAclArn":    s.WAF.CloudfrontACLARN,
+		"trailArn":               s.Observability.TrailARN,
 	}
 }
 

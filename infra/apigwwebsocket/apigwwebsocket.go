@@ -1,4 +1,4 @@
-// Package apigwws is the apigw-websocket component: the API Gateway WebSocket API in front of
+// Package apigwwebsocket is the apigw-websocket component: the API Gateway WebSocket API in front of
 // the backend, its $connect Lambda REQUEST authorizer, the VPC link (v1) to the internal NLB,
 // the HTTP_PROXY integrations and routes the backend expects
 // (app/internal/transport/apigw/README.md), and the stage with access and execution logs and
@@ -9,7 +9,7 @@
 // stage's URLs and @connections ARNs (the backend needs them); Connect, called once the
 // services exist, creates the VPC link to their NLB, the integrations, routes, deployment and
 // stage, and registers the outputs. Every API must be connected.
-package apigwws
+package apigwwebsocket
 
 import (
 	"errors"
@@ -32,7 +32,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "chess:apigwws:WebSocketApi"
+const Type = "chess:apigwwebsocket:WebSocketAPI"
 
 // Route keys, integration paths and header names of the backend's API Gateway transport
 // (app/internal/transport/apigw: RouteConnect..., PathConnect..., HeaderConnectionID...).
@@ -130,10 +130,10 @@ type Args struct {
 	// AuthorizerZip is the path of dist/ws-authorizer.zip (make build-authorizer). Required;
 	// the file must exist.
 	AuthorizerZip string
-	// AuthorizerLogGroup is the name of the Lambda's log group; AccessLogGroupArn the ARN of
+	// AuthorizerLogGroup is the name of the Lambda's log group; AccessLogGroupARN the ARN of
 	// the stage's access-log group. Both come from observability. Required.
 	AuthorizerLogGroup pulumi.StringInput
-	AccessLogGroupArn  pulumi.StringInput
+	AccessLogGroupARN  pulumi.StringInput
 	// ManageAccountRole sets the region-wide API Gateway CloudWatch role from this stack.
 	ManageAccountRole bool
 	// ThrottlingRateLimit and ThrottlingBurstLimit of the stage's default route settings.
@@ -144,8 +144,8 @@ type Args struct {
 
 // ConnectArgs are the services' side of the API.
 type ConnectArgs struct {
-	// NlbArn and NlbDnsName are the internal NLB of the backend. Required.
-	NlbArn, NlbDnsName pulumi.StringInput
+	// NLBARN and NLBDNSName are the internal NLB of the backend. Required.
+	NLBARN, NLBDNSName pulumi.StringInput
 	// BackendPort is the NLB listener port. Required.
 	BackendPort int
 }
@@ -154,32 +154,32 @@ type ConnectArgs struct {
 type API struct {
 	pulumi.ResourceState
 
-	ApiID pulumi.StringOutput `pulumi:"apiId"`
+	APIID pulumi.StringOutput `pulumi:"apiId"`
 	// WebSocketURL is wss://<api>.execute-api.<region>.amazonaws.com/<stage>, what browsers open.
 	WebSocketURL pulumi.StringOutput `pulumi:"webSocketUrl"`
 	// ManagementEndpoint is https://<api>.execute-api.<region>.amazonaws.com/<stage>, the
 	// @connections base the backend posts to.
 	ManagementEndpoint pulumi.StringOutput `pulumi:"managementEndpoint"`
-	// ConnectionsArns are the execute-api ARNs of the stage's @connections, one per method.
-	ConnectionsArns pulumi.StringArrayOutput `pulumi:"connectionsArns"`
-	// TokenKeySecretArn is the session-signing key (backend TOKEN_KEY, authorizer
-	// TOKEN_KEY_SECRET_ARN); SharedSecretArn the X-Chess-Gateway-Secret value (backend
-	// APIGW_SHARED_SECRET); SecretsKmsKeyArn encrypts both.
-	TokenKeySecretArn pulumi.StringOutput `pulumi:"tokenKeySecretArn"`
-	SharedSecretArn   pulumi.StringOutput `pulumi:"sharedSecretArn"`
-	SecretsKmsKeyArn  pulumi.StringOutput `pulumi:"secretsKmsKeyArn"`
+	// ConnectionsARNs are the execute-api ARNs of the stage's @connections, one per method.
+	ConnectionsARNs pulumi.StringArrayOutput `pulumi:"connectionsArns"`
+	// TokenKeySecretARN is the session-signing key (backend TOKEN_KEY, authorizer
+	// TOKEN_KEY_SECRET_ARN); SharedSecretARN the X-Chess-Gateway-Secret value (backend
+	// APIGW_SHARED_SECRET); SecretsKMSKeyARN encrypts both.
+	TokenKeySecretARN pulumi.StringOutput `pulumi:"tokenKeySecretArn"`
+	SharedSecretARN   pulumi.StringOutput `pulumi:"sharedSecretArn"`
+	SecretsKMSKeyARN  pulumi.StringOutput `pulumi:"secretsKmsKeyArn"`
 	// AuthorizerFunctionName is the Lambda's name (alarms, dashboards).
 	AuthorizerFunctionName pulumi.StringOutput `pulumi:"authorizerFunctionName"`
 	// ExecutionLogGroup is API-Gateway-Execution-Logs_<api>/<stage>.
 	ExecutionLogGroup pulumi.StringOutput `pulumi:"executionLogGroup"`
 	// Set by Connect.
-	StageArn  pulumi.StringOutput `pulumi:"stageArn"`
-	VpcLinkID pulumi.StringOutput `pulumi:"vpcLinkId"`
+	StageARN  pulumi.StringOutput `pulumi:"stageArn"`
+	VPCLinkID pulumi.StringOutput `pulumi:"vpcLinkId"`
 
 	// StageName is known at preview.
 	StageName string
 
-	Api        *apigatewayv2.Api
+	API        *apigatewayv2.Api
 	Authorizer *apigatewayv2.Authorizer
 	Function   *lambda.Function
 	Stage      *apigatewayv2.Stage
@@ -192,7 +192,7 @@ type API struct {
 }
 
 func (api *API) wrap(what string, err error) error {
-	return fmt.Errorf("apigwws: %s: %w", what, err)
+	return fmt.Errorf("apigwwebsocket: %s: %w", what, err)
 }
 
 func (api *API) tags(suffix string) pulumi.StringMap {
@@ -202,7 +202,7 @@ func (api *API) tags(suffix string) pulumi.StringMap {
 // New creates the API, its authorizer and secrets (phase one).
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*API, error) {
 	if err := args.validate(); err != nil {
-		return nil, fmt.Errorf("apigwws %s: %w", name, err)
+		return nil, fmt.Errorf("apigwwebsocket %s: %w", name, err)
 	}
 	a := args.Account
 	api := &API{name: name, args: args, StageName: args.StageName}
@@ -210,7 +210,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(api)
-	wrap := component.Wrap("apigwws", name)
+	wrap := component.Wrap("apigwwebsocket", name)
 
 	key, err := kmskey.New(ctx, name+"-key", &kmskey.Args{
 		Account:            a,
@@ -223,17 +223,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("key", err)
 	}
-	api.SecretsKmsKeyArn = key.Arn
+	api.SecretsKMSKeyARN = key.ARN
 
-	tokenKey, _, err := generatedKeySet(ctx, name+"-token-key", "Session-signing keys of "+args.NamePrefix+" (backend TOKEN_KEY/TOKEN_KEY_NEXT/TOKEN_KEYS_PREVIOUS, $connect authorizer; rotated)", key.Arn, api.tags("token-key"), parent)
+	tokenKey, _, err := generatedKeySet(ctx, name+"-token-key", "Session-signing keys of "+args.NamePrefix+" (backend TOKEN_KEY/TOKEN_KEY_NEXT/TOKEN_KEYS_PREVIOUS, $connect authorizer; rotated)", key.ARN, api.tags("token-key"), parent)
 	if err != nil {
 		return nil, wrap("token key", err)
 	}
-	shared, sharedValue, err := generatedSecret(ctx, name+"-shared-secret", SharedSecretLength, "Value of "+HeaderSecret+" that API Gateway sends to the "+args.NamePrefix+" backend", key.Arn, api.tags("shared-secret"), parent)
+	shared, sharedValue, err := generatedSecret(ctx, name+"-shared-secret", SharedSecretLength, "Value of "+HeaderSecret+" that API Gateway sends to the "+args.NamePrefix+" backend", key.ARN, api.tags("shared-secret"), parent)
 	if err != nil {
 		return nil, wrap("shared secret", err)
 	}
-	api.TokenKeySecretArn, api.SharedSecretArn, api.sharedValue = tokenKey.Arn, shared.Arn, sharedValue
+	api.TokenKeySecretARN, api.SharedSecretARN, api.sharedValue = tokenKey.Arn, shared.Arn, sharedValue
 
 	ws, err := apigatewayv2.NewApi(ctx, name+"-api", &apigatewayv2.ApiArgs{
 		Name:                     pulumi.String(args.NamePrefix + "-ws"),
@@ -246,13 +246,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("API", err)
 	}
-	api.Api = ws
-	api.ApiID = ws.ID().ToStringOutput()
+	api.API = ws
+	api.APIID = ws.ID().ToStringOutput()
 	api.WebSocketURL = pulumi.Sprintf("%s/%s", ws.ApiEndpoint, args.StageName)
 	api.ManagementEndpoint = pulumi.Sprintf("https://%s.execute-api.%s.%s/%s", ws.ID(), a.Region, a.DNSSuffix, args.StageName)
-	api.ConnectionsArns = ws.ID().ToStringOutput().ApplyT(func(id string) []string { return ConnectionsArns(a, id, args.StageName) }).(pulumi.StringArrayOutput)
+	api.ConnectionsARNs = ws.ID().ToStringOutput().ApplyT(func(id string) []string { return ConnectionsARNs(a, id, args.StageName) }).(pulumi.StringArrayOutput)
 
-	if err := api.authorizer(ctx, name, key.Arn, parent); err != nil {
+	if err := api.authorizer(ctx, name, key.ARN, parent); err != nil {
 		return nil, err
 	}
 
@@ -261,7 +261,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	execLogs, err := cloudwatch.NewLogGroup(ctx, name+"-execution-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.Sprintf("%s%s/%s", ExecutionLogGroupPrefix, ws.ID(), args.StageName),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        key.Arn,
+		KmsKeyId:        key.ARN,
 		Tags:            api.tags("execution-logs"),
 	}, parent)
 	if err != nil {
@@ -280,8 +280,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return api, nil
 }
 
-// ConnectionsArns are the execute-api ARNs of a stage's @connections for ConnectionMethods.
-func ConnectionsArns(a awsenv.Account, apiID, stage string) []string {
+// ConnectionsARNs are the execute-api ARNs of a stage's @connections for ConnectionMethods.
+func ConnectionsARNs(a awsenv.Account, apiID, stage string) []string {
 	out := make([]string, len(ConnectionMethods))
 	for i, m := range ConnectionMethods {
 		out[i] = a.ARN("execute-api", apiID+"/"+stage+"/"+m+"/@connections/*")
@@ -374,7 +374,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 	if err != nil {
 		return api.wrap("authorizer role", err)
 	}
-	policy := pulumi.All(pulumi.StringMap{"lg": args.AuthorizerLogGroup, "secret": api.TokenKeySecretArn, "key": keyArn}.ToStringMapOutput()).
+	policy := pulumi.All(pulumi.StringMap{"lg": args.AuthorizerLogGroup, "secret": api.TokenKeySecretARN, "key": keyArn}.ToStringMapOutput()).
 		ApplyT(func(v []any) (string, error) {
 			s := v[0].(map[string]string)
 			return AuthorizerPolicy(a, s["lg"], s["secret"], s["key"]).JSON()
@@ -400,7 +400,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		Role:          role.Arn,
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
 			// The ARN only: the key itself stays in Secrets Manager, never in the configuration.
-			"TOKEN_KEY_SECRET_ARN": api.TokenKeySecretArn,
+			"TOKEN_KEY_SECRET_ARN": api.TokenKeySecretARN,
 			"TOKEN_KEY_REFRESH":    pulumi.String("5m"),
 			"LOG_LEVEL":            pulumi.String("info"),
 		}},
@@ -414,7 +414,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		return api.wrap("authorizer function", err)
 	}
 	auth, err := apigatewayv2.NewAuthorizer(ctx, name+"-authorizer", &apigatewayv2.AuthorizerArgs{
-		ApiId:           api.Api.ID(),
+		ApiId:           api.API.ID(),
 		Name:            pulumi.String("token"),
 		AuthorizerType:  pulumi.String("REQUEST"),
 		AuthorizerUri:   fn.InvokeArn,
@@ -427,7 +427,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		Action:        pulumi.String("lambda:InvokeFunction"),
 		Function:      fn.Name,
 		Principal:     pulumi.String(a.ServicePrincipal("apigateway")),
-		SourceArn:     pulumi.Sprintf("%s/authorizers/%s", api.Api.ExecutionArn, auth.ID()),
+		SourceArn:     pulumi.Sprintf("%s/authorizers/%s", api.API.ExecutionArn, auth.ID()),
 		SourceAccount: pulumi.String(a.ID),
 	}, parent); err != nil {
 		return api.wrap("authorizer permission", err)
@@ -477,7 +477,7 @@ func (a *Args) validate() error {
 		return errors.New("args are required")
 	}
 	errs := a.Common.Check()
-	errs.Require(a.AuthorizerLogGroup != nil && a.AccessLogGroupArn != nil, "AuthorizerLogGroup and AccessLogGroupArn")
+	errs.Require(a.AuthorizerLogGroup != nil && a.AccessLogGroupARN != nil, "AuthorizerLogGroup and AccessLogGroupArn")
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(a.StageName) {
 		errs = append(errs, fmt.Errorf("StageName %q: want 1 to 64 letters, digits, _ or -", a.StageName))
 	}
