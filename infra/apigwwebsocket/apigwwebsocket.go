@@ -130,10 +130,10 @@ type Args struct {
 	// AuthorizerZip is the path of dist/ws-authorizer.zip (make build-authorizer). Required;
 	// the file must exist.
 	AuthorizerZip string
-	// AuthorizerLogGroup is the name of the Lambda's log group; AccessLogGroupARN the ARN of
-	// the stage's access-log group. Both come from observability. Required.
-	AuthorizerLogGroup pulumi.StringInput
-	AccessLogGroupARN  pulumi.StringInput
+	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the authorizer's and
+	// the stage's access-log groups (AuthorizerLogGroupName, AccessLogGroupName), which the
+	// component creates. Required.
+	LogsKMSKeyARN pulumi.StringInput
 	// ManageAccountRole sets the region-wide API Gateway CloudWatch role from this stack.
 	ManageAccountRole bool
 	// ThrottlingRateLimit and ThrottlingBurstLimit of the stage's default route settings.
@@ -187,8 +187,11 @@ type API struct {
 	name        string
 	args        *Args
 	sharedValue pulumi.StringOutput
-	stageDeps   []pulumi.Resource
-	connected   bool
+	// authorizerLogGroup is the authorizer's log group name; accessLogGroupARN the stage's
+	// access-log group (logGroups).
+	authorizerLogGroup, accessLogGroupARN pulumi.StringOutput
+	stageDeps                             []pulumi.Resource
+	connected                             bool
 }
 
 func (api *API) wrap(what string, err error) error {
@@ -197,6 +200,41 @@ func (api *API) wrap(what string, err error) error {
 
 func (api *API) tags(suffix string) pulumi.StringMap {
 	return awsenv.Tags(api.args.Tags, api.args.NamePrefix+"-"+suffix)
+}
+
+// AuthorizerLogGroupName is the $connect authorizer's log group.
+func AuthorizerLogGroupName(prefix string) string { return "/" + prefix + "/lambda/ws-authorizer" }
+
+// AccessLogGroupName is the stage's access-log group.
+func AccessLogGroupName(prefix string) string { return "/" + prefix + "/apigw/access" }
+
+// logGroups creates the authorizer's and the access log's groups (retention, the logs key).
+func (api *API) logGroups(ctx *pulumi.Context) error {
+	a := api.args
+	for _, g := range []struct {
+		suffix, full string
+		name, arn    *pulumi.StringOutput
+	}{
+		{"authorizer-logs", AuthorizerLogGroupName(a.NamePrefix), &api.authorizerLogGroup, nil},
+		{"access-logs", AccessLogGroupName(a.NamePrefix), nil, &api.accessLogGroupARN},
+	} {
+		lg, err := cloudwatch.NewLogGroup(ctx, api.name+"-"+g.suffix, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(g.full),
+			RetentionInDays: pulumi.Int(a.LogRetentionDays),
+			KmsKeyId:        a.LogsKMSKeyARN,
+			Tags:            awsenv.Tags(a.Tags, g.full),
+		}, pulumi.Parent(api))
+		if err != nil {
+			return api.wrap("log group "+g.full, err)
+		}
+		if g.name != nil {
+			*g.name = lg.Name
+		}
+		if g.arn != nil {
+			*g.arn = lg.Arn
+		}
+	}
+	return nil
 }
 
 // New creates the API, its authorizer and secrets (phase one).
@@ -211,6 +249,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	parent := pulumi.Parent(api)
 	wrap := component.Wrap("apigwwebsocket", name)
+	if err := api.logGroups(ctx); err != nil {
+		return nil, err
+	}
 
 	key, err := kmskey.New(ctx, name+"-key", &kmskey.Args{
 		Account:            a,
@@ -374,7 +415,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 	if err != nil {
 		return api.wrap("authorizer role", err)
 	}
-	policy := pulumi.All(pulumi.StringMap{"lg": args.AuthorizerLogGroup, "secret": api.TokenKeySecretARN, "key": keyArn}.ToStringMapOutput()).
+	policy := pulumi.All(pulumi.StringMap{"lg": api.authorizerLogGroup, "secret": api.TokenKeySecretARN, "key": keyArn}.ToStringMapOutput()).
 		ApplyT(func(v []any) (string, error) {
 			s := v[0].(map[string]string)
 			return AuthorizerPolicy(a, s["lg"], s["secret"], s["key"]).JSON()
@@ -406,7 +447,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		}},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat: pulumi.String("JSON"),
-			LogGroup:  args.AuthorizerLogGroup,
+			LogGroup:  api.authorizerLogGroup,
 		},
 		Tags: api.tags("ws-authorizer"),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
@@ -477,7 +518,7 @@ func (a *Args) validate() error {
 		return errors.New("args are required")
 	}
 	errs := a.Common.Check()
-	errs.Require(a.AuthorizerLogGroup != nil && a.AccessLogGroupARN != nil, "AuthorizerLogGroup and AccessLogGroupArn")
+	errs.Require(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(a.StageName) {
 		errs = append(errs, fmt.Errorf("StageName %q: want 1 to 64 letters, digits, _ or -", a.StageName))
 	}

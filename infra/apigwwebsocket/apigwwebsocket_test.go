@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -39,10 +38,10 @@ func zipFile(t *testing.T) string {
 
 var tags = map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "apigw-websocket", "ManagedBy": "pulumi"}
 
-// fixture creates what observability and ecs-services give the API: the log groups (with a key
-// that admits them) and the internal NLB.
+// fixture creates what observability and ecs-services give the API: the logs key (which
+// admits the API's log groups) and the internal NLB.
 type fixture struct {
-	authorizerLog, accessLogArn, nlbArn, nlbDNS pulumi.StringOutput
+	logsKey, nlbArn, nlbDNS pulumi.StringOutput
 }
 
 func newFixture(ctx *pulumi.Context, a awsenv.Account) (*fixture, error) {
@@ -53,31 +52,18 @@ func newFixture(ctx *pulumi.Context, a awsenv.Account) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	group := func(n, name string) (*cloudwatch.LogGroup, error) {
-		return cloudwatch.NewLogGroup(ctx, n, &cloudwatch.LogGroupArgs{
-			Name: pulumi.String(name), RetentionInDays: pulumi.Int(365), KmsKeyId: key.ARN, Tags: awsenv.Tags(tags, name),
-		})
-	}
-	auth, err := group("authorizer-log", "/chess-platform-test/lambda/ws-authorizer")
-	if err != nil {
-		return nil, err
-	}
-	access, err := group("access-log", "/chess-platform-test/apigw/access")
-	if err != nil {
-		return nil, err
-	}
 	nlb, err := lb.NewLoadBalancer(ctx, "nlb", &lb.LoadBalancerArgs{
 		LoadBalancerType: pulumi.String("network"), Internal: pulumi.Bool(true), Tags: awsenv.Tags(tags, "nlb"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &fixture{authorizerLog: auth.Name, accessLogArn: access.Arn, nlbArn: nlb.Arn, nlbDNS: nlb.DnsName}, nil
+	return &fixture{logsKey: key.ARN, nlbArn: nlb.Arn, nlbDNS: nlb.DnsName}, nil
 }
 
 func apiArgs(a awsenv.Account, f *fixture, zipPath string) *apigwwebsocket.Args {
 	return &apigwwebsocket.Args{Common: component.Common{Account: a, NamePrefix: "chess-platform-test", LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags}, StageName: "live", AuthorizerZip: zipPath,
-		AuthorizerLogGroup: f.authorizerLog, AccessLogGroupARN: f.accessLogArn, ManageAccountRole: true,
+		LogsKMSKeyARN: f.logsKey, ManageAccountRole: true,
 		ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500, LoggingLevel: "ERROR",
 	}
 }
@@ -300,14 +286,14 @@ func TestArgsValidation(t *testing.T) {
 		{"bad stage", func(a *apigwwebsocket.Args) { a.StageName = "$default" }, "StageName"},
 		{"logging off", func(a *apigwwebsocket.Args) { a.LoggingLevel = "OFF" }, "LoggingLevel"},
 		{"no throttling", func(a *apigwwebsocket.Args) { a.ThrottlingRateLimit = 0 }, "throttling"},
-		{"no log groups", func(a *apigwwebsocket.Args) { a.AccessLogGroupARN = nil }, "AccessLogGroupArn"},
+		{"no logs key", func(a *apigwwebsocket.Args) { a.LogsKMSKeyARN = nil }, "LogsKMSKeyARN"},
 	}
 	zipPath := zipFile(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
 				args := apiArgs(awsenv.Account{ID: "123456789012", Region: "eu-west-1", Partition: "aws", DNSSuffix: "amazonaws.com"},
-					&fixture{authorizerLog: pulumi.String("lg").ToStringOutput(), accessLogArn: pulumi.String("arn").ToStringOutput()}, zipPath)
+					&fixture{logsKey: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/logs").ToStringOutput()}, zipPath)
 				c.mutate(args)
 				_, err := apigwwebsocket.New(ctx, "websocket", args)
 				return err

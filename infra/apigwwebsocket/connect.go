@@ -101,7 +101,7 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 		Description:  pulumi.String("Live stage of " + args.NamePrefix),
 		DeploymentId: dep.ID(),
 		AccessLogSettings: &apigatewayv2.StageAccessLogSettingsArgs{
-			DestinationArn: args.AccessLogGroupARN,
+			DestinationArn: api.accessLogGroupARN,
 			Format:         pulumi.String(AccessLogFormat),
 		},
 		DefaultRouteSettings: &apigatewayv2.StageDefaultRouteSettingsArgs{

@@ -1,12 +1,12 @@
-// Package observability is the monitoring component: the stack's logs key, the log groups it is
-// given (KMS-encrypted, with retention; the services create their containers' groups with the
-// logs key themselves), the alarm topic (KMS-encrypted SNS, optional
+// Package observability is the monitoring component: the stack's logs key (every component
+// creates its own log groups with it), CloudTrail's log group and any it is given
+// (KMS-encrypted, with retention), the alarm topic (KMS-encrypted SNS, optional
 // e-mail subscription), CloudTrail (multi-region, log file validation, KMS, CloudWatch Logs
 // delivery) with its hardened bucket, and, through Watch once the other components exist, the
 // CloudWatch alarms and the dashboard.
 //
 // One customer managed key ("logs key") encrypts the log groups, the trail's log files and
-// bucket, and the alarm topic; its policy admits CloudWatch Logs for exactly these log groups,
+// bucket, and the alarm topic; its policy admits CloudWatch Logs for the stack's log groups,
 // CloudTrail for this trail, and CloudWatch alarms of this stack. CLOUDFRONT-scope WAF metrics
 // exist only in us-east-1 and an alarm can only notify a topic in its own region, so Watch
 // creates a second topic (with its own key) in us-east-1 for those alarms; both topics get the

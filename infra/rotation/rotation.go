@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
@@ -48,8 +49,10 @@ type Args struct {
 	NamePrefix string
 	// Zip is dist/secret-rotator.zip (make build-rotator).
 	Zip string
-	// LogGroup is the name of the function's log group (observability creates it).
-	LogGroup pulumi.StringInput
+	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the function's log
+	// group (LogGroupName), which the component creates; LogRetentionDays its retention.
+	LogsKMSKeyARN    pulumi.StringInput
+	LogRetentionDays int
 	// SessionKey is the session-signing key set; RedisAuth the replication group's AUTH token;
 	// Operator the web app's operator credential.
 	SessionKey, RedisAuth, Operator Secret
@@ -64,6 +67,9 @@ type Args struct {
 	// Tags are added to every taggable child. Optional.
 	Tags map[string]string
 }
+
+// LogGroupName is the rotation function's log group.
+func LogGroupName(prefix string) string { return "/" + prefix + "/lambda/secret-rotator" }
 
 // Rotation is the component.
 type Rotation struct {
@@ -136,6 +142,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	a := args.Account
 	tags := func(n string) pulumi.StringMap { return awsenv.Tags(args.Tags, args.NamePrefix+"-"+n) }
 
+	logName := LogGroupName(args.NamePrefix)
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(logName),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKMSKeyARN,
+		Tags:            awsenv.Tags(args.Tags, logName),
+	}, parent)
+	if err != nil {
+		return nil, wrap("log group", err)
+	}
 	trust, err := iampolicy.ServiceTrust(a.ServicePrincipal("lambda"), a.ID).JSON()
 	if err != nil {
 		return nil, wrap("trust policy", err)
@@ -153,7 +169,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return pulumi.Sprintf("arn:%s:ecs:%s:%s:service/%s/%s", a.Partition, a.Region, a.ID, args.ClusterName, svc)
 	}
 	policy := pulumi.All(pulumi.StringMap{
-		"lg": args.LogGroup, "session": args.SessionKey.ARN, "redis": args.RedisAuth.ARN, "operator": args.Operator.ARN,
+		"lg": logGroup.Name, "session": args.SessionKey.ARN, "redis": args.RedisAuth.ARN, "operator": args.Operator.ARN,
 		"sessionKey": args.SessionKey.KMSKeyARN, "redisKey": args.RedisAuth.KMSKeyARN, "operatorKey": args.Operator.KMSKeyARN,
 		"group": args.ReplicationGroupARN, "service": serviceArn(args.ServiceName), "web": serviceArn(args.WebServiceName),
 	}.ToStringMapOutput()).ApplyT(func(v []any) (string, error) {
@@ -202,7 +218,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			"ECS_WEB_SERVICE":        args.WebServiceName,
 			"LOG_LEVEL":              pulumi.String("info"),
 		}},
-		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: args.LogGroup},
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
 		Tags:          tags("secret-rotator"),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
 	if err != nil {
@@ -254,7 +270,8 @@ func (a *Args) validate() error {
 	}
 	req(a.Account.ID != "", "Account")
 	req(a.NamePrefix != "", "NamePrefix")
-	req(a.LogGroup != nil, "LogGroup")
+	req(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
+	req(a.LogRetentionDays > 0, "LogRetentionDays")
 	req(a.SessionKey.ARN != nil && a.SessionKey.KMSKeyARN != nil, "SessionKey (Arn, KmsKeyArn)")
 	req(a.RedisAuth.ARN != nil && a.RedisAuth.KMSKeyARN != nil, "RedisAuth (Arn, KmsKeyArn)")
 	req(a.Operator.ARN != nil && a.Operator.KMSKeyARN != nil, "Operator (Arn, KmsKeyArn)")

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -65,12 +64,8 @@ func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pu
 		if _, err := secretsmanager.NewSecret(ctx, "shared", &secretsmanager.SecretArgs{KmsKeyId: pulumi.String(keyArn), Tags: awsenv.Tags(tags, "chess-platform-test-shared-secret")}); err != nil {
 			return err
 		}
-		lg, err := cloudwatch.NewLogGroup(ctx, "lg", &cloudwatch.LogGroupArgs{Name: pulumi.String("/chess-platform-test/lambda/secret-rotator")})
-		if err != nil {
-			return err
-		}
 		args := &rotation.Args{
-			Account: a, NamePrefix: "chess-platform-test", Zip: zipPath, LogGroup: lg.Name,
+			Account: a, NamePrefix: "chess-platform-test", Zip: zipPath, LogsKMSKeyARN: pulumi.String(keyArn), LogRetentionDays: 365,
 			SessionKey:          rotation.Secret{ARN: session.Arn, KMSKeyARN: pulumi.String(keyArn)},
 			RedisAuth:           rotation.Secret{ARN: redis.Arn, KMSKeyARN: pulumi.String(cacheKey)},
 			Operator:            rotation.Secret{ARN: operator.Arn, KMSKeyARN: pulumi.String(svcKey)},

@@ -57,6 +57,16 @@ func moves(prefix string) []move {
 		{typ: record, name: DNSName + "-alb-cert-validation-1", oldChain: oldServicesType + "$" + record, old: oldServices + "-cert-validation-1"},
 		{typ: record, name: DNSName + "-origin", oldChain: oldServicesType + "$" + record, old: oldServices + "-origin"},
 	}
+	// The API's and the rotation function's log groups moved from observability to their
+	// components.
+	fromObservability := "chess:observability:Observability$" + logGroup
+	for _, m := range []struct{ name, group string }{
+		{APIName + "-authorizer-logs", "lambda-ws-authorizer"},
+		{APIName + "-access-logs", "apigw-access"},
+		{RotationName + "-logs", "lambda-secret-rotator"},
+	} {
+		out = append(out, move{typ: logGroup, name: m.name, oldChain: fromObservability, old: ObservabilityName + "-log-" + prefix + "-" + m.group})
+	}
 	// The containers' log groups moved from observability to ecs-services.
 	for _, c := range ecsservices.Containers {
 		out = append(out, move{

@@ -45,15 +45,6 @@ const (
 	UsEast1Name       = "us-east-1"
 )
 
-// LogGroupNames are the log groups observability creates for the API: the authorizer's and the
-// stage's access log (full names). The services create their containers' groups themselves.
-func LogGroupNames(prefix string) (authorizer, access string) {
-	return "/" + prefix + "/lambda/ws-authorizer", "/" + prefix + "/apigw/access"
-}
-
-// RotatorLogGroup is the log group of the secret rotation Lambda (observability creates it).
-func RotatorLogGroup(prefix string) string { return "/" + prefix + "/lambda/secret-rotator" }
-
 // Stack holds every component of a deployed stack.
 type Stack struct {
 	Config        *config.Config
@@ -184,16 +175,13 @@ func (s *Stack) provider() error {
 	return err
 }
 
-// observe creates the logs key, the log groups the API and the rotation write to, the alarm
-// topic and CloudTrail.
+// observe creates the logs key (the components encrypt their own log groups with it), the
+// alarm topic and CloudTrail.
 func (s *Stack) observe() error {
 	cfg := s.Config
-	authorizer, access := LogGroupNames(cfg.Name())
-	groups := []string{authorizer, access, RotatorLogGroup(cfg.Name())}
 	var err error
 	s.Observability, err = observability.New(s.ctx, ObservabilityName, &observability.Args{
 		Common:             s.common(ObservabilityName),
-		LogGroups:          groups,
 		AlarmEmail:         cfg.Observe.AlarmEmail,
 		TrailRetentionDays: cfg.Observe.TrailRetentionDays,
 	})
@@ -203,15 +191,13 @@ func (s *Stack) observe() error {
 // api creates the WebSocket API (phase one): the backend needs its endpoint and secrets.
 func (s *Stack) api() error {
 	cfg, o := s.Config, s.Observability
-	authorizer, access := LogGroupNames(cfg.Name())
 	g := cfg.Gateway
 	var err error
 	s.API, err = apigwwebsocket.New(s.ctx, APIName, &apigwwebsocket.Args{
 		Common:               s.common(APIName),
 		StageName:            g.StageName,
 		AuthorizerZip:        g.AuthorizerZip,
-		AuthorizerLogGroup:   o.LogGroupNames[authorizer],
-		AccessLogGroupARN:    o.LogGroupARNs[access],
+		LogsKMSKeyARN:        o.LogsKMSKeyARN,
 		ManageAccountRole:    cfg.OwnsGatewayAccount(),
 		ThrottlingRateLimit:  g.ThrottlingRateLimit,
 		ThrottlingBurstLimit: g.ThrottlingBurstLimit,
@@ -276,7 +262,8 @@ func (s *Stack) rotate() error {
 		Account:             s.Account,
 		NamePrefix:          cfg.Name(),
 		Zip:                 cfg.Gateway.RotatorZip,
-		LogGroup:            s.Observability.LogGroupNames[RotatorLogGroup(cfg.Name())],
+		LogsKMSKeyARN:       s.Observability.LogsKMSKeyARN,
+		LogRetentionDays:    cfg.Logs.RetentionDays,
 		SessionKey:          rotation.Secret{ARN: s.API.TokenKeySecretARN, KMSKeyARN: s.API.SecretsKMSKeyARN},
 		RedisAuth:           rotation.Secret{ARN: s.Cache.AuthSecretARN, KMSKeyARN: s.Cache.KMSKeyARN},
 		Operator:            rotation.Secret{ARN: s.Services.OperatorSecretARN, KMSKeyARN: s.Services.OperatorSecretKMSKeyARN},
