@@ -25,27 +25,20 @@ package cdn
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
-	"chessplatform/infra/kmskey"
-	"chessplatform/infra/observability/s3bucket"
+	"chessplatform/infra/s3bucket"
 )
 
 // Type is the component's type token.
-const Type = "chess:cdn:Cdn"
+const Type = "chess:cdn:CDN"
 
 // OriginVerifyHeader carries OriginVerifySecret from CloudFront to the ALB, whose listener
 // rules must require it.
@@ -79,7 +72,7 @@ const ImmutableCacheControl = "public, max-age=31536000, immutable"
 // Origin ids inside the distribution.
 const (
 	AssetsOriginID = "assets-s3"
-	AlbOriginID    = "alb"
+	ALBOriginID    = "alb"
 	StaticGroupID  = "static-s3-then-alb"
 )
 
@@ -89,11 +82,9 @@ var failoverStatuses = []int{403, 404, 500, 502, 503, 504}
 
 // Args configures the CDN.
 type Args struct {
-	// Account is the target account; the buckets and the assets key live in Account.Region.
-	// Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// UsEast1 is an AWS provider for us-east-1, where CloudFront's log delivery source must be
 	// created. Required.
 	UsEast1 pulumi.ProviderResource
@@ -102,15 +93,15 @@ type Args struct {
 	OriginDomainName pulumi.StringInput
 	// OriginVerifySecret is sent to the ALB in OriginVerifyHeader; pass a secret output. Required.
 	OriginVerifySecret pulumi.StringInput
-	// WebAclArn is the CLOUDFRONT-scope web ACL's ARN (waf.Waf.CloudfrontAclArn). Required.
-	WebAclArn pulumi.StringInput
+	// WebACLARN is the CLOUDFRONT-scope web ACL's ARN (waf.WAF.CloudfrontACLARN). Required.
+	WebACLARN pulumi.StringInput
 	// Aliases are the site's host names (e.g. chess.example.com). Optional; they need
-	// CertificateArn.
+	// CertificateARN.
 	Aliases []string
-	// CertificateArn is an ACM certificate in us-east-1 covering Aliases; with it viewers get
+	// CertificateARN is an ACM certificate in us-east-1 covering Aliases; with it viewers get
 	// TLS >= 1.2 (TLSv1.2_2021) over SNI. Optional.
-	CertificateArn pulumi.StringInput
-	// AllowDefaultCertificate must be true to deploy without CertificateArn: the distribution
+	CertificateARN pulumi.StringInput
+	// AllowDefaultCertificate must be true to deploy without CertificateARN: the distribution
 	// then serves *.cloudfront.net with CloudFront's default certificate, whose minimum protocol
 	// cannot be raised (waiver of CloudFront.15). Default false.
 	AllowDefaultCertificate bool
@@ -120,30 +111,24 @@ type Args struct {
 	StaticDir string
 	// PriceClass of the distribution. Optional; default "PriceClass_100".
 	PriceClass string
-	// LogRetentionDays expires access logs in the log bucket. Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the assets key (7 to 30). Required.
-	KMSDeletionWindowDays int
 	// ForceDestroyBuckets lets pulumi destroy delete the buckets with their objects (dev).
 	// Default false.
 	ForceDestroyBuckets bool
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
-// Cdn is the component.
-type Cdn struct {
+// CDN is the component.
+type CDN struct {
 	pulumi.ResourceState
 
-	DistributionId  pulumi.StringOutput `pulumi:"distributionId"`
-	DistributionArn pulumi.StringOutput `pulumi:"distributionArn"`
+	DistributionID  pulumi.StringOutput `pulumi:"distributionId"`
+	DistributionARN pulumi.StringOutput `pulumi:"distributionArn"`
 	// DomainName is the distribution's *.cloudfront.net name (the alias target in Route 53).
 	DomainName pulumi.StringOutput `pulumi:"domainName"`
 	// SiteURL is https:// plus the first alias, or the CloudFront domain without aliases.
 	SiteURL          pulumi.StringOutput `pulumi:"siteUrl"`
 	AssetsBucketName pulumi.StringOutput `pulumi:"assetsBucketName"`
 	LogBucketName    pulumi.StringOutput `pulumi:"logBucketName"`
-	AssetsKmsKeyArn  pulumi.StringOutput `pulumi:"assetsKmsKeyArn"`
+	AssetsKMSKeyARN  pulumi.StringOutput `pulumi:"assetsKmsKeyArn"`
 	// Uploaded lists the object keys uploaded from StaticDir, sorted.
 	Uploaded []string
 
@@ -151,7 +136,7 @@ type Cdn struct {
 }
 
 // New creates the buckets, the distribution, its logging and the asset upload.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cdn, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*CDN, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("cdn %s: %w", name, err)
 	}
@@ -160,12 +145,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("cdn %s: %w", name, err)
 	}
 	a := args.Account
-	c := &Cdn{}
+	c := &CDN{}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	wrap := func(what string, err error) error { return fmt.Errorf("cdn %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("cdn", name)
 
 	// Log sink: S3 server access logs of the assets bucket and CloudFront's access logs.
 	logs, err := s3bucket.New(ctx, name+"-logs", &s3bucket.Args{
@@ -230,7 +215,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("log bucket policy", err)
 	}
-	if err := newLogDelivery(ctx, name, args, dist.Arn, logs.Arn, logsPolicy, parent); err != nil {
+	if err := newLogDelivery(ctx, name, args, dist.Arn, logs.ARN, logsPolicy, parent); err != nil {
 		return nil, wrap("access logs", err)
 	}
 
@@ -248,8 +233,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		c.Uploaded = append(c.Uploaded, f.Key)
 	}
 
-	c.DistributionId = dist.ID().ToStringOutput()
-	c.DistributionArn = dist.Arn
+	c.DistributionID = dist.ID().ToStringOutput()
+	c.DistributionARN = dist.Arn
 	c.DomainName = dist.DomainName
 	if len(args.Aliases) > 0 {
 		c.SiteURL = dist.DomainName.ApplyT(func(string) string { return "https://" + args.Aliases[0] }).(pulumi.StringOutput)
@@ -258,338 +243,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	c.AssetsBucketName = assets.ID
 	c.LogBucketName = logs.ID
-	c.AssetsKmsKeyArn = key.Arn
+	c.AssetsKMSKeyARN = key.Arn
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"distributionId":   c.DistributionId,
-		"distributionArn":  c.DistributionArn,
+		"distributionId":   c.DistributionID,
+		"distributionArn":  c.DistributionARN,
 		"domainName":       c.DomainName,
 		"siteUrl":          c.SiteURL,
 		"assetsBucketName": c.AssetsBucketName,
 		"logBucketName":    c.LogBucketName,
-		"assetsKmsKeyArn":  c.AssetsKmsKeyArn,
+		"assetsKmsKeyArn":  c.AssetsKMSKeyARN,
 	}); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// distributionArgs: the ALB behind every path, the static paths on the S3-then-ALB group.
-func distributionArgs(args *Args, assetsDomain pulumi.StringInput, oacID pulumi.IDOutput, headersID pulumi.IDOutput) *cloudfront.DistributionArgs {
-	all := pulumi.ToStringArray([]string{"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"})
-	read := pulumi.ToStringArray([]string{"GET", "HEAD", "OPTIONS"})
-	cached := pulumi.ToStringArray([]string{"GET", "HEAD"})
-
-	var static cloudfront.DistributionOrderedCacheBehaviorArray
-	for _, p := range StaticPaths {
-		static = append(static, &cloudfront.DistributionOrderedCacheBehaviorArgs{
-			PathPattern:             pulumi.String(p),
-			TargetOriginId:          pulumi.String(StaticGroupID),
-			ViewerProtocolPolicy:    pulumi.String("redirect-to-https"),
-			AllowedMethods:          read, // an origin group serves only GET, HEAD and OPTIONS
-			CachedMethods:           cached,
-			CachePolicyId:           pulumi.String(CachingOptimizedPolicyID),
-			ResponseHeadersPolicyId: headersID,
-			Compress:                pulumi.Bool(true),
-		})
-	}
-
-	cert := &cloudfront.DistributionViewerCertificateArgs{CloudfrontDefaultCertificate: pulumi.Bool(true)}
-	if args.CertificateArn != nil {
-		cert = &cloudfront.DistributionViewerCertificateArgs{
-			AcmCertificateArn:      args.CertificateArn,
-			SslSupportMethod:       pulumi.String(SSLSupportMethod),
-			MinimumProtocolVersion: pulumi.String(MinimumProtocolVersion),
-		}
-	}
-	priceClass := args.PriceClass
-	if priceClass == "" {
-		priceClass = "PriceClass_100"
-	}
-
-	return &cloudfront.DistributionArgs{
-		Enabled:       pulumi.Bool(true),
-		Comment:       pulumi.String("chess platform " + args.NamePrefix),
-		Aliases:       pulumi.ToStringArray(args.Aliases),
-		HttpVersion:   pulumi.String("http2and3"),
-		IsIpv6Enabled: pulumi.Bool(true),
-		PriceClass:    pulumi.String(priceClass),
-		WebAclId:      args.WebAclArn,
-		Origins: cloudfront.DistributionOriginArray{
-			&cloudfront.DistributionOriginArgs{
-				OriginId:              pulumi.String(AssetsOriginID),
-				DomainName:            assetsDomain,
-				OriginAccessControlId: oacID,
-			},
-			&cloudfront.DistributionOriginArgs{
-				OriginId:   pulumi.String(AlbOriginID),
-				DomainName: args.OriginDomainName,
-				CustomOriginConfig: &cloudfront.DistributionOriginCustomOriginConfigArgs{
-					HttpPort:               pulumi.Int(80),
-					HttpsPort:              pulumi.Int(443),
-					OriginProtocolPolicy:   pulumi.String("https-only"),
-					OriginSslProtocols:     pulumi.ToStringArray([]string{"TLSv1.2"}),
-					OriginReadTimeout:      pulumi.Int(60),
-					OriginKeepaliveTimeout: pulumi.Int(5),
-				},
-				CustomHeaders: cloudfront.DistributionOriginCustomHeaderArray{
-					&cloudfront.DistributionOriginCustomHeaderArgs{
-						Name:  pulumi.String(OriginVerifyHeader),
-						Value: pulumi.ToSecret(args.OriginVerifySecret).(pulumi.StringOutput),
-					},
-				},
-			},
-		},
-		OriginGroups: cloudfront.DistributionOriginGroupArray{
-			&cloudfront.DistributionOriginGroupArgs{
-				OriginId:         pulumi.String(StaticGroupID),
-				FailoverCriteria: &cloudfront.DistributionOriginGroupFailoverCriteriaArgs{StatusCodes: pulumi.ToIntArray(failoverStatuses)},
-				Members: cloudfront.DistributionOriginGroupMemberArray{
-					&cloudfront.DistributionOriginGroupMemberArgs{OriginId: pulumi.String(AssetsOriginID)},
-					&cloudfront.DistributionOriginGroupMemberArgs{OriginId: pulumi.String(AlbOriginID)},
-				},
-			},
-		},
-		DefaultCacheBehavior: &cloudfront.DistributionDefaultCacheBehaviorArgs{
-			TargetOriginId:          pulumi.String(AlbOriginID),
-			ViewerProtocolPolicy:    pulumi.String("redirect-to-https"),
-			AllowedMethods:          all,
-			CachedMethods:           cached,
-			CachePolicyId:           pulumi.String(CachingDisabledPolicyID),
-			OriginRequestPolicyId:   pulumi.String(AllViewerPolicyID),
-			ResponseHeadersPolicyId: headersID,
-			Compress:                pulumi.Bool(true),
-		},
-		OrderedCacheBehaviors: static,
-		Restrictions: &cloudfront.DistributionRestrictionsArgs{
-			GeoRestriction: &cloudfront.DistributionRestrictionsGeoRestrictionArgs{RestrictionType: pulumi.String("none")},
-		},
-		ViewerCertificate: cert,
-		Tags:              awsenv.Tags(args.Tags, args.NamePrefix+"-cdn"),
-	}
-}
-
-// newSecurityHeaders is the response headers policy of every behaviour. The page CSP stays
-// with the app (it carries a per-request nonce), so it is not set here; the static security
-// headers match the app's own (app/web next.config.ts) and override what an origin sends, so
-// files from S3 get them too.
-func newSecurityHeaders(ctx *pulumi.Context, name, prefix string, opts ...pulumi.ResourceOption) (*cloudfront.ResponseHeadersPolicy, error) {
-	return cloudfront.NewResponseHeadersPolicy(ctx, name+"-security-headers", &cloudfront.ResponseHeadersPolicyArgs{
-		Name:    pulumi.String(prefix + "-security-headers"),
-		Comment: pulumi.String("HSTS and security headers of " + prefix),
-		SecurityHeadersConfig: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs{
-			StrictTransportSecurity: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs{
-				AccessControlMaxAgeSec: pulumi.Int(HSTSMaxAgeSeconds),
-				IncludeSubdomains:      pulumi.Bool(true),
-				Preload:                pulumi.Bool(true),
-				Override:               pulumi.Bool(true),
-			},
-			ContentTypeOptions: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs{Override: pulumi.Bool(true)},
-			FrameOptions: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs{
-				FrameOption: pulumi.String("DENY"),
-				Override:    pulumi.Bool(true),
-			},
-			ReferrerPolicy: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs{
-				ReferrerPolicy: pulumi.String("strict-origin-when-cross-origin"),
-				Override:       pulumi.Bool(true),
-			},
-		},
-		CustomHeadersConfig: &cloudfront.ResponseHeadersPolicyCustomHeadersConfigArgs{
-			Items: cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArray{
-				&cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArgs{
-					Header: pulumi.String("Permissions-Policy"), Value: pulumi.String("camera=(), microphone=(), geolocation=(), payment=(), usb=()"), Override: pulumi.Bool(false),
-				},
-				&cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArgs{
-					Header: pulumi.String("Cross-Origin-Opener-Policy"), Value: pulumi.String("same-origin"), Override: pulumi.Bool(false),
-				},
-			},
-		},
-	}, opts...)
-}
-
-// HSTSMaxAgeSeconds is two years, as the app sends.
-const HSTSMaxAgeSeconds = 63072000
-
-// newAssetsKey is the assets bucket's CMK. Its policy lets CloudFront decrypt for this
-// distribution only, so it is rendered from the distribution's ARN; otherwise it is built like
-// every key of the stack (kmskey.Policy: account root plus conditioned service grants).
-func newAssetsKey(ctx *pulumi.Context, name string, args *Args, distArn pulumi.StringOutput, opts ...pulumi.ResourceOption) (*kms.Key, error) {
-	a := args.Account
-	policy := distArn.ApplyT(func(arn string) (string, error) {
-		return kmskey.Policy(a, []kmskey.ServiceGrant{{
-			Sid:        "AllowCloudFrontOACDecrypt",
-			Principal:  a.ServicePrincipal("cloudfront"),
-			Actions:    []string{"kms:Decrypt"},
-			Conditions: iampolicy.Conditions{"StringEquals": {"AWS:SourceArn": iampolicy.List{arn}}},
-		}}).JSON()
-	}).(pulumi.StringOutput)
-	alias := args.NamePrefix + "/cdn-assets"
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("CloudFront static assets of " + args.NamePrefix),
-		KeyUsage:             pulumi.String("ENCRYPT_DECRYPT"),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(args.KMSDeletionWindowDays),
-		Policy:               policy,
-		Tags:                 awsenv.Tags(args.Tags, alias),
-	}, opts...)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := kms.NewAlias(ctx, name+"-alias", &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + alias),
-		TargetKeyId: key.KeyId,
-	}, opts...); err != nil {
-		return nil, err
-	}
-	return key, nil
-}
-
-// OACReadStatement lets CloudFront read objects for one distribution (FSBP CloudFront.13).
-func OACReadStatement(a awsenv.Account, bucketArn, distributionArn string) iampolicy.Statement {
-	return iampolicy.Statement{
-		Sid:       "AllowCloudFrontOACRead",
-		Effect:    "Allow",
-		Principal: &iampolicy.Principal{Service: iampolicy.List{a.ServicePrincipal("cloudfront")}},
-		Action:    iampolicy.List{"s3:GetObject"},
-		Resource:  iampolicy.List{bucketArn + "/*"},
-		Condition: iampolicy.Conditions{"StringEquals": {"AWS:SourceArn": iampolicy.List{distributionArn}}},
-	}
-}
-
-// AccessLogsPrefix is where CloudFront's access logs land in the log bucket.
-const AccessLogsPrefix = "cloudfront"
-
-// LogDeliveryStatements let CloudWatch Logs' delivery service write CloudFront's access logs
-// under AccessLogsPrefix, for delivery sources of this account in us-east-1 only.
-func LogDeliveryStatements(a awsenv.Account, sinkArn string) []iampolicy.Statement {
-	cond := iampolicy.Conditions{
-		"StringEquals": {"aws:SourceAccount": iampolicy.List{a.ID}},
-		"ArnLike":      {"aws:SourceArn": iampolicy.List{fmt.Sprintf("arn:%s:logs:us-east-1:%s:delivery-source:*", a.Partition, a.ID)}},
-	}
-	principal := &iampolicy.Principal{Service: iampolicy.List{a.ServicePrincipal("delivery.logs")}}
-	write := iampolicy.Conditions{
-		"StringEquals": {"aws:SourceAccount": iampolicy.List{a.ID}, "s3:x-amz-acl": iampolicy.List{"bucket-owner-full-control"}},
-		"ArnLike":      cond["ArnLike"],
-	}
-	return []iampolicy.Statement{
-		{Sid: "AWSLogDeliveryWrite", Effect: "Allow", Principal: principal, Action: iampolicy.List{"s3:PutObject"}, Resource: iampolicy.List{sinkArn + "/" + AccessLogsPrefix + "/*"}, Condition: write},
-		{Sid: "AWSLogDeliveryAclCheck", Effect: "Allow", Principal: principal, Action: iampolicy.List{"s3:GetBucketAcl", "s3:ListBucket"}, Resource: iampolicy.List{sinkArn}, Condition: cond},
-	}
-}
-
-// newLogDelivery sends the distribution's access logs (standard logging v2) to the log bucket.
-// The source, destination and delivery live in us-east-1, where CloudFront's logging is
-// configured; the bucket may be in any region.
-func newLogDelivery(ctx *pulumi.Context, name string, args *Args, distArn, sinkArn pulumi.StringOutput, sinkPolicy pulumi.Resource, opts ...pulumi.ResourceOption) error {
-	useast := append(opts, pulumi.Provider(args.UsEast1))
-	source, err := cloudwatch.NewLogDeliverySource(ctx, name+"-access-logs-source", &cloudwatch.LogDeliverySourceArgs{
-		Name:        pulumi.String(args.NamePrefix + "-cdn"),
-		LogType:     pulumi.String("ACCESS_LOGS"),
-		ResourceArn: distArn,
-		Tags:        awsenv.Tags(args.Tags, args.NamePrefix+"-cdn"),
-	}, useast...)
-	if err != nil {
-		return err
-	}
-	dest, err := cloudwatch.NewLogDeliveryDestination(ctx, name+"-access-logs-destination", &cloudwatch.LogDeliveryDestinationArgs{
-		Name:         pulumi.String(args.NamePrefix + "-cdn-s3"),
-		OutputFormat: pulumi.String("parquet"),
-		DeliveryDestinationConfiguration: &cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs{
-			DestinationResourceArn: pulumi.Sprintf("%s/%s", sinkArn, AccessLogsPrefix),
-		},
-		Tags: awsenv.Tags(args.Tags, args.NamePrefix+"-cdn-s3"),
-	}, useast...)
-	if err != nil {
-		return err
-	}
-	_, err = cloudwatch.NewLogDelivery(ctx, name+"-access-logs", &cloudwatch.LogDeliveryArgs{
-		DeliverySourceName:     source.Name,
-		DeliveryDestinationArn: dest.Arn,
-		Tags:                   awsenv.Tags(args.Tags, args.NamePrefix+"-cdn-access-logs"),
-	}, append(useast, pulumi.DependsOn([]pulumi.Resource{sinkPolicy}))...)
-	return err
-}
-
-// staticFile is one file of the Next.js build to upload.
-type staticFile struct {
-	Path        string // on disk
-	Key         string // in the bucket
-	ContentType string
-}
-
-// contentTypes maps the extensions a Next.js build emits to their media types.
-var contentTypes = map[string]string{
-	".js":    "text/javascript; charset=utf-8",
-	".mjs":   "text/javascript; charset=utf-8",
-	".css":   "text/css; charset=utf-8",
-	".map":   "application/json; charset=utf-8",
-	".json":  "application/json; charset=utf-8",
-	".html":  "text/html; charset=utf-8",
-	".txt":   "text/plain; charset=utf-8",
-	".svg":   "image/svg+xml",
-	".png":   "image/png",
-	".jpg":   "image/jpeg",
-	".jpeg":  "image/jpeg",
-	".gif":   "image/gif",
-	".webp":  "image/webp",
-	".avif":  "image/avif",
-	".ico":   "image/x-icon",
-	".woff":  "font/woff",
-	".woff2": "font/woff2",
-	".ttf":   "font/ttf",
-	".otf":   "font/otf",
-	".wasm":  "application/wasm",
-}
-
-// ContentType is the media type uploaded for a file name; unknown extensions get
-// application/octet-stream (browsers then download rather than interpret, and nosniff holds).
-func ContentType(file string) string {
-	if t, ok := contentTypes[strings.ToLower(filepath.Ext(file))]; ok {
-		return t
-	}
-	return "application/octet-stream"
-}
-
-var safeKey = regexp.MustCompile(`^[A-Za-z0-9._~@()+=,-]+(/[A-Za-z0-9._~@()+=,\[\]-]+)*$`)
-
-// staticFiles lists the regular files under dir in lexical order ("" or a missing directory
-// is no files: a preview without a web build still works).
-func staticFiles(dir string) ([]staticFile, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	info, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("static dir: %w", err)
-	}
-	if !info.IsDir() {
-		return nil, fmt.Errorf("static dir %s is not a directory", dir)
-	}
-	var out []staticFile
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil // directories, and symlinks (never followed out of the build)
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if !safeKey.MatchString(rel) {
-			return fmt.Errorf("static file %q has characters that do not belong in an object key", rel)
-		}
-		out = append(out, staticFile{Path: p, Key: path.Join(StaticPrefix, rel), ContentType: ContentType(p)})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("static dir %s: %w", dir, err)
-	}
-	return out, nil
 }
 
 var priceClasses = map[string]bool{"PriceClass_100": true, "PriceClass_200": true, "PriceClass_All": true}
@@ -598,13 +264,7 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" {
-		errs = append(errs, errors.New("NamePrefix is required"))
-	}
+	errs := a.Common.Check()
 	if a.UsEast1 == nil {
 		errs = append(errs, errors.New("UsEast1 (an AWS provider for us-east-1) is required for CloudFront's log delivery"))
 	}
@@ -614,10 +274,10 @@ func (a *Args) validate() error {
 	if a.OriginVerifySecret == nil {
 		errs = append(errs, errors.New("OriginVerifySecret is required: the ALB only accepts requests that carry it"))
 	}
-	if a.WebAclArn == nil {
+	if a.WebACLARN == nil {
 		errs = append(errs, errors.New("WebAclArn (the CLOUDFRONT web ACL's ARN) is required"))
 	}
-	if a.CertificateArn == nil {
+	if a.CertificateARN == nil {
 		if len(a.Aliases) > 0 {
 			errs = append(errs, fmt.Errorf("Aliases %v need CertificateArn (an ACM certificate in us-east-1)", a.Aliases))
 		}
@@ -635,11 +295,5 @@ func (a *Args) validate() error {
 	if a.PriceClass != "" && !priceClasses[a.PriceClass] {
 		errs = append(errs, fmt.Errorf("PriceClass %q must be PriceClass_100, PriceClass_200 or PriceClass_All", a.PriceClass))
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, fmt.Errorf("LogRetentionDays %d is required", a.LogRetentionDays))
-	}
-	if a.KMSDeletionWindowDays < 7 || a.KMSDeletionWindowDays > 30 {
-		errs = append(errs, fmt.Errorf("KMSDeletionWindowDays %d must be 7 to 30", a.KMSDeletionWindowDays))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/infratest"
@@ -32,17 +33,17 @@ var testSecret = strings.Repeat("s3cr3t-", 8)
 
 // wired are awaited outputs and references the tests compare with the recorded resources.
 type wired struct {
-	DistributionArn, DistributionID, DomainName, SiteURL, AssetsBucket string
-	WebAclArn                                                          string // the CLOUDFRONT ACL's ARN from the waf component
+	DistributionARN, DistributionID, DomainName, SiteURL, AssetsBucket string
+	WebACLARN                                                          string // the CLOUDFRONT ACL's ARN from the waf component
 	ProviderRef                                                        string
 	OriginHeader                                                       infratest.Awaited[string]
 }
 
 // run builds the waf component (for a real CLOUDFRONT ACL) and the CDN on top of it.
-func run(t *testing.T, edit func(*Args)) (*infratest.Mocks, *Cdn, wired) {
+func run(t *testing.T, edit func(*Args)) (*infratest.Mocks, *CDN, wired) {
 	t.Helper()
 	var w wired
-	var c *Cdn
+	var c *CDN
 	m := infratest.Run(t, func(ctx *pulumi.Context) error {
 		var err error
 		c, w, err = build(ctx, edit)
@@ -51,7 +52,7 @@ func run(t *testing.T, edit func(*Args)) (*infratest.Mocks, *Cdn, wired) {
 	return m, c, w
 }
 
-func build(ctx *pulumi.Context, edit func(*Args)) (*Cdn, wired, error) {
+func build(ctx *pulumi.Context, edit func(*Args)) (*CDN, wired, error) {
 	var w wired
 	a, err := awsenv.Lookup(ctx)
 	if err != nil {
@@ -61,26 +62,19 @@ func build(ctx *pulumi.Context, edit func(*Args)) (*Cdn, wired, error) {
 	if err != nil {
 		return nil, w, err
 	}
-	fw, err := waf.New(ctx, "waf", &waf.Args{
-		Account: a, NamePrefix: testPrefix, AlbArn: pulumi.String(testAlb), UsEast1: p,
-		LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags("waf"),
-	})
+	fw, err := waf.New(ctx, "waf", &waf.Args{Common: component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags("waf")}, ALBARN: pulumi.String(testAlb), UsEast1: p})
 	if err != nil {
 		return nil, w, err
 	}
 	args := &Args{
-		Account:               a,
-		NamePrefix:            testPrefix,
-		UsEast1:               p,
-		OriginDomainName:      pulumi.String(testOrigin),
-		OriginVerifySecret:    pulumi.ToSecret(pulumi.String(testSecret)).(pulumi.StringOutput),
-		WebAclArn:             fw.CloudfrontAclArn,
-		Aliases:               []string{"chess.example.com"},
-		CertificateArn:        pulumi.String(testCert),
-		StaticDir:             filepath.Join("testdata", "static"),
-		LogRetentionDays:      365,
-		KMSDeletionWindowDays: 30,
-		Tags:                  tags("cdn"),
+		Common:             component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags("cdn")},
+		UsEast1:            p,
+		OriginDomainName:   pulumi.String(testOrigin),
+		OriginVerifySecret: pulumi.ToSecret(pulumi.String(testSecret)).(pulumi.StringOutput),
+		WebACLARN:          fw.CloudfrontACLARN,
+		Aliases:            []string{"chess.example.com"},
+		CertificateARN:     pulumi.String(testCert),
+		StaticDir:          filepath.Join("testdata", "static"),
 	}
 	if edit != nil {
 		edit(args)
@@ -93,8 +87,8 @@ func build(ctx *pulumi.Context, edit func(*Args)) (*Cdn, wired, error) {
 		dst *string
 		out pulumi.Output
 	}{
-		{&w.DistributionArn, c.DistributionArn}, {&w.DistributionID, c.DistributionId}, {&w.DomainName, c.DomainName},
-		{&w.SiteURL, c.SiteURL}, {&w.AssetsBucket, c.AssetsBucketName}, {&w.WebAclArn, fw.CloudfrontAclArn},
+		{&w.DistributionARN, c.DistributionARN}, {&w.DistributionID, c.DistributionID}, {&w.DomainName, c.DomainName},
+		{&w.SiteURL, c.SiteURL}, {&w.AssetsBucket, c.AssetsBucketName}, {&w.WebACLARN, fw.CloudfrontACLARN},
 		{&w.ProviderRef, p.URN()},
 	} {
 		if *x.dst, err = infratest.Await[string](ctx, x.out); err != nil {
@@ -128,12 +122,12 @@ func cdnControls(withWalk bool) []controls.Control {
 	return cs
 }
 
-func TestCdnSecurity(t *testing.T) {
+func TestCDNSecurity(t *testing.T) {
 	m, _, _ := run(t, nil)
 	controls.Require(t, controls.InProviderRegions(m, "eu-west-1"), cdnControls(true))
 }
 
-func TestCdnControlsCanFail(t *testing.T) {
+func TestCDNControlsCanFail(t *testing.T) {
 	m, _, _ := run(t, nil)
 	controls.Breakable(t, controls.InProviderRegions(m, "eu-west-1"), cdnControls(false))
 }
@@ -141,7 +135,7 @@ func TestCdnControlsCanFail(t *testing.T) {
 // TestDefaultCertificateWaiver: without a certificate the distribution serves *.cloudfront.net
 // on CloudFront's certificate; exactly the viewer-TLS control fails, and only with the waiver.
 func TestDefaultCertificateWaiver(t *testing.T) {
-	noCert := func(a *Args) { a.Aliases, a.CertificateArn, a.AllowDefaultCertificate = nil, nil, true }
+	noCert := func(a *Args) { a.Aliases, a.CertificateARN, a.AllowDefaultCertificate = nil, nil, true }
 	m, _, w := run(t, noCert)
 	var failed []string
 	for _, c := range cdnControls(true) {
@@ -157,33 +151,33 @@ func TestDefaultCertificateWaiver(t *testing.T) {
 	assert.Equal(t, 0, d.Len("aliases"))
 
 	_, err := infratest.RunErr(func(ctx *pulumi.Context) error {
-		_, _, err := build(ctx, func(a *Args) { a.Aliases, a.CertificateArn = nil, nil })
+		_, _, err := build(ctx, func(a *Args) { a.Aliases, a.CertificateARN = nil, nil })
 		return err
 	})
 	require.ErrorContains(t, err, "set AllowDefaultCertificate")
 }
 
-func TestCdnWiring(t *testing.T) {
+func TestCDNWiring(t *testing.T) {
 	m, c, w := run(t, nil)
 	d := m.One(t, controls.TDistribution)
 
 	t.Run("webAclId is the CLOUDFRONT ACL's ARN", func(t *testing.T) {
 		id, _ := d.Str("webAclId")
-		assert.Equal(t, w.WebAclArn, id)
+		assert.Equal(t, w.WebACLARN, id)
 		acl := infratest.ByOutput(m, controls.TWebACL, "arn", id)
 		require.Len(t, acl, 1)
 		assert.Equal(t, "CLOUDFRONT", str(acl[0], "scope"))
 	})
 
 	t.Run("assets bucket policy and key are limited to this distribution's ARN", func(t *testing.T) {
-		assert.True(t, strings.HasPrefix(w.DistributionArn, "arn:aws:cloudfront::123456789012:distribution/"+w.DistributionID))
+		assert.True(t, strings.HasPrefix(w.DistributionARN, "arn:aws:cloudfront::123456789012:distribution/"+w.DistributionID))
 		bucket := m.Named(t, "aws:s3/bucketV2:BucketV2", "cdn-assets")
 		assert.Equal(t, w.AssetsBucket, bucket.ID)
 		policy := m.Named(t, "aws:s3/bucketPolicy:BucketPolicy", "cdn-assets-policy")
 		doc, err := policy.Policy("policy")
 		require.NoError(t, err)
 		read := statement(t, doc, "AllowCloudFrontOACRead")
-		assert.Equal(t, iampolicy.List{w.DistributionArn}, read.Condition["StringEquals"]["AWS:SourceArn"])
+		assert.Equal(t, iampolicy.List{w.DistributionARN}, read.Condition["StringEquals"]["AWS:SourceArn"])
 		assert.Equal(t, iampolicy.List{"arn:aws:s3:::" + w.AssetsBucket + "/*"}, read.Resource)
 		assert.Equal(t, iampolicy.List{"s3:GetObject"}, read.Action)
 
@@ -191,7 +185,7 @@ func TestCdnWiring(t *testing.T) {
 		kdoc, err := key.Policy("policy")
 		require.NoError(t, err)
 		dec := statement(t, kdoc, "AllowCloudFrontOACDecrypt")
-		assert.Equal(t, iampolicy.List{w.DistributionArn}, dec.Condition["StringEquals"]["AWS:SourceArn"])
+		assert.Equal(t, iampolicy.List{w.DistributionARN}, dec.Condition["StringEquals"]["AWS:SourceArn"])
 		assert.Equal(t, iampolicy.List{"kms:Decrypt"}, dec.Action)
 		sse := m.Named(t, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "cdn-assets-encryption")
 		arn, _ := key.Output("arn")
@@ -202,7 +196,7 @@ func TestCdnWiring(t *testing.T) {
 		assert.True(t, d.IsSecret("origins"), "origins (with the header) are secret in state")
 		assert.True(t, w.OriginHeader.Secret, "the header output stays secret")
 		assert.Equal(t, testSecret, w.OriginHeader.Value)
-		alb := origin(t, d, AlbOriginID)
+		alb := origin(t, d, ALBOriginID)
 		assert.Equal(t, testOrigin, str(alb, "domainName"))
 		assert.Equal(t, OriginVerifyHeader, str(alb, "customHeaders[0].name"))
 		assert.Equal(t, "https-only", str(alb, "customOriginConfig.originProtocolPolicy"))
@@ -210,7 +204,7 @@ func TestCdnWiring(t *testing.T) {
 
 	t.Run("access logs: v2 delivery in us-east-1 to the log bucket", func(t *testing.T) {
 		src := m.One(t, controls.TLogDeliverySource)
-		assert.Equal(t, w.DistributionArn, str(src, "resourceArn"))
+		assert.Equal(t, w.DistributionARN, str(src, "resourceArn"))
 		assert.Equal(t, "ACCESS_LOGS", str(src, "logType"))
 		for _, token := range []string{controls.TLogDeliverySource, controls.TLogDeliveryDestination, controls.TLogDelivery} {
 			assert.Equal(t, w.ProviderRef, m.One(t, token).Provider, token)
@@ -265,7 +259,7 @@ func TestBehaviours(t *testing.T) {
 				assert.Equal(t, StaticGroupID, str(b, "targetOriginId"))
 				return
 			}
-			assert.Equal(t, AlbOriginID, str(b, "targetOriginId"))
+			assert.Equal(t, ALBOriginID, str(b, "targetOriginId"))
 			assert.ElementsMatch(t, []string{"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}, b.Strings("allowedMethods"))
 		})
 	}
@@ -276,7 +270,7 @@ func TestBehaviours(t *testing.T) {
 		group := infratest.Resource{Inputs: g.ObjectValue()}
 		assert.Equal(t, StaticGroupID, str(group, "originId"))
 		assert.Equal(t, AssetsOriginID, str(group, "members[0].originId"))
-		assert.Equal(t, AlbOriginID, str(group, "members[1].originId"))
+		assert.Equal(t, ALBOriginID, str(group, "members[1].originId"))
 		codes, _ := group.Get("failoverCriteria.statusCodes")
 		var got []int
 		for _, v := range codes.ArrayValue() {
@@ -364,9 +358,9 @@ func TestInvalidArgsCreateNothing(t *testing.T) {
 	}{
 		"no origin":        {func(a *Args) { a.OriginDomainName = nil }, "OriginDomainName"},
 		"no secret":        {func(a *Args) { a.OriginVerifySecret = nil }, "OriginVerifySecret"},
-		"no web ACL":       {func(a *Args) { a.WebAclArn = nil }, "WebAclArn"},
+		"no web ACL":       {func(a *Args) { a.WebACLARN = nil }, "WebAclArn"},
 		"no provider":      {func(a *Args) { a.UsEast1 = nil }, "UsEast1"},
-		"aliases no cert":  {func(a *Args) { a.CertificateArn = nil; a.AllowDefaultCertificate = true }, "need CertificateArn"},
+		"aliases no cert":  {func(a *Args) { a.CertificateARN = nil; a.AllowDefaultCertificate = true }, "need CertificateArn"},
 		"waiver with cert": {func(a *Args) { a.AllowDefaultCertificate = true }, "remove the waiver"},
 		"bad alias":        {func(a *Args) { a.Aliases = []string{"https://x"} }, "not a host name"},
 		"price class":      {func(a *Args) { a.PriceClass = "PriceClass_Cheap" }, "PriceClass"},

@@ -49,7 +49,7 @@ type Config struct {
 
 // Network configures the VPC and the security-group graph.
 type Network struct {
-	VpcCIDR          string `key:"vpcCidr" default:"10.40.0.0/16" help:"IPv4 CIDR of the VPC: RFC 1918, /16 to /20; split into 16 equal blocks, one public, private and isolated subnet per AZ"`
+	VPCCIDR          string `key:"vpcCidr" default:"10.40.0.0/16" help:"IPv4 CIDR of the VPC: RFC 1918, /16 to /20; split into 16 equal blocks, one public, private and isolated subnet per AZ"`
 	AZCount          int    `key:"azCount" default:"3" help:"Number of availability zones the subnets span: 2 or 3"`
 	SingleNATGateway bool   `key:"singleNatGateway" default:"false" help:"Cost waiver: one NAT gateway for all AZs instead of one per AZ (loses egress when that AZ fails)" waives:"NAT.1 one NAT gateway per AZ"`
 	ALBHTTPRedirect  bool   `key:"albHttpRedirect" default:"false" help:"Waiver: open :80 on the ALB to the internet for a listener that only redirects to HTTPS (CloudFront already redirects viewers; the design admits only 443)" waives:"EC2.18 only the ALB accepts traffic from the internet, on 443 only"`
@@ -86,8 +86,8 @@ type Services struct {
 type Edge struct {
 	Domain            string `key:"domain" default:"" help:"Public DNS name of the site (e.g. chess.example.com); required for pulumi up (certificates), optional for preview"`
 	HostedZoneID      string `key:"hostedZoneId" default:"" help:"Route 53 public hosted zone of domain; with it the stack creates and DNS-validates the ACM certificates"`
-	ALBCertificateArn string `key:"albCertificateArn" default:"" help:"Existing ACM certificate in the stack's region covering domain and origin.<domain>, used by the ALB instead of creating one"`
-	CDNCertificateArn string `key:"cdnCertificateArn" default:"" help:"Existing ACM certificate in us-east-1 covering domain, used by CloudFront instead of creating one"`
+	ALBCertificateARN string `key:"albCertificateArn" default:"" help:"Existing ACM certificate in the stack's region covering domain and origin.<domain>, used by the ALB instead of creating one"`
+	CDNCertificateARN string `key:"cdnCertificateArn" default:"" help:"Existing ACM certificate in us-east-1 covering domain, used by CloudFront instead of creating one"`
 
 	ALBDeletionProtection bool `key:"albDeletionProtection" default:"true" help:"ALB deletion protection; false is a waiver for dev (lets pulumi destroy remove it)" waives:"ELB.6 ALB deletion protection"`
 	ALBIdleTimeoutSeconds int  `key:"albIdleTimeoutSeconds" default:"300" help:"ALB idle timeout in seconds (60 to 4000); long enough for WebSockets on /ws, whose clients ping every 2.5 s"`

@@ -109,8 +109,8 @@ func (c *Config) Validate() error {
 	}
 
 	// Network.
-	if _, err := netplan.ParseVPC(c.Network.VpcCIDR); err != nil {
-		bad("vpcCidr", c.Network.VpcCIDR, "%v", err)
+	if _, err := netplan.ParseVPC(c.Network.VPCCIDR); err != nil {
+		bad("vpcCidr", c.Network.VPCCIDR, "%v", err)
 	}
 	if c.Network.AZCount < netplan.MinAZs || c.Network.AZCount > netplan.MaxAZs {
 		bad("azCount", c.Network.AZCount, "allowed: %d to %d availability zones", netplan.MinAZs, netplan.MaxAZs)
@@ -181,19 +181,19 @@ func (c *Config) Validate() error {
 	if e.HostedZoneID != "" && !hostedZone.MatchString(e.HostedZoneID) {
 		bad("hostedZoneId", e.HostedZoneID, "allowed: a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
 	}
-	if e.ALBCertificateArn != "" && !acmARN.MatchString(e.ALBCertificateArn) {
-		bad("albCertificateArn", e.ALBCertificateArn, "allowed: arn:aws:acm:<region>:<account>:certificate/<id>")
+	if e.ALBCertificateARN != "" && !acmARN.MatchString(e.ALBCertificateARN) {
+		bad("albCertificateArn", e.ALBCertificateARN, "allowed: arn:aws:acm:<region>:<account>:certificate/<id>")
 	}
-	if e.CDNCertificateArn != "" && (!acmARN.MatchString(e.CDNCertificateArn) || !strings.Contains(e.CDNCertificateArn, ":acm:us-east-1:")) {
-		bad("cdnCertificateArn", e.CDNCertificateArn, "allowed: arn:aws:acm:us-east-1:<account>:certificate/<id> (CloudFront takes certificates from us-east-1 only)")
+	if e.CDNCertificateARN != "" && (!acmARN.MatchString(e.CDNCertificateARN) || !strings.Contains(e.CDNCertificateARN, ":acm:us-east-1:")) {
+		bad("cdnCertificateArn", e.CDNCertificateARN, "allowed: arn:aws:acm:us-east-1:<account>:certificate/<id> (CloudFront takes certificates from us-east-1 only)")
 	}
 	if strings.TrimSpace(e.WebBuildDir) == "" {
 		bad("webBuildDir", e.WebBuildDir, "required: the Next.js standalone build directory (default app/web/.next/standalone), the web image's context and the source of the static files")
 	}
-	if e.Domain == "" && (e.HostedZoneID != "" || e.ALBCertificateArn != "" || e.CDNCertificateArn != "") {
+	if e.Domain == "" && (e.HostedZoneID != "" || e.ALBCertificateARN != "" || e.CDNCertificateARN != "") {
 		bad("domain", e.Domain, "required when hostedZoneId, albCertificateArn or cdnCertificateArn is set")
 	}
-	if e.Domain != "" && e.HostedZoneID == "" && (e.ALBCertificateArn == "" || e.CDNCertificateArn == "") {
+	if e.Domain != "" && e.HostedZoneID == "" && (e.ALBCertificateARN == "" || e.CDNCertificateARN == "") {
 		bad("hostedZoneId", e.HostedZoneID, "set hostedZoneId (the stack creates the certificates) or both albCertificateArn and cdnCertificateArn for domain %s", e.Domain)
 	}
 	if !slices.Contains(priceClasses, e.CDNPriceClass) {

@@ -1,17 +1,14 @@
 package ecsservices
 
 import (
-	"fmt"
 	"strconv"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/iampolicy"
+	"chessplatform/infra/s3bucket"
 )
 
 // AccessLogPrefix is the key prefix of the ALB access logs in their bucket.
@@ -30,80 +27,24 @@ const (
 // origin-verify header value.
 const maxPathsPerRule = 4
 
-// logBucket creates the ALB access-log bucket. ALB access logs support only SSE-S3 (AES256),
-// not SSE-KMS; everything else is hardened: no public access, bucket-owner-enforced ownership,
-// versioning, TLS-only policy, expiry after the log retention.
+// logBucket creates the ALB access-log bucket with the shared hardened-bucket helper. ALB
+// access logs support only SSE-S3 (AES256), not SSE-KMS, so it is a log sink (SSE-S3, no access
+// logging of its own); its objects expire after the log retention.
 func (b *builder) logBucket() error {
 	a := b.args
-	name := a.NamePrefix + "-alb-logs-" + a.Account.ID
-	bucket, err := s3.NewBucketV2(b.ctx, b.name+"-alb-logs", &s3.BucketV2Args{
-		Bucket: pulumi.String(name),
+	bucket, err := s3bucket.New(b.ctx, b.name+"-alb-logs", &s3bucket.Args{
+		Name:           a.NamePrefix + "-alb-logs-" + a.Account.ID,
+		LogSink:        true,
+		ExpireDays:     a.LogRetentionDays,
+		NoncurrentDays: 7,
 		// Deletion protection off (dev) also lets destroy remove the logs with the bucket.
-		ForceDestroy: pulumi.Bool(!a.DeletionProtection),
-		Tags:         b.tags("alb-logs"),
+		ForceDestroy: !a.DeletionProtection,
+		Tags:         a.Tags,
+		// The settings were created here under the bucket's name before the helper was used.
+		SettingsAlias: b.name + "-alb-logs",
 	}, b.parent)
 	if err != nil {
 		return b.wrap("log bucket", err)
-	}
-	children := []pulumi.Resource{}
-	pab, err := s3.NewBucketPublicAccessBlock(b.ctx, b.name+"-alb-logs", &s3.BucketPublicAccessBlockArgs{
-		Bucket:                bucket.ID(),
-		BlockPublicAcls:       pulumi.Bool(true),
-		BlockPublicPolicy:     pulumi.Bool(true),
-		IgnorePublicAcls:      pulumi.Bool(true),
-		RestrictPublicBuckets: pulumi.Bool(true),
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket public access block", err)
-	}
-	own, err := s3.NewBucketOwnershipControls(b.ctx, b.name+"-alb-logs", &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket ownership", err)
-	}
-	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(b.ctx, b.name+"-alb-logs", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
-			&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm: pulumi.String("AES256"), // the only encryption ALB log delivery supports
-				},
-			},
-		},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket encryption", err)
-	}
-	ver, err := s3.NewBucketVersioningV2(b.ctx, b.name+"-alb-logs", &s3.BucketVersioningV2Args{
-		Bucket:                  bucket.ID(),
-		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("log bucket versioning", err)
-	}
-	life, err := s3.NewBucketLifecycleConfigurationV2(b.ctx, b.name+"-alb-logs", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
-			&s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id:     pulumi.String("expire-access-logs"),
-				Status: pulumi.String("Enabled"),
-				Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(AccessLogPrefix + "/")},
-				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{
-					Days: pulumi.Int(a.LogRetentionDays),
-				},
-				NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-					NoncurrentDays: pulumi.Int(7),
-				},
-				AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-					DaysAfterInitiation: pulumi.Int(1),
-				},
-			},
-		},
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{ver}))
-	if err != nil {
-		return b.wrap("log bucket lifecycle", err)
 	}
 	// Regions opened before August 2022 deliver logs as the regional ELB account; newer ones
 	// as the log-delivery service principal. Both are admitted, each only to this account's
@@ -112,153 +53,37 @@ func (b *builder) logBucket() error {
 	if err != nil {
 		return b.wrap("ELB service account", err)
 	}
-	policy := iampolicy.Render(bucket.Arn, func(arn string) iampolicy.Document {
-		return LogBucketPolicy(arn, a.Account.ID, elbAccount.Arn)
-	})
-	pol, err := s3.NewBucketPolicy(b.ctx, b.name+"-alb-logs", &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(),
-		Policy: policy,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{pab}))
+	pol, err := bucket.Policy(b.ctx, b.name+"-alb-logs", nil, func(arn string, _ []string) []iampolicy.Statement {
+		return logDelivery(arn, a.Account.ID, elbAccount.Arn)
+	}, b.parent)
 	if err != nil {
 		return b.wrap("log bucket policy", err)
 	}
-	children = append(children, pab, own, sse, ver, life, pol)
-	b.logBucketReady = children
-	b.s.AccessLogBucket = bucket.Bucket
+	b.logBucketReady = append(append([]pulumi.Resource{}, bucket.Settings...), pol)
+	b.s.AccessLogBucket = bucket.ID
 	return nil
 }
 
-// LogBucketPolicy admits ELB log delivery to <bucket>/alb/AWSLogs/<account>/ and refuses every
-// request that is not over TLS (FSBP S3.5).
-func LogBucketPolicy(bucketArn, accountID, elbAccountArn string) iampolicy.Document {
+// logDelivery admits ELB log delivery to <bucket>/alb/AWSLogs/<account>/ only, as the ELB
+// account and as the log-delivery service (the helper adds the TLS-only deny, FSBP S3.5).
+func logDelivery(bucketArn, accountID, elbAccountArn string) []iampolicy.Statement {
 	objects := bucketArn + "/" + AccessLogPrefix + "/AWSLogs/" + accountID + "/*"
-	return iampolicy.New(
-		iampolicy.Statement{
-			Sid:       "DenyInsecureTransport",
-			Effect:    "Deny",
-			Principal: &iampolicy.Principal{Wildcard: true},
-			Action:    iampolicy.List{"s3:*"},
-			Resource:  iampolicy.List{bucketArn, bucketArn + "/*"},
-			Condition: iampolicy.Conditions{"Bool": {"aws:SecureTransport": iampolicy.List{"false"}}},
-		},
-		iampolicy.Statement{
+	return []iampolicy.Statement{
+		{
 			Sid:       "ELBAccountLogDelivery",
 			Effect:    "Allow",
 			Principal: &iampolicy.Principal{AWS: iampolicy.List{elbAccountArn}},
 			Action:    iampolicy.List{"s3:PutObject"},
 			Resource:  iampolicy.List{objects},
 		},
-		iampolicy.Statement{
+		{
 			Sid:       "ELBServiceLogDelivery",
 			Effect:    "Allow",
 			Principal: &iampolicy.Principal{Service: iampolicy.List{"logdelivery.elasticloadbalancing.amazonaws.com"}},
 			Action:    iampolicy.List{"s3:PutObject"},
 			Resource:  iampolicy.List{objects},
 		},
-	)
-}
-
-// OriginHost is the name CloudFront connects to for the ALB: origin.<domain>. The ALB
-// certificate covers it and the domain itself (CloudFront forwards the viewer's Host header and
-// sends it as SNI).
-func OriginHost(domain string) string { return "origin." + domain }
-
-// certificate picks the HTTPS listener's certificate: the configured ARN, or a certificate for
-// the domain and OriginHost validated through the hosted zone, or (preview without a domain)
-// an unknown value.
-func (b *builder) certificate() error {
-	a := b.args
-	switch {
-	case a.CertificateArn != "":
-		b.s.CertificateArn = pulumi.String(a.CertificateArn).ToStringOutput()
-	case a.HostedZoneID != "":
-		cert, err := acm.NewCertificate(b.ctx, b.name+"-cert", &acm.CertificateArgs{
-			DomainName:              pulumi.String(a.Domain),
-			SubjectAlternativeNames: pulumi.StringArray{pulumi.String(OriginHost(a.Domain))},
-			ValidationMethod:        pulumi.String("DNS"),
-			KeyAlgorithm:            pulumi.String("RSA_2048"),
-			Tags:                    b.tags("alb-cert"),
-		}, b.parent)
-		if err != nil {
-			return b.wrap("certificate", err)
-		}
-		var fqdns pulumi.StringArray
-		for i, name := range []string{a.Domain, OriginHost(a.Domain)} {
-			record, err := ValidationRecord(b.ctx, fmt.Sprintf("%s-cert-validation-%d", b.name, i), a.HostedZoneID, cert, name, b.parent)
-			if err != nil {
-				return b.wrap("certificate validation record "+name, err)
-			}
-			fqdns = append(fqdns, record.Fqdn)
-			b.s.ValidationRecords = append(b.s.ValidationRecords, record)
-		}
-		valid, err := acm.NewCertificateValidation(b.ctx, b.name+"-cert", &acm.CertificateValidationArgs{
-			CertificateArn:        cert.Arn,
-			ValidationRecordFqdns: fqdns,
-		}, b.parent)
-		if err != nil {
-			return b.wrap("certificate validation", err)
-		}
-		b.s.CertificateArn = valid.CertificateArn
-	default:
-		// Preview only (New refuses this outside a preview): no domain yet, so no certificate
-		// source. An unknown output, not a placeholder ARN, so the plan shows the certificate as
-		// computed instead of a value up would never use. Covered by
-		// TestPreviewWithoutDomainAndUpRefused and TestCertificateNeededOutsidePreview.
-		b.s.CertificateArn = pulumi.UnsafeUnknownOutput(nil).ApplyT(func(v any) string { return fmt.Sprint(v) }).(pulumi.StringOutput)
 	}
-	return nil
-}
-
-// ValidationRecord creates the DNS record that validates cert for one of its names (it may
-// exist already from an earlier certificate: it is overwritten with the same value). ACM asks
-// for the same record for a name in every Region of an account, so the CloudFront certificate
-// (us-east-1) for the domain is validated by this stack's record too (ValidationRecords).
-func ValidationRecord(ctx *pulumi.Context, name, zoneID string, cert *acm.Certificate, domain string, opts ...pulumi.ResourceOption) (*route53.Record, error) {
-	dvo := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (acm.CertificateDomainValidationOption, error) {
-		for _, o := range opts {
-			if o.DomainName != nil && *o.DomainName == domain {
-				return o, nil
-			}
-		}
-		return acm.CertificateDomainValidationOption{}, fmt.Errorf("certificate has no validation option for %s", domain)
-	}).(acm.CertificateDomainValidationOptionOutput)
-	return route53.NewRecord(ctx, name, &route53.RecordArgs{
-		ZoneId:         pulumi.String(zoneID),
-		Name:           dvo.ResourceRecordName().Elem(),
-		Type:           dvo.ResourceRecordType().Elem(),
-		Records:        pulumi.StringArray{dvo.ResourceRecordValue().Elem()},
-		Ttl:            pulumi.Int(300),
-		AllowOverwrite: pulumi.Bool(true),
-	}, opts...)
-}
-
-// originRecord points OriginHost at the ALB when the stack manages the zone; otherwise the
-// operator creates it (docs/infra.md).
-func (b *builder) originRecord() error {
-	a := b.args
-	switch {
-	case a.Domain == "":
-		b.s.OriginDomainName = b.s.AlbDnsName
-		return nil
-	case a.HostedZoneID == "":
-		b.s.OriginDomainName = pulumi.String(OriginHost(a.Domain)).ToStringOutput()
-		return nil
-	}
-	r, err := route53.NewRecord(b.ctx, b.name+"-origin", &route53.RecordArgs{
-		ZoneId: pulumi.String(a.HostedZoneID),
-		Name:   pulumi.String(OriginHost(a.Domain)),
-		Type:   pulumi.String("A"),
-		Aliases: route53.RecordAliasArray{&route53.RecordAliasArgs{
-			Name:                 b.s.AlbDnsName,
-			ZoneId:               b.s.AlbZoneID,
-			EvaluateTargetHealth: pulumi.Bool(true),
-		}},
-	}, b.parent)
-	if err != nil {
-		return b.wrap("origin record", err)
-	}
-	b.s.OriginDomainName = r.Fqdn
-	return nil
 }
 
 // loadBalancers creates the public ALB (listeners, rules, target groups) and the internal NLB
@@ -289,7 +114,7 @@ func (b *builder) loadBalancers() error {
 		return b.wrap("ALB", err)
 	}
 	b.s.ALB = alb
-	b.s.AlbArn, b.s.AlbArnSuffix, b.s.AlbDnsName, b.s.AlbZoneID = alb.Arn, alb.ArnSuffix, alb.DnsName, alb.ZoneId
+	b.s.ALBARN, b.s.ALBARNSuffix, b.s.ALBDNSName, b.s.ALBZoneID = alb.Arn, alb.ArnSuffix, alb.DnsName, alb.ZoneId
 
 	web, err := b.targetGroup("web", a.WebPort, "/api/config", false)
 	if err != nil {
@@ -300,14 +125,14 @@ func (b *builder) loadBalancers() error {
 		return err
 	}
 	b.s.WebTGroup, b.s.BackendTGroup = web, backend
-	b.s.WebTargetGroupArnSuffix, b.s.BackendTargetGroupArnSuffix = web.ArnSuffix, backend.ArnSuffix
+	b.s.WebTargetGroupARNSuffix, b.s.BackendTargetGroupARNSuffix = web.ArnSuffix, backend.ArnSuffix
 
 	https, err := lb.NewListener(b.ctx, b.name+"-https", &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn,
 		Port:            pulumi.Int(443),
 		Protocol:        pulumi.String("HTTPS"),
 		SslPolicy:       pulumi.String(SSLPolicy),
-		CertificateArn:  b.s.CertificateArn,
+		CertificateArn:  b.args.CertificateARN,
 		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
 			Type: pulumi.String("fixed-response"),
 			FixedResponse: &lb.ListenerDefaultActionFixedResponseArgs{
@@ -359,7 +184,7 @@ func (b *builder) targetGroup(role string, port int, healthPath string, sticky b
 		stickiness = &lb.TargetGroupStickinessArgs{Type: pulumi.String("lb_cookie"), Enabled: pulumi.Bool(true), CookieDuration: pulumi.Int(86400)}
 	}
 	tg, err := lb.NewTargetGroup(b.ctx, b.name+"-"+role+"-tg", &lb.TargetGroupArgs{
-		VpcId:               a.VpcID,
+		VpcId:               a.VPCID,
 		TargetType:          pulumi.String("ip"),
 		Port:                pulumi.Int(port),
 		Protocol:            pulumi.String("HTTP"),
@@ -478,7 +303,7 @@ func (b *builder) networkLoadBalancer() error {
 		return b.wrap("NLB", err)
 	}
 	tg, err := lb.NewTargetGroup(b.ctx, b.name+"-nlb-backend-tg", &lb.TargetGroupArgs{
-		VpcId:               a.VpcID,
+		VpcId:               a.VPCID,
 		TargetType:          pulumi.String("ip"),
 		Port:                pulumi.Int(a.BackendPort),
 		Protocol:            pulumi.String("TCP"),
@@ -515,6 +340,6 @@ func (b *builder) networkLoadBalancer() error {
 	b.listeners = append(b.listeners, listener)
 	b.attach(tg, listener)
 	b.s.NLB, b.s.NLBTargetGroup = nlb, tg
-	b.s.NlbArn, b.s.NlbArnSuffix, b.s.NlbDnsName, b.s.NlbTargetGroupArnSuffix = nlb.Arn, nlb.ArnSuffix, nlb.DnsName, tg.ArnSuffix
+	b.s.NLBARN, b.s.NLBARNSuffix, b.s.NLBDNSName, b.s.NLBTargetGroupARNSuffix = nlb.Arn, nlb.ArnSuffix, nlb.DnsName, tg.ArnSuffix
 	return nil
 }

@@ -29,7 +29,7 @@ func (b *builder) key() error {
 	if err != nil {
 		return b.wrap("key", err)
 	}
-	b.keyArn = key.Arn
+	b.keyArn = key.ARN
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (b *builder) originVerify() error {
 	if err != nil {
 		return b.wrap("origin-verify secret version", err)
 	}
-	b.s.OriginVerifySecretArn = secret.Arn
+	b.s.OriginVerifySecretARN = secret.Arn
 	b.s.OriginVerifyValue = pulumi.ToSecret(version.SecretString.Elem()).(pulumi.StringOutput)
 	return nil
 }
@@ -155,6 +155,6 @@ func (b *builder) cluster() error {
 	}
 	b.s.Cluster = c
 	b.s.ClusterName = c.Name
-	b.s.ClusterArn = c.Arn
+	b.s.ClusterARN = c.Arn
 	return nil
 }

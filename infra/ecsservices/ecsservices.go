@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 )
 
@@ -74,8 +75,8 @@ const (
 // SSLPolicy is the HTTPS listener policy (TLS 1.3 and 1.2 only; FSBP ELB.17).
 const SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
-// LogGroupNames are the CloudWatch log groups of the containers; observability creates them
-// (retention, KMS) and Args.LogGroups passes them back.
+// LogGroupNames are the CloudWatch log groups of the containers, which the component creates
+// (retention, the stack's logs key) by container name.
 func LogGroupNames(namePrefix string) map[string]string {
 	out := map[string]string{}
 	for _, c := range Containers {
@@ -108,11 +109,11 @@ type Database struct {
 	Host pulumi.StringInput
 	Port pulumi.IntInput
 	Name string
-	// SecretArn is the RDS-managed master secret (JSON username/password); ECS injects it into
+	// SecretARN is the RDS-managed master secret (JSON username/password); ECS injects it into
 	// the backend task's migrate init container only.
-	SecretArn pulumi.StringInput
-	// KmsKeyArn encrypts the secret.
-	KmsKeyArn pulumi.StringInput
+	SecretARN pulumi.StringInput
+	// KMSKeyARN encrypts the secret.
+	KMSKeyARN pulumi.StringInput
 	// ResourceID is the instance's DbiResourceId: the backend's task role may rds-db:connect
 	// as rds.AppUser on it and nothing else.
 	ResourceID pulumi.StringInput
@@ -122,8 +123,8 @@ type Database struct {
 type Cache struct {
 	Endpoint      pulumi.StringInput
 	Port          pulumi.IntInput
-	AuthSecretArn pulumi.StringInput
-	KmsKeyArn     pulumi.StringInput
+	AuthSecretARN pulumi.StringInput
+	KMSKeyARN     pulumi.StringInput
 }
 
 // Gateway is what the services need of the apigw-websocket component's first phase.
@@ -132,24 +133,23 @@ type Gateway struct {
 	ManagementEndpoint pulumi.StringInput
 	// WebSocketURL is the stage's wss:// URL handed to browsers in apigw mode.
 	WebSocketURL pulumi.StringInput
-	// ConnectionsArns are the execute-api ARNs of the stage's @connections (POST, GET, DELETE).
-	ConnectionsArns pulumi.StringArrayInput
-	// TokenKeySecretArn is the session-signing key; SharedSecretArn the X-Chess-Gateway-Secret
-	// value; both are encrypted with SecretsKmsKeyArn.
-	TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn pulumi.StringInput
+	// ConnectionsARNs are the execute-api ARNs of the stage's @connections (POST, GET, DELETE).
+	ConnectionsARNs pulumi.StringArrayInput
+	// TokenKeySecretARN is the session-signing key; SharedSecretARN the X-Chess-Gateway-Secret
+	// value; both are encrypted with SecretsKMSKeyARN.
+	TokenKeySecretARN, SharedSecretARN, SecretsKMSKeyARN pulumi.StringInput
 }
 
 // Args configures the services.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// Project and Stack are the tag values list-services.sh filters on. Required.
 	Project, Stack string
 
-	// VpcID, PublicSubnetIDs (ALB) and PrivateSubnetIDs (tasks, NLB). Required.
-	VpcID                             pulumi.StringInput
+	// VPCID, PublicSubnetIDs (ALB) and PrivateSubnetIDs (tasks, NLB). Required.
+	VPCID                             pulumi.StringInput
 	PublicSubnetIDs, PrivateSubnetIDs pulumi.StringArrayInput
 	// SecurityGroups from the network component. Required.
 	SecurityGroups SecurityGroups
@@ -168,18 +168,18 @@ type Args struct {
 	// ECRMaxImages is how many images each repository keeps. Required.
 	ECRMaxImages int
 
-	// Domain is the site's name (CloudFront forwards it as Host; the ALB certificate covers
-	// it). CertificateArn is an existing ACM certificate; otherwise, with HostedZoneID, one is
-	// created and DNS-validated. Without any of them only a preview is possible.
-	Domain, HostedZoneID, CertificateArn string
+	// Domain is the site's name (CloudFront forwards it as Host; the apps take it as their
+	// origin). "" only in a preview.
+	Domain string
+	// CertificateARN is the HTTPS listener's certificate, covering Domain and the origin host
+	// (the dns component's; unknown in a preview without a domain). Required.
+	CertificateARN pulumi.StringInput
 	// HTTPRedirect adds the :80 listener that only redirects to HTTPS.
 	HTTPRedirect bool
 	// DeletionProtection protects both load balancers (and keeps the log bucket's objects).
 	DeletionProtection bool
 	// IdleTimeoutSeconds of the ALB (WebSockets on /ws).
 	IdleTimeoutSeconds int
-	// LogRetentionDays expires ALB access logs; KMSDeletionWindowDays for the services key.
-	LogRetentionDays, KMSDeletionWindowDays int
 
 	// Database, Cache and Gateway are the backend's dependencies. Required.
 	Database Database
@@ -187,11 +187,9 @@ type Args struct {
 	Gateway  Gateway
 	// WSTransport is "apigw" or "direct" (config wsTransport).
 	WSTransport string
-	// LogGroups maps every container name to its log group name (from observability). Required.
-	LogGroups map[string]pulumi.StringInput
-
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
+	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the containers' log
+	// groups; its policy admits every group under "/<NamePrefix>/". Required.
+	LogsKMSKeyARN pulumi.StringInput
 }
 
 // Services is the component.
@@ -199,45 +197,37 @@ type Services struct {
 	pulumi.ResourceState
 
 	ClusterName        pulumi.StringOutput `pulumi:"clusterName"`
-	ClusterArn         pulumi.StringOutput `pulumi:"clusterArn"`
+	ClusterARN         pulumi.StringOutput `pulumi:"clusterArn"`
 	WebServiceName     pulumi.StringOutput `pulumi:"webServiceName"`
 	BackendServiceName pulumi.StringOutput `pulumi:"backendServiceName"`
 
-	AlbArn       pulumi.StringOutput `pulumi:"albArn"`
-	AlbArnSuffix pulumi.StringOutput `pulumi:"albArnSuffix"`
-	AlbDnsName   pulumi.StringOutput `pulumi:"albDnsName"`
-	AlbZoneID    pulumi.StringOutput `pulumi:"albZoneId"`
+	ALBARN       pulumi.StringOutput `pulumi:"albArn"`
+	ALBARNSuffix pulumi.StringOutput `pulumi:"albArnSuffix"`
+	ALBDNSName   pulumi.StringOutput `pulumi:"albDnsName"`
+	ALBZoneID    pulumi.StringOutput `pulumi:"albZoneId"`
 	// Target group ARN suffixes, the dimensions of the ALB/NLB CloudWatch metrics.
-	WebTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"webTargetGroupArnSuffix"`
-	BackendTargetGroupArnSuffix pulumi.StringOutput `pulumi:"backendTargetGroupArnSuffix"`
-	NlbArn                      pulumi.StringOutput `pulumi:"nlbArn"`
-	NlbArnSuffix                pulumi.StringOutput `pulumi:"nlbArnSuffix"`
-	NlbDnsName                  pulumi.StringOutput `pulumi:"nlbDnsName"`
-	NlbTargetGroupArnSuffix     pulumi.StringOutput `pulumi:"nlbTargetGroupArnSuffix"`
-	CertificateArn              pulumi.StringOutput `pulumi:"certificateArn"`
-	// OriginDomainName is what CloudFront connects to: origin.<domain> (the ALB itself in a
-	// preview without a domain).
-	OriginDomainName pulumi.StringOutput `pulumi:"originDomainName"`
-	AccessLogBucket  pulumi.StringOutput `pulumi:"accessLogBucket"`
+	WebTargetGroupARNSuffix     pulumi.StringOutput `pulumi:"webTargetGroupArnSuffix"`
+	BackendTargetGroupARNSuffix pulumi.StringOutput `pulumi:"backendTargetGroupArnSuffix"`
+	NLBARN                      pulumi.StringOutput `pulumi:"nlbArn"`
+	NLBARNSuffix                pulumi.StringOutput `pulumi:"nlbArnSuffix"`
+	NLBDNSName                  pulumi.StringOutput `pulumi:"nlbDnsName"`
+	NLBTargetGroupARNSuffix     pulumi.StringOutput `pulumi:"nlbTargetGroupArnSuffix"`
+	AccessLogBucket             pulumi.StringOutput `pulumi:"accessLogBucket"`
 
-	// RepositoryUrls by image role (web, backend, utility).
-	RepositoryUrls pulumi.StringMapOutput `pulumi:"repositoryUrls"`
-	// OriginVerifySecretArn holds the origin-verify value; OriginVerifyValue is that value as
+	// RepositoryURLs by image role (web, backend, utility).
+	RepositoryURLs pulumi.StringMapOutput `pulumi:"repositoryUrls"`
+	// OriginVerifySecretARN holds the origin-verify value; OriginVerifyValue is that value as
 	// a secret output, for CloudFront's custom origin header.
-	OriginVerifySecretArn pulumi.StringOutput `pulumi:"originVerifySecretArn"`
+	OriginVerifySecretARN pulumi.StringOutput `pulumi:"originVerifySecretArn"`
 	OriginVerifyValue     pulumi.StringOutput `pulumi:"-"`
-	// OperatorSecretArn holds the operator credential the web task gets as OPERATOR_SECRET.
-	OperatorSecretArn pulumi.StringOutput `pulumi:"operatorSecretArn"`
-	// OperatorSecretKmsKeyArn is the key that encrypts it (the services CMK), for the rotation
+	// OperatorSecretARN holds the operator credential the web task gets as OPERATOR_SECRET.
+	OperatorSecretARN pulumi.StringOutput `pulumi:"operatorSecretArn"`
+	// OperatorSecretKMSKeyARN is the key that encrypts it (the services CMK), for the rotation
 	// function's policy.
-	OperatorSecretKmsKeyArn pulumi.StringOutput `pulumi:"operatorSecretKmsKeyArn"`
+	OperatorSecretKMSKeyARN pulumi.StringOutput `pulumi:"operatorSecretKmsKeyArn"`
 
 	// Plain values known at preview: the desired task counts (0 while bootstrapping).
 	WebDesiredCount, BackendDesiredCount int
-
-	// ValidationRecords are the DNS records that validate the ALB certificate (domain and
-	// origin host), when the stack manages the zone.
-	ValidationRecords []pulumi.Resource
 
 	Cluster        *ecs.Cluster
 	WebTaskDef     *ecs.TaskDefinition
@@ -251,7 +241,7 @@ type Services struct {
 	WebTGroup      *lb.TargetGroup
 	NLBTargetGroup *lb.TargetGroup
 	ExecutionRoles map[string]pulumi.StringOutput // task family role -> ARN
-	TaskRoleArns   map[string]pulumi.StringOutput
+	TaskRoleARNs   map[string]pulumi.StringOutput
 	repositoryArns map[string]pulumi.StringOutput
 	repositoryURLs map[string]pulumi.StringOutput
 	// deployedTaskDefs are the task definitions the services settled on, checked against the
@@ -268,6 +258,7 @@ type builder struct {
 	s      *Services
 
 	keyArn         pulumi.StringOutput            // the services CMK
+	logGroupNames  map[string]pulumi.StringInput  // container -> log group name (logGroups)
 	built          map[string]pulumi.StringOutput // role -> imageUri of the awsx ecr.Image
 	logBucketReady []pulumi.Resource              // the log bucket's policy and settings, before the ALB
 	listeners      []pulumi.Resource              // target groups are attached before the services start
@@ -289,47 +280,39 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: %w", name, err)
 	}
-	// Deliberate divergence: a preview may run before the operator inputs exist (the listener's
-	// certificate is then an unknown output, alb.go); up must not create an HTTPS listener
-	// without one. Covered by TestCertificateNeededOutsidePreview.
-	if args.CertificateArn == "" && args.HostedZoneID == "" && !ctx.DryRun() {
-		return nil, fmt.Errorf("ecsservices %s: the HTTPS listener needs a certificate: set Domain with HostedZoneID or CertificateArn (a preview runs without)", name)
-	}
 	s := &Services{}
 	if err := ctx.RegisterComponentResource(Type, name, s, opts...); err != nil {
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(s), s: s}
-	for _, step := range []func() error{b.key, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.certificate, b.loadBalancers, b.originRecord, b.roles, b.taskDefinitions, b.services} {
+	for _, step := range []func() error{b.key, b.logGroups, b.repositories, b.images, b.originVerify, b.operatorSecret, b.cluster, b.logBucket, b.loadBalancers, b.roles, b.taskDefinitions, b.services} {
 		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	s.RepositoryUrls = pulumi.StringMap{
+	s.RepositoryURLs = pulumi.StringMap{
 		"web": s.repositoryURLs["web"], "backend": s.repositoryURLs["backend"], "utility": s.repositoryURLs["utility"],
 	}.ToStringMapOutput()
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
 		"clusterName":                 s.ClusterName,
-		"clusterArn":                  s.ClusterArn,
+		"clusterArn":                  s.ClusterARN,
 		"webServiceName":              s.WebServiceName,
 		"backendServiceName":          s.BackendServiceName,
-		"albArn":                      s.AlbArn,
-		"albArnSuffix":                s.AlbArnSuffix,
-		"albDnsName":                  s.AlbDnsName,
-		"albZoneId":                   s.AlbZoneID,
-		"webTargetGroupArnSuffix":     s.WebTargetGroupArnSuffix,
-		"backendTargetGroupArnSuffix": s.BackendTargetGroupArnSuffix,
-		"nlbArn":                      s.NlbArn,
-		"nlbArnSuffix":                s.NlbArnSuffix,
-		"nlbDnsName":                  s.NlbDnsName,
-		"nlbTargetGroupArnSuffix":     s.NlbTargetGroupArnSuffix,
-		"certificateArn":              s.CertificateArn,
-		"originDomainName":            s.OriginDomainName,
+		"albArn":                      s.ALBARN,
+		"albArnSuffix":                s.ALBARNSuffix,
+		"albDnsName":                  s.ALBDNSName,
+		"albZoneId":                   s.ALBZoneID,
+		"webTargetGroupArnSuffix":     s.WebTargetGroupARNSuffix,
+		"backendTargetGroupArnSuffix": s.BackendTargetGroupARNSuffix,
+		"nlbArn":                      s.NLBARN,
+		"nlbArnSuffix":                s.NLBARNSuffix,
+		"nlbDnsName":                  s.NLBDNSName,
+		"nlbTargetGroupArnSuffix":     s.NLBTargetGroupARNSuffix,
 		"accessLogBucket":             s.AccessLogBucket,
-		"repositoryUrls":              s.RepositoryUrls,
-		"originVerifySecretArn":       s.OriginVerifySecretArn,
-		"operatorSecretArn":           s.OperatorSecretArn,
-		"operatorSecretKmsKeyArn":     s.OperatorSecretKmsKeyArn,
+		"repositoryUrls":              s.RepositoryURLs,
+		"originVerifySecretArn":       s.OriginVerifySecretARN,
+		"operatorSecretArn":           s.OperatorSecretARN,
+		"operatorSecretKmsKeyArn":     s.OperatorSecretKMSKeyARN,
 		"deployedTaskDefinitions":     s.deployedTaskDefs,
 	}); err != nil {
 		return nil, fmt.Errorf("ecsservices %s: register outputs: %w", name, err)
@@ -345,36 +328,24 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.Project != "" && a.Stack != "", "Project and Stack")
-	req(a.VpcID != nil, "VpcID")
-	req(a.PublicSubnetIDs != nil && a.PrivateSubnetIDs != nil, "PublicSubnetIDs and PrivateSubnetIDs")
+	errs := a.Common.Check()
+	errs.Require(a.Project != "" && a.Stack != "", "Project and Stack")
+	errs.Require(a.VPCID != nil, "VpcID")
+	errs.Require(a.PublicSubnetIDs != nil && a.PrivateSubnetIDs != nil, "PublicSubnetIDs and PrivateSubnetIDs")
 	sg := a.SecurityGroups
-	req(sg.ALB != nil && sg.Web != nil && sg.Backend != nil && sg.NLB != nil, "SecurityGroups (ALB, Web, Backend, NLB)")
-	req(a.WebPort > 0 && a.BackendPort > 0, "WebPort and BackendPort")
-	req(a.WebCPU > 0 && a.WebMemory > 0 && a.BackendCPU > 0 && a.BackendMemory > 0, "Fargate CPU and memory")
-	req(a.ScalingCPUPercent > 0 && a.ScalingRequestsPerTarget > 0, "ScalingCPUPercent and ScalingRequestsPerTarget")
-	req(a.ECRMaxImages > 0, "ECRMaxImages")
-	req(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
-	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
-	req(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretArn != nil && a.Database.KmsKeyArn != nil && a.Database.ResourceID != nil,
+	errs.Require(sg.ALB != nil && sg.Web != nil && sg.Backend != nil && sg.NLB != nil, "SecurityGroups (ALB, Web, Backend, NLB)")
+	errs.Require(a.WebPort > 0 && a.BackendPort > 0, "WebPort and BackendPort")
+	errs.Require(a.WebCPU > 0 && a.WebMemory > 0 && a.BackendCPU > 0 && a.BackendMemory > 0, "Fargate CPU and memory")
+	errs.Require(a.ScalingCPUPercent > 0 && a.ScalingRequestsPerTarget > 0, "ScalingCPUPercent and ScalingRequestsPerTarget")
+	errs.Require(a.ECRMaxImages > 0, "ECRMaxImages")
+	errs.Require(a.IdleTimeoutSeconds > 0, "IdleTimeoutSeconds")
+	errs.Require(a.Database.Host != nil && a.Database.Port != nil && a.Database.Name != "" && a.Database.SecretARN != nil && a.Database.KMSKeyARN != nil && a.Database.ResourceID != nil,
 		"Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)")
-	req(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretArn != nil && a.Cache.KmsKeyArn != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
+	errs.Require(a.Cache.Endpoint != nil && a.Cache.Port != nil && a.Cache.AuthSecretARN != nil && a.Cache.KMSKeyARN != nil, "Cache (Endpoint, Port, AuthSecretArn, KmsKeyArn)")
 	g := a.Gateway
-	req(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsArns != nil && g.TokenKeySecretArn != nil && g.SharedSecretArn != nil && g.SecretsKmsKeyArn != nil,
+	errs.Require(g.ManagementEndpoint != nil && g.WebSocketURL != nil && g.ConnectionsARNs != nil && g.TokenKeySecretARN != nil && g.SharedSecretARN != nil && g.SecretsKMSKeyARN != nil,
 		"Gateway (ManagementEndpoint, WebSocketURL, ConnectionsArns, TokenKeySecretArn, SharedSecretArn, SecretsKmsKeyArn)")
-	for _, c := range Containers {
-		if a.LogGroups[c] == nil {
-			errs = append(errs, fmt.Errorf("LogGroups[%q] is required", c))
-		}
-	}
+	errs.Require(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
 	for _, tc := range []struct {
 		what string
 		c    TaskCount
@@ -411,14 +382,12 @@ func (a *Args) validate() error {
 			errs = append(errs, fmt.Errorf("Images.%s %q: want an image in %s.dkr.ecr.%s.amazonaws.com/%s, the repository this stack creates", role, img, a.Account.ID, a.Account.Region, RepositoryName(a.NamePrefix, role)))
 		}
 	}
-	if a.Domain == "" && (a.HostedZoneID != "" || a.CertificateArn != "") {
-		errs = append(errs, errors.New("Domain is required with HostedZoneID or CertificateArn"))
-	}
+	errs.Require(a.CertificateARN != nil, "CertificateARN")
 	if a.Domain != "" && strings.ContainsAny(a.Domain, "/: ") {
 		errs = append(errs, fmt.Errorf("Domain %q must be a bare DNS name", a.Domain))
 	}
 	if n := len(a.NamePrefix + "-alb-logs-" + a.Account.ID); n > 63 {
 		errs = append(errs, fmt.Errorf("NamePrefix %q makes the log bucket name %d characters long, more than 63", a.NamePrefix, n))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

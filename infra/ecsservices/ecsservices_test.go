@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/ecsservices"
 	"chessplatform/infra/iampolicy"
@@ -28,18 +28,13 @@ const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef012345678
 
 // args are valid Args with plain inputs standing in for the other components' outputs.
 func args() *ecsservices.Args {
-	logs := map[string]pulumi.StringInput{}
-	for c, n := range ecsservices.LogGroupNames("chess-platform-test") {
-		logs[c] = pulumi.String(n)
-	}
 	secret := func(n string) pulumi.String {
 		return pulumi.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:" + n + "-AbCdEf")
 	}
 	key := func(n string) pulumi.String { return pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/" + n) }
 	registry := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/"
-	return &ecsservices.Args{
-		Account: acct, NamePrefix: "chess-platform-test", Project: "chess-platform", Stack: "test",
-		VpcID:            pulumi.String("vpc-1"),
+	return &ecsservices.Args{Common: component.Common{Account: acct, NamePrefix: "chess-platform-test", LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"}}, Project: "chess-platform", Stack: "test",
+		VPCID:            pulumi.String("vpc-1"),
 		PublicSubnetIDs:  pulumi.ToStringArray([]string{"subnet-pub-a", "subnet-pub-b"}),
 		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-priv-a", "subnet-priv-b"}),
 		SecurityGroups:   ecsservices.SecurityGroups{ALB: pulumi.String("sg-alb"), Web: pulumi.String("sg-web"), Backend: pulumi.String("sg-backend"), NLB: pulumi.String("sg-nlb")},
@@ -49,19 +44,18 @@ func args() *ecsservices.Args {
 		},
 		WebTasks: ecsservices.TaskCount{Min: 1, Max: 2}, BackendTasks: ecsservices.TaskCount{Min: 2, Max: 4},
 		ScalingCPUPercent: 60, ScalingRequestsPerTarget: 1000, ECRMaxImages: 30,
-		Domain: "chess.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ",
-		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300, LogRetentionDays: 365, KMSDeletionWindowDays: 30,
-		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretArn: secret("rds!db"), KmsKeyArn: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
-		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretArn: secret("auth"), KmsKeyArn: key("cache")},
+		Domain: "chess.example.com", CertificateARN: pulumi.String("arn:aws:acm:eu-west-1:123456789012:certificate/alb"),
+		HTTPRedirect: true, DeletionProtection: true, IdleTimeoutSeconds: 300,
+		Database: ecsservices.Database{Host: pulumi.String("db.example"), Port: pulumi.Int(5432), Name: "chess", SecretARN: secret("rds!db"), KMSKeyARN: key("rds"), ResourceID: pulumi.String("db-ABCDEFGHIJKLMNOPQRSTUVWXY")},
+		Cache:    ecsservices.Cache{Endpoint: pulumi.String("master.cache.example"), Port: pulumi.Int(6379), AuthSecretARN: secret("auth"), KMSKeyARN: key("cache")},
 		Gateway: ecsservices.Gateway{
 			ManagementEndpoint: pulumi.String("https://abc.execute-api.eu-west-1.amazonaws.com/live"),
 			WebSocketURL:       pulumi.String("wss://abc.execute-api.eu-west-1.amazonaws.com/live"),
-			ConnectionsArns:    pulumi.ToStringArray([]string{"arn:aws:execute-api:eu-west-1:123456789012:abc/live/POST/@connections/*"}),
-			TokenKeySecretArn:  secret("token"), SharedSecretArn: secret("shared"), SecretsKmsKeyArn: key("apigw"),
+			ConnectionsARNs:    pulumi.ToStringArray([]string{"arn:aws:execute-api:eu-west-1:123456789012:abc/live/POST/@connections/*"}),
+			TokenKeySecretARN:  secret("token"), SharedSecretARN: secret("shared"), SecretsKMSKeyARN: key("apigw"),
 		},
-		WSTransport: "apigw",
-		LogGroups:   logs,
-		Tags:        map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "ecs-services", "ManagedBy": "pulumi"},
+		WSTransport:   "apigw",
+		LogsKMSKeyARN: key("logs"),
 	}
 }
 
@@ -83,9 +77,9 @@ func TestArgsValidation(t *testing.T) {
 		mutate func(*ecsservices.Args)
 		want   string
 	}{
-		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretArn = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)"},
+		{"nil database secret", func(a *ecsservices.Args) { a.Database.SecretARN = nil }, "Database (Host, Port, Name, SecretArn, KmsKeyArn, ResourceID)"},
 		{"nil database resource id", func(a *ecsservices.Args) { a.Database.ResourceID = nil }, "ResourceID"},
-		{"missing container log group", func(a *ecsservices.Args) { delete(a.LogGroups, ecsservices.ContainerListServices) }, `LogGroups["list-services"]`},
+		{"missing logs key", func(a *ecsservices.Args) { a.LogsKMSKeyARN = nil }, "LogsKMSKeyARN"},
 		{"no web task", func(a *ecsservices.Args) { a.WebTasks.Min = 0 }, "WebTasks"},
 		{"max below min", func(a *ecsservices.Args) { a.BackendTasks = ecsservices.TaskCount{Min: 3, Max: 2} }, "BackendTasks"},
 		{"unknown transport", func(a *ecsservices.Args) { a.WSTransport = "sse" }, "WSTransport"},
@@ -99,7 +93,7 @@ func TestArgsValidation(t *testing.T) {
 		{"image by tag", func(a *ecsservices.Args) {
 			a.Images.Backend = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/chess-platform-test/backend:latest"
 		}, "not an ECR image pinned by digest"},
-		{"zone without domain", func(a *ecsservices.Args) { a.Domain = "" }, "Domain is required"},
+		{"no certificate", func(a *ecsservices.Args) { a.CertificateARN = nil }, "CertificateARN"},
 		{"domain with a scheme", func(a *ecsservices.Args) { a.Domain = "https://chess.example.com" }, "bare DNS name"},
 		{"bucket name too long", func(a *ecsservices.Args) { a.NamePrefix = strings.Repeat("x", 45) }, "more than 63"},
 	}
@@ -117,65 +111,14 @@ func TestArgsValidation(t *testing.T) {
 	assert.ErrorContains(t, err, "args are required")
 }
 
-// TestCertificateNeededOutsidePreview: without a certificate source only a preview runs.
-func TestCertificateNeededOutsidePreview(t *testing.T) {
-	a := args()
-	a.Domain, a.HostedZoneID = "", ""
-	m, _, err := run(t, a)
-	require.ErrorContains(t, err, "needs a certificate")
-	assert.Empty(t, m.Resources())
-
-	_, _, err = run(t, args(), infratest.DryRun())
-	require.NoError(t, err)
-	a = args()
-	a.Domain, a.HostedZoneID = "", ""
-	m, _, err = run(t, a, infratest.DryRun())
-	require.NoError(t, err)
-	assert.Empty(t, m.ByType("aws:acm/certificate:Certificate"))
-}
-
-// TestCertificateCoversDomainAndOrigin: the created certificate covers the site and the
-// origin host, each validated by a record in the zone, and origin.<domain> points at the ALB.
-func TestCertificateCoversDomainAndOrigin(t *testing.T) {
-	m, s, err := run(t, args())
-	require.NoError(t, err)
-	cert := m.One(t, "aws:acm/certificate:Certificate")
-	d, _ := cert.Str("domainName")
-	assert.Equal(t, "chess.example.com", d)
-	assert.Equal(t, []string{"origin.chess.example.com"}, cert.Strings("subjectAlternativeNames"))
-	var names []string
-	for _, r := range m.ByType("aws:route53/record:Record") {
-		n, _ := r.Str("name")
-		names = append(names, n)
-		z, _ := r.Str("zoneId")
-		assert.Equal(t, "Z0123456789ABCDEFGHIJ", z)
-	}
-	sort.Strings(names)
-	require.Len(t, names, 3)
-	assert.Contains(t, names, "origin.chess.example.com")
-	var site, origin int
-	for _, n := range names {
-		switch {
-		case regexp.MustCompile(`^_[0-9a-f]{32}\.chess\.example\.com\.$`).MatchString(n):
-			site++
-		case regexp.MustCompile(`^_[0-9a-f]{32}\.origin\.chess\.example\.com\.$`).MatchString(n):
-			origin++
-		}
-	}
-	assert.Equal(t, [2]int{1, 1}, [2]int{site, origin}, "one validation record per name: %v", names)
-	assert.Len(t, s.ValidationRecords, 2)
-	v := m.One(t, "aws:acm/certificateValidation:CertificateValidation")
-	assert.Len(t, v.Strings("validationRecordFqdns"), 2)
-}
-
 // TestEnvironmentContract: the backend container sets exactly the variables chess-server,
 // pgstore and redisstore read (read from their sources), and nothing secret in plain text.
 func TestEnvironmentContract(t *testing.T) {
 	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
 		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
-		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
+		RedisAddr: "r:6379", RedisSecretARN: "arn:redis", TokenKeySecretARN: "arn:token", SharedSecretARN: "arn:shared",
 		ManagementEndpoint: "https://x", AllowedOrigins: "chess.example.com", LogGroup: "/lg",
-		MasterSecretArn: "arn:db", MigrateLogGroup: "/lg-migrate",
+		MasterSecretARN: "arn:db", MigrateLogGroup: "/lg-migrate",
 	})
 	require.Len(t, cs, 2)
 	require.Equal(t, ecsservices.ContainerBackend, cs[0].Name)
@@ -225,8 +168,8 @@ func TestEnvironmentContract(t *testing.T) {
 func TestMigrateInitContainer(t *testing.T) {
 	cs := ecsservices.BackendContainers(ecsservices.BackendTaskInputs{
 		Region: "eu-west-1", Image: "img", Port: 8080, DBHost: "db", DBName: "chess", DBUser: "chess_app", DBPort: 5432,
-		RedisAddr: "r:6379", RedisSecretArn: "arn:redis", TokenKeySecretArn: "arn:token", SharedSecretArn: "arn:shared",
-		ManagementEndpoint: "https://x", LogGroup: "/lg", MasterSecretArn: "arn:db", MigrateLogGroup: "/lg-migrate",
+		RedisAddr: "r:6379", RedisSecretARN: "arn:redis", TokenKeySecretARN: "arn:token", SharedSecretARN: "arn:shared",
+		ManagementEndpoint: "https://x", LogGroup: "/lg", MasterSecretARN: "arn:db", MigrateLogGroup: "/lg-migrate",
 	})
 	byName := map[string]ecsservices.ContainerDef{}
 	for _, c := range cs {
@@ -422,3 +365,34 @@ func TestRulesRespectALBLimits(t *testing.T) {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+// TestContainerLogGroups: the component creates each container's log group (retention, the
+// stack's logs key) and the task definitions log to exactly those groups.
+func TestContainerLogGroups(t *testing.T) {
+	m, _, err := run(t, args())
+	require.NoError(t, err)
+	groups := map[string]bool{}
+	for _, lg := range m.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		name, _ := lg.Str("name")
+		groups[name] = true
+		assert.Equal(t, 365.0, lg.Inputs["retentionInDays"].NumberValue(), name)
+		key, _ := lg.Str("kmsKeyId")
+		assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/logs", key, name)
+	}
+	want := ecsservices.LogGroupNames("chess-platform-test")
+	assert.Len(t, groups, len(want))
+	for c, name := range want {
+		assert.True(t, groups[name], "log group of %s", c)
+	}
+	used := 0
+	for _, td := range m.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+		defs, _ := td.Str("containerDefinitions")
+		for c, name := range want {
+			if strings.Contains(defs, `"name":"`+c+`"`) {
+				assert.Contains(t, defs, `"awslogs-group":"`+name+`"`, c)
+				used++
+			}
+		}
+	}
+	assert.Equal(t, len(want), used, "every container logs to its group")
+}

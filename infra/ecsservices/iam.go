@@ -252,14 +252,14 @@ func (b *builder) role(suffix, description string, policy pulumi.StringInput) (*
 func (b *builder) roles() error {
 	a := b.args
 	acct := a.Account
-	lg := a.LogGroups
+	lg := b.logGroupNames
 	b.s.ExecutionRoles = map[string]pulumi.StringOutput{}
-	b.s.TaskRoleArns = map[string]pulumi.StringOutput{}
+	b.s.TaskRoleARNs = map[string]pulumi.StringOutput{}
 
 	webExec, err := b.role("web-exec", "ECS execution role of the web task: pull images, write logs, inject the operator secret", renderPolicy(
 		pulumi.StringMap{"web": b.s.repositoryArns["web"], "utility": b.s.repositoryArns["utility"],
 			"lgWeb": lg[ContainerWeb], "lgHealth": lg[ContainerHealthCheck], "lgList": lg[ContainerListServices],
-			"operator": b.s.OperatorSecretArn, "key": b.keyArn},
+			"operator": b.s.OperatorSecretARN, "key": b.keyArn},
 		nil,
 		func(s map[string]string, _ map[string][]string) iampolicy.Document {
 			return WebExecutionPolicy(acct, s["web"], s["utility"], []string{s["lgWeb"], s["lgHealth"], s["lgList"]}, s["operator"], s["key"])
@@ -279,8 +279,8 @@ func (b *builder) roles() error {
 	g, db, cache := a.Gateway, a.Database, a.Cache
 	backendExec, err := b.role("backend-exec", "ECS execution role of the backend task: pull the image, write logs, inject secrets (the RDS master secret into the migrate init container)", renderPolicy(
 		pulumi.StringMap{"repo": b.s.repositoryArns["backend"], "lg": lg[ContainerBackend], "lgMigrate": lg[ContainerMigrate],
-			"redis": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn, "master": db.SecretArn,
-			"cacheKey": cache.KmsKeyArn, "gwKey": g.SecretsKmsKeyArn, "dbKey": db.KmsKeyArn},
+			"redis": cache.AuthSecretARN, "token": g.TokenKeySecretARN, "shared": g.SharedSecretARN, "master": db.SecretARN,
+			"cacheKey": cache.KMSKeyARN, "gwKey": g.SecretsKMSKeyARN, "dbKey": db.KMSKeyARN},
 		nil,
 		func(s map[string]string, _ map[string][]string) iampolicy.Document {
 			return BackendExecutionPolicy(acct, s["repo"], []string{s["lg"], s["lgMigrate"]},
@@ -292,15 +292,15 @@ func (b *builder) roles() error {
 	}
 	backendTask, err := b.role("backend-task", "ECS task role of the backend: @connections of its stage, rds-db:connect as "+rds.AppUser, renderPolicy(
 		pulumi.StringMap{"dbResource": db.ResourceID},
-		pulumi.StringArrayMap{"conns": g.ConnectionsArns},
+		pulumi.StringArrayMap{"conns": g.ConnectionsARNs},
 		func(s map[string]string, l map[string][]string) iampolicy.Document {
-			return BackendTaskPolicy(acct, l["conns"], rds.ConnectArn(acct, s["dbResource"], rds.AppUser))
+			return BackendTaskPolicy(acct, l["conns"], rds.ConnectARN(acct, s["dbResource"], rds.AppUser))
 		}))
 	if err != nil {
 		return err
 	}
-	b.s.ExecutionRoles[FamilyWeb], b.s.TaskRoleArns[FamilyWeb] = webExec.Arn, webTask.Arn
-	b.s.ExecutionRoles[FamilyBackend], b.s.TaskRoleArns[FamilyBackend] = backendExec.Arn, backendTask.Arn
+	b.s.ExecutionRoles[FamilyWeb], b.s.TaskRoleARNs[FamilyWeb] = webExec.Arn, webTask.Arn
+	b.s.ExecutionRoles[FamilyBackend], b.s.TaskRoleARNs[FamilyBackend] = backendExec.Arn, backendTask.Arn
 	return nil
 }
 

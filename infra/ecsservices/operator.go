@@ -43,6 +43,6 @@ func (b *builder) operatorSecret() error {
 	}, b.parent, pulumi.IgnoreChanges([]string{"secretString"}), pulumi.AdditionalSecretOutputs([]string{"secretString"})); err != nil {
 		return b.wrap("operator secret version", err)
 	}
-	b.s.OperatorSecretArn, b.s.OperatorSecretKmsKeyArn = secret.Arn, b.keyArn
+	b.s.OperatorSecretARN, b.s.OperatorSecretKMSKeyARN = secret.Arn, b.keyArn
 	return nil
 }

@@ -109,7 +109,7 @@ func TestWebEnvironmentContract(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "app", "web", "src", "lib", "server", "operator.ts"))
 	require.NoError(t, err)
 	src := string(b)
-	cs := ecsservices.WebContainers(ecsservices.WebTaskInputs{Region: "eu-west-1", WebPort: 3000, OperatorSecretArn: "arn:operator"})
+	cs := ecsservices.WebContainers(ecsservices.WebTaskInputs{Region: "eu-west-1", WebPort: 3000, OperatorSecretARN: "arn:operator"})
 	web := cs[0]
 	require.Equal(t, ecsservices.ContainerWeb, web.Name)
 	assert.Equal(t, []ecsservices.SecretRef{{Name: "OPERATOR_SECRET", ValueFrom: "arn:operator"}}, web.Secrets)

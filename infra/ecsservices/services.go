@@ -166,7 +166,7 @@ func (b *builder) service(sp serviceSpec) (*ecs.Service, int, error) {
 	}
 	if err := policy("requests", &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
 		PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
-		ResourceLabel:        pulumi.Sprintf("%s/%s", b.s.AlbArnSuffix, sp.requestTG.ArnSuffix),
+		ResourceLabel:        pulumi.Sprintf("%s/%s", b.s.ALBARNSuffix, sp.requestTG.ArnSuffix),
 	}, a.ScalingRequestsPerTarget); err != nil {
 		return nil, 0, err
 	}

@@ -94,7 +94,7 @@ type WebTaskInputs struct {
 	Domain, Project, Stack       string
 	LogGroups                    map[string]string // by container
 	HealthInterval, ListInterval int               // seconds between the sidecars' rounds
-	OperatorSecretArn            string            // injected as OperatorSecretEnv
+	OperatorSecretARN            string            // injected as OperatorSecretEnv
 }
 
 // TrustedProxyHops is how many proxies append to X-Forwarded-For before the web app: CloudFront
@@ -109,12 +109,12 @@ type BackendTaskInputs struct {
 	Port                                         int
 	DBHost, DBName, DBUser                       string
 	DBPort                                       int
-	RedisAddr, RedisSecretArn                    string
-	TokenKeySecretArn, SharedSecretArn           string
+	RedisAddr, RedisSecretARN                    string
+	TokenKeySecretARN, SharedSecretARN           string
 	ManagementEndpoint, AllowedOrigins, LogGroup string
-	// MasterSecretArn is the RDS-managed master secret; only the migrate init container gets
+	// MasterSecretARN is the RDS-managed master secret; only the migrate init container gets
 	// its username and password, injected by the execution role. MigrateLogGroup is its logs.
-	MasterSecretArn, MigrateLogGroup string
+	MasterSecretARN, MigrateLogGroup string
 }
 
 func logConfig(region, group, prefix string) LogConfig {
@@ -161,7 +161,7 @@ func WebContainers(in WebTaskInputs) []ContainerDef {
 				{"REPORTS_DIR", ReportsDir},
 				{"TRUSTED_PROXY_HOPS", strconv.Itoa(TrustedProxyHops)},
 			},
-			Secrets: []SecretRef{{OperatorSecretEnv, in.OperatorSecretArn}},
+			Secrets: []SecretRef{{OperatorSecretEnv, in.OperatorSecretARN}},
 			MountPoints: []MountPoint{
 				reportsRO,
 				{SourceVolume: VolumeNextCache, ContainerPath: "/app/.next/cache"},
@@ -252,13 +252,13 @@ func BackendContainers(in BackendTaskInputs) []ContainerDef {
 		PortMappings:           []PortMapping{{Name: "backend", ContainerPort: in.Port, Protocol: "tcp"}},
 		Environment:            env,
 		Secrets: []SecretRef{
-			{"APIGW_SHARED_SECRET", in.SharedSecretArn},
-			{"REDIS_PASSWORD", in.RedisSecretArn},
+			{"APIGW_SHARED_SECRET", in.SharedSecretARN},
+			{"REDIS_PASSWORD", in.RedisSecretARN},
 			// The session-key secret is an authn.KeySet: sign with current, accept next and
 			// previous, so tasks on either side of a rotation accept each other's tokens.
-			{"TOKEN_KEY", in.TokenKeySecretArn + ":current::"},
-			{"TOKEN_KEY_NEXT", in.TokenKeySecretArn + ":next::"},
-			{"TOKEN_KEYS_PREVIOUS", in.TokenKeySecretArn + ":previous::"},
+			{"TOKEN_KEY", in.TokenKeySecretARN + ":current::"},
+			{"TOKEN_KEY_NEXT", in.TokenKeySecretARN + ":next::"},
+			{"TOKEN_KEYS_PREVIOUS", in.TokenKeySecretARN + ":previous::"},
 		},
 		MountPoints: []MountPoint{},
 		// The image is distroless (no shell, no curl): chess-server checks its own /healthz.
@@ -301,8 +301,8 @@ func migrateContainer(in BackendTaskInputs) ContainerDef {
 			{"STARTUP_TIMEOUT", strconv.Itoa(MigrateTimeoutSeconds) + "s"},
 		},
 		Secrets: []SecretRef{
-			{"DB_PASSWORD", in.MasterSecretArn + ":password::"},
-			{"DB_USER", in.MasterSecretArn + ":username::"},
+			{"DB_PASSWORD", in.MasterSecretARN + ":password::"},
+			{"DB_USER", in.MasterSecretARN + ":username::"},
 		},
 		MountPoints:      []MountPoint{},
 		LogConfiguration: logConfig(in.Region, in.MigrateLogGroup, ContainerMigrate),
@@ -338,7 +338,7 @@ func (b *builder) image(role, configured string) pulumi.StringOutput {
 // taskDefinitions creates the web and backend task definitions (Fargate, awsvpc, x86_64).
 func (b *builder) taskDefinitions() error {
 	a := b.args
-	lg := a.LogGroups
+	lg := b.logGroupNames
 	wsURL := a.Gateway.WebSocketURL
 	if a.WSTransport == "direct" && a.Domain != "" {
 		wsURL = pulumi.String("wss://" + a.Domain + "/ws")
@@ -346,13 +346,13 @@ func (b *builder) taskDefinitions() error {
 	webDefs := pulumi.StringMap{
 		"web": b.image("web", a.Images.Web), "utility": b.image("utility", a.Images.Utility), "ws": wsURL,
 		"lgWeb": lg[ContainerWeb], "lgHealth": lg[ContainerHealthCheck], "lgList": lg[ContainerListServices],
-		"operator": b.s.OperatorSecretArn,
+		"operator": b.s.OperatorSecretARN,
 	}.ToStringMapOutput().ApplyT(func(v map[string]string) (string, error) {
 		return MarshalContainers(WebContainers(WebTaskInputs{
 			Region: a.Account.Region, WebImage: v["web"], UtilityImage: v["utility"], WebPort: a.WebPort,
 			WSURL: v["ws"], WSTransport: a.WSTransport, Domain: a.Domain, Project: a.Project, Stack: a.Stack,
 			LogGroups:      map[string]string{ContainerWeb: v["lgWeb"], ContainerHealthCheck: v["lgHealth"], ContainerListServices: v["lgList"]},
-			HealthInterval: 30, ListInterval: 300, OperatorSecretArn: v["operator"],
+			HealthInterval: 30, ListInterval: 300, OperatorSecretARN: v["operator"],
 		}))
 	}).(pulumi.StringOutput)
 	web, err := ecs.NewTaskDefinition(b.ctx, b.name+"-web-task", &ecs.TaskDefinitionArgs{
@@ -366,7 +366,7 @@ func (b *builder) taskDefinitions() error {
 			CpuArchitecture:       pulumi.String(RuntimeCPUArchitecture), // the images' ImagePlatform
 		},
 		ExecutionRoleArn:     b.s.ExecutionRoles[FamilyWeb],
-		TaskRoleArn:          b.s.TaskRoleArns[FamilyWeb],
+		TaskRoleArn:          b.s.TaskRoleARNs[FamilyWeb],
 		ContainerDefinitions: webDefs,
 		// Bind-mount volumes without a host path live in the task's ephemeral storage.
 		Volumes: ecs.TaskDefinitionVolumeArray{
@@ -384,18 +384,18 @@ func (b *builder) taskDefinitions() error {
 	redisAddr := pulumi.Sprintf("%s:%d", cache.Endpoint, cache.Port)
 	backendDefs := pulumi.All(pulumi.StringMap{
 		"image": b.image("backend", a.Images.Backend), "dbHost": db.Host,
-		"redis": redisAddr, "redisSecret": cache.AuthSecretArn, "token": g.TokenKeySecretArn, "shared": g.SharedSecretArn,
+		"redis": redisAddr, "redisSecret": cache.AuthSecretARN, "token": g.TokenKeySecretARN, "shared": g.SharedSecretARN,
 		"endpoint": g.ManagementEndpoint, "lg": lg[ContainerBackend],
-		"master": db.SecretArn, "lgMigrate": lg[ContainerMigrate],
+		"master": db.SecretARN, "lgMigrate": lg[ContainerMigrate],
 	}.ToStringMapOutput(), db.Port.ToIntOutput()).ApplyT(func(v []any) (string, error) {
 		s, port := v[0].(map[string]string), v[1].(int)
 		return MarshalContainers(BackendContainers(BackendTaskInputs{
 			Region: a.Account.Region, Image: s["image"], Port: a.BackendPort,
 			DBHost: s["dbHost"], DBName: db.Name, DBUser: rds.AppUser, DBPort: port,
-			RedisAddr: s["redis"], RedisSecretArn: s["redisSecret"],
-			TokenKeySecretArn: s["token"], SharedSecretArn: s["shared"],
+			RedisAddr: s["redis"], RedisSecretARN: s["redisSecret"],
+			TokenKeySecretARN: s["token"], SharedSecretARN: s["shared"],
 			ManagementEndpoint: s["endpoint"], AllowedOrigins: a.Domain, LogGroup: s["lg"],
-			MasterSecretArn: s["master"], MigrateLogGroup: s["lgMigrate"],
+			MasterSecretARN: s["master"], MigrateLogGroup: s["lgMigrate"],
 		}))
 	}).(pulumi.StringOutput)
 	backend, err := ecs.NewTaskDefinition(b.ctx, b.name+"-backend-task", &ecs.TaskDefinitionArgs{
@@ -409,7 +409,7 @@ func (b *builder) taskDefinitions() error {
 			CpuArchitecture:       pulumi.String(RuntimeCPUArchitecture), // the images' ImagePlatform
 		},
 		ExecutionRoleArn:     b.s.ExecutionRoles[FamilyBackend],
-		TaskRoleArn:          b.s.TaskRoleArns[FamilyBackend],
+		TaskRoleArn:          b.s.TaskRoleARNs[FamilyBackend],
 		ContainerDefinitions: backendDefs,
 		Tags:                 b.tags("backend-task"),
 	}, b.parent)

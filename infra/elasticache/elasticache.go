@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/kmskey"
 )
 
@@ -32,10 +33,9 @@ const TokenLength = 64
 
 // Args configures the cache.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// SubnetIDs are the isolated subnets. Required.
 	SubnetIDs pulumi.StringArrayInput
 	// SecurityGroupID is the Redis group from the network component. Required.
@@ -48,10 +48,8 @@ type Args struct {
 	NodeCount int
 	// MultiAZ turns on Multi-AZ with automatic failover; needs NodeCount >= 2.
 	MultiAZ bool
-	// SnapshotRetentionDays (>= 1), LogRetentionDays and KMSDeletionWindowDays. Required.
-	SnapshotRetentionDays, LogRetentionDays, KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
+	// SnapshotRetentionDays (>= 1). Required.
+	SnapshotRetentionDays int
 }
 
 // Cache is the component.
@@ -62,11 +60,11 @@ type Cache struct {
 	PrimaryEndpoint pulumi.StringOutput `pulumi:"primaryEndpoint"`
 	ReaderEndpoint  pulumi.StringOutput `pulumi:"readerEndpoint"`
 	Port            pulumi.IntOutput    `pulumi:"port"`
-	// AuthSecretArn holds the AUTH token as a plain string; ECS injects it with valueFrom.
-	AuthSecretArn pulumi.StringOutput `pulumi:"authSecretArn"`
-	// KmsKeyArn encrypts data at rest, the secret and the log groups.
-	KmsKeyArn       pulumi.StringOutput `pulumi:"kmsKeyArn"`
-	Arn             pulumi.StringOutput `pulumi:"arn"`
+	// AuthSecretARN holds the AUTH token as a plain string; ECS injects it with valueFrom.
+	AuthSecretARN pulumi.StringOutput `pulumi:"authSecretArn"`
+	// KMSKeyARN encrypts data at rest, the secret and the log groups.
+	KMSKeyARN       pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	ARN             pulumi.StringOutput `pulumi:"arn"`
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 
 	ReplicationGroup *elasticache.ReplicationGroup
@@ -83,7 +81,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	wrap := func(what string, err error) error { return fmt.Errorf("elasticache %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("elasticache", name)
 	base := args.NamePrefix + "-cache"
 	tags := func(suffix string) pulumi.StringMap { return awsenv.Tags(args.Tags, base+suffix) }
 
@@ -113,7 +111,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	secret, err := secretsmanager.NewSecret(ctx, name+"-auth", &secretsmanager.SecretArgs{
 		Description:          pulumi.String("AUTH token of the " + base + " replication group"),
-		KmsKeyId:             key.Arn,
+		KmsKeyId:             key.ARN,
 		RecoveryWindowInDays: pulumi.Int(7),
 		Tags:                 tags("-auth"),
 	}, parent)
@@ -133,7 +131,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-"+kind, &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(logPrefix + kind),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        key.Arn,
+			KmsKeyId:        key.ARN,
 			Tags:            tags("-" + kind),
 		}, parent)
 		if err != nil {
@@ -175,7 +173,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		NetworkType:        pulumi.String("ipv4"),
 
 		AtRestEncryptionEnabled:  pulumi.Bool(true),
-		KmsKeyId:                 key.Arn,
+		KmsKeyId:                 key.ARN,
 		TransitEncryptionEnabled: pulumi.Bool(true),
 		TransitEncryptionMode:    pulumi.String("required"),
 		AuthToken:                version.SecretString,
@@ -212,17 +210,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.PrimaryEndpoint = rg.PrimaryEndpointAddress
 	c.ReaderEndpoint = rg.ReaderEndpointAddress
 	c.Port = rg.Port.Elem()
-	c.AuthSecretArn = secret.Arn
-	c.KmsKeyArn = key.Arn
-	c.Arn = rg.Arn
+	c.AuthSecretARN = secret.Arn
+	c.KMSKeyARN = key.ARN
+	c.ARN = rg.Arn
 	c.SecurityGroupID = args.SecurityGroupID.ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"primaryEndpoint": c.PrimaryEndpoint,
 		"readerEndpoint":  c.ReaderEndpoint,
 		"port":            c.Port,
-		"authSecretArn":   c.AuthSecretArn,
-		"kmsKeyArn":       c.KmsKeyArn,
-		"arn":             c.Arn,
+		"authSecretArn":   c.AuthSecretARN,
+		"kmsKeyArn":       c.KMSKeyARN,
+		"arn":             c.ARN,
 		"securityGroupId": c.SecurityGroupID,
 	}); err != nil {
 		return nil, wrap("register outputs", err)
@@ -234,21 +232,13 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.SubnetIDs != nil, "SubnetIDs")
-	req(a.SecurityGroupID != nil, "SecurityGroupID")
-	req(a.Engine != "", "Engine")
-	req(a.EngineVersion != "", "EngineVersion")
-	req(a.ParameterFamily != "", "ParameterFamily")
-	req(a.NodeType != "", "NodeType")
-	req(a.LogRetentionDays > 0, "LogRetentionDays")
+	errs := a.Common.Check()
+	errs.Require(a.SubnetIDs != nil, "SubnetIDs")
+	errs.Require(a.SecurityGroupID != nil, "SecurityGroupID")
+	errs.Require(a.Engine != "", "Engine")
+	errs.Require(a.EngineVersion != "", "EngineVersion")
+	errs.Require(a.ParameterFamily != "", "ParameterFamily")
+	errs.Require(a.NodeType != "", "NodeType")
 	if a.NodeCount < 1 {
 		errs = append(errs, fmt.Errorf("NodeCount %d must be at least 1", a.NodeCount))
 	}
@@ -258,5 +248,5 @@ func (a *Args) validate() error {
 	if a.SnapshotRetentionDays < 1 {
 		errs = append(errs, fmt.Errorf("SnapshotRetentionDays %d must be at least 1", a.SnapshotRetentionDays))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

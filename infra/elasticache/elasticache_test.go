@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/elasticache"
@@ -19,8 +20,7 @@ import (
 func cacheArgs(a awsenv.Account, cfg *config.Config, n *network.Network) *elasticache.Args {
 	c := cfg.Cache
 	return &elasticache.Args{
-		Account:               a,
-		NamePrefix:            cfg.Name(),
+		Common:                component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("elasticache")},
 		SubnetIDs:             n.IsolatedSubnetIDs,
 		SecurityGroupID:       n.SecurityGroups.Redis,
 		Engine:                c.Engine,
@@ -30,9 +30,6 @@ func cacheArgs(a awsenv.Account, cfg *config.Config, n *network.Network) *elasti
 		NodeCount:             c.NodeCount,
 		MultiAZ:               c.MultiAZ,
 		SnapshotRetentionDays: c.SnapshotRetentionDays,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("elasticache"),
 	}
 }
 
@@ -50,10 +47,8 @@ func build(t *testing.T, cfg *config.Config, opts ...pulumi.RunOption) (*infrate
 		if err != nil {
 			return err
 		}
-		n, err := network.New(ctx, "network", &network.Args{
-			Account: a, NamePrefix: cfg.Name(), VpcCIDR: cfg.Network.VpcCIDR, AZCount: cfg.Network.AZCount,
+		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VPCCIDR: cfg.Network.VPCCIDR, AZCount: cfg.Network.AZCount,
 			WebPort: cfg.Services.WebPort, BackendPort: cfg.Services.BackendPort,
-			LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network"),
 		})
 		if err != nil {
 			return err
@@ -65,7 +60,7 @@ func build(t *testing.T, cfg *config.Config, opts ...pulumi.RunOption) (*infrate
 		for _, f := range []struct {
 			dst *string
 			out pulumi.StringOutput
-		}{{&o.primary, c.PrimaryEndpoint}, {&o.secretArn, c.AuthSecretArn}, {&o.kmsKeyArn, c.KmsKeyArn}, {&o.sgID, c.SecurityGroupID}, {&o.redisSG, n.SecurityGroups.Redis}} {
+		}{{&o.primary, c.PrimaryEndpoint}, {&o.secretArn, c.AuthSecretARN}, {&o.kmsKeyArn, c.KMSKeyARN}, {&o.sgID, c.SecurityGroupID}, {&o.redisSG, n.SecurityGroups.Redis}} {
 			if *f.dst, err = infratest.Await[string](ctx, f.out); err != nil {
 				return err
 			}

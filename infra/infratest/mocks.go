@@ -20,6 +20,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/config"
@@ -35,8 +36,10 @@ const ComponentPrefix = "chess:"
 
 // Resource is one registered resource as the mock saw it.
 type Resource struct {
-	Type   string
-	Name   string
+	Type string
+	Name string
+	// URN is the resource's URN as the engine would compute it (urn.go).
+	URN    string
 	ID     string
 	Custom bool
 	// Remote is true for a multi-language (remote) component, e.g. awsx:ecr:Image.
@@ -52,6 +55,9 @@ type Resource struct {
 	IgnoreChanges           []string
 	AdditionalSecretOutputs []string
 	Dependencies            []string
+	// Aliases are the alias specs the program passed (pulumi.Aliases); AliasURNs resolves them
+	// as the engine does, with the ones inherited from the parent.
+	Aliases []*pulumirpc.Alias
 }
 
 // Call is one invoke as the mock saw it.
@@ -105,6 +111,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.IgnoreChanges = req.GetIgnoreChanges()
 		r.AdditionalSecretOutputs = req.GetAdditionalSecretOutputs()
 		r.Dependencies = req.GetDependencies()
+		r.Aliases = req.GetAliases()
+		r.URN = childURN(req.GetParent(), args.TypeToken, args.Name)
 	}
 
 	var extra map[string]any

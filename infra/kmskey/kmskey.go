@@ -44,7 +44,7 @@ type Key struct {
 	Key   *kms.Key
 	Alias *kms.Alias
 	// Arn is the key ARN, what KmsKeyId inputs of other resources take.
-	Arn pulumi.StringOutput
+	ARN pulumi.StringOutput
 }
 
 // LogsGrant lets CloudWatch Logs encrypt the log groups whose names start with logGroupPrefix,
@@ -110,7 +110,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("kmskey %s: alias: %w", name, err)
 	}
-	return &Key{Key: key, Alias: alias, Arn: key.Arn}, nil
+	return &Key{Key: key, Alias: alias, ARN: key.Arn}, nil
 }
 
 func (a *Args) validate() error {

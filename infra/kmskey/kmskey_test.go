@@ -28,7 +28,7 @@ func TestKeyWithLogsGrant(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		arn, err = infratest.Await[string](ctx, k.Arn)
+		arn, err = infratest.Await[string](ctx, k.ARN)
 		return err
 	})
 	key := m.One(t, controls.TKMSKey)

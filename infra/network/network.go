@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 	"chessplatform/infra/netplan"
@@ -26,12 +27,11 @@ const Type = "chess:network:Network"
 
 // Args configures the network.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names and Name tags, e.g. "chess-platform-dev". Required.
-	NamePrefix string
-	// VpcCIDR is the VPC block (see netplan.ParseVPC). Required.
-	VpcCIDR string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
+	// VPCCIDR is the VPC block (see netplan.ParseVPC). Required.
+	VPCCIDR string
 	// AZCount is the number of AZs, 2 or 3. Required.
 	AZCount int
 	// SingleNATGateway puts one NAT gateway in the first AZ for all private subnets (dev cost
@@ -41,12 +41,6 @@ type Args struct {
 	ALBHTTPRedirect bool
 	// WebPort and BackendPort are the container ports of the two services. Required.
 	WebPort, BackendPort int
-	// LogRetentionDays is the flow-log group retention. Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the flow-log key. Required.
-	KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // SecurityGroups holds the ids of the stack's security groups.
@@ -64,7 +58,7 @@ type SecurityGroups struct {
 type Network struct {
 	pulumi.ResourceState
 
-	VpcID             pulumi.StringOutput      `pulumi:"vpcId"`
+	VPCID             pulumi.StringOutput      `pulumi:"vpcId"`
 	PublicSubnetIDs   pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
 	PrivateSubnetIDs  pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 	IsolatedSubnetIDs pulumi.StringArrayOutput `pulumi:"isolatedSubnetIds"`
@@ -73,11 +67,11 @@ type Network struct {
 	SecurityGroups    SecurityGroups
 
 	// Plain values known at preview.
-	VpcCIDR           string
+	VPCCIDR           string
 	AvailabilityZones []string
 	Plan              netplan.Plan
 
-	Vpc *ec2.Vpc
+	VPC *ec2.Vpc
 }
 
 // Well-known ports of the data stores and the public listener.
@@ -93,7 +87,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
 	}
-	plan, err := netplan.Layout(args.VpcCIDR, args.AZCount)
+	plan, err := netplan.Layout(args.VPCCIDR, args.AZCount)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
 	}
@@ -111,7 +105,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	azs = azs[:args.AZCount]
 
-	n := &Network{VpcCIDR: args.VpcCIDR, AvailabilityZones: azs, Plan: plan}
+	n := &Network{VPCCIDR: args.VPCCIDR, AvailabilityZones: azs, Plan: plan}
 	if err := ctx.RegisterComponentResource(Type, name, n, opts...); err != nil {
 		return nil, err
 	}
@@ -127,12 +121,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, b.wrap("vpc", err)
 	}
-	n.Vpc = vpc
-	n.VpcID = vpc.ID().ToStringOutput()
+	n.VPC = vpc
+	n.VPCID = vpc.ID().ToStringOutput()
 
 	// The default security group is adopted with no rules at all (FSBP EC2.2).
 	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &ec2.DefaultSecurityGroupArgs{
-		VpcId:   n.VpcID,
+		VpcId:   n.VPCID,
 		Ingress: ec2.DefaultSecurityGroupIngressArray{},
 		Egress:  ec2.DefaultSecurityGroupEgressArray{},
 		Tags:    b.tags("default-deny-all"),
@@ -154,7 +148,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	n.NatPublicIPs = natIPs
 
-	sgs, err := b.securityGroups(n.VpcID)
+	sgs, err := b.securityGroups(n.VPCID)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +164,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"vpcId":                  n.VpcID,
+		"vpcId":                  n.VPCID,
 		"publicSubnetIds":        n.PublicSubnetIDs,
 		"privateSubnetIds":       n.PrivateSubnetIDs,
 		"isolatedSubnetIds":      n.IsolatedSubnetIDs,
@@ -413,7 +407,7 @@ func (b *builder) flowLogs(vpc *ec2.Vpc) (pulumi.StringOutput, error) {
 	group, err := cloudwatch.NewLogGroup(b.ctx, b.name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(groupPrefix + "flow-logs"),
 		RetentionInDays: pulumi.Int(b.args.LogRetentionDays),
-		KmsKeyId:        key.Arn,
+		KmsKeyId:        key.ARN,
 		Tags:            b.tags("flow-logs"),
 	}, b.parent)
 	if err != nil {
@@ -469,20 +463,11 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" {
-		errs = append(errs, errors.New("NamePrefix is required"))
-	}
+	errs := a.Common.Check()
 	if a.WebPort <= 0 || a.BackendPort <= 0 || a.WebPort == a.BackendPort {
 		errs = append(errs, fmt.Errorf("WebPort %d and BackendPort %d must be set and differ", a.WebPort, a.BackendPort))
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, errors.New("LogRetentionDays is required"))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 func prefixes[T fmt.Stringer](ps []T) []string {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
@@ -16,17 +17,13 @@ import (
 
 func args(a awsenv.Account, cfg *config.Config) *network.Args {
 	return &network.Args{
-		Account:               a,
-		NamePrefix:            cfg.Name(),
-		VpcCIDR:               cfg.Network.VpcCIDR,
-		AZCount:               cfg.Network.AZCount,
-		SingleNATGateway:      cfg.Network.SingleNATGateway,
-		ALBHTTPRedirect:       cfg.Network.ALBHTTPRedirect,
-		WebPort:               cfg.Services.WebPort,
-		BackendPort:           cfg.Services.BackendPort,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("network"),
+		Common:           component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")},
+		VPCCIDR:          cfg.Network.VPCCIDR,
+		AZCount:          cfg.Network.AZCount,
+		SingleNATGateway: cfg.Network.SingleNATGateway,
+		ALBHTTPRedirect:  cfg.Network.ALBHTTPRedirect,
+		WebPort:          cfg.Services.WebPort,
+		BackendPort:      cfg.Services.BackendPort,
 	}
 }
 
@@ -156,7 +153,7 @@ func TestSubnetLayoutAndOutputs(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if vpcID, err = infratest.Await[string](ctx, n.VpcID); err != nil {
+		if vpcID, err = infratest.Await[string](ctx, n.VPCID); err != nil {
 			return err
 		}
 		if public, err = infratest.Await[[]string](ctx, n.PublicSubnetIDs); err != nil {
@@ -227,7 +224,7 @@ func TestArgsValidation(t *testing.T) {
 	cases := map[string]func(*network.Args){
 		"no account":       func(a *network.Args) { a.Account = awsenv.Account{} },
 		"no name prefix":   func(a *network.Args) { a.NamePrefix = "" },
-		"bad CIDR":         func(a *network.Args) { a.VpcCIDR = "10.0.0.0/28" },
+		"bad CIDR":         func(a *network.Args) { a.VPCCIDR = "10.0.0.0/28" },
 		"one AZ":           func(a *network.Args) { a.AZCount = 1 },
 		"same ports":       func(a *network.Args) { a.BackendPort = a.WebPort },
 		"no log retention": func(a *network.Args) { a.LogRetentionDays = 0 },

@@ -15,7 +15,7 @@ func alarmsFor(w *WatchArgs, region string, maxConn int, t Thresholds) []alarm {
 		gt = "GreaterThanThreshold"
 		lt = "LessThanThreshold"
 	)
-	lb := pulumi.StringMap{"LoadBalancer": w.AlbArnSuffix}
+	lb := pulumi.StringMap{"LoadBalancer": w.ALBARNSuffix}
 	out := []alarm{
 		{key: "alb-elb-5xx", description: "The ALB itself answers 5xx (no healthy target, TLS or capacity trouble)",
 			namespace: "AWS/ApplicationELB", metric: "HTTPCode_ELB_5XX_Count", dims: lb, stat: "Sum",
@@ -40,7 +40,7 @@ func alarmsFor(w *WatchArgs, region string, maxConn int, t Thresholds) []alarm {
 			period: 60, evaluations: 3, datapoints: 3, comparison: gt, threshold: t.P99Seconds, missing: "notBreaching"},
 	}
 	for _, role := range slices.Sorted(maps.Keys(w.TargetGroups)) {
-		dims := pulumi.StringMap{"LoadBalancer": w.AlbArnSuffix, "TargetGroup": w.TargetGroups[role]}
+		dims := pulumi.StringMap{"LoadBalancer": w.ALBARNSuffix, "TargetGroup": w.TargetGroups[role]}
 		out = append(out,
 			alarm{key: "tg-" + role + "-unhealthy", description: "Unhealthy " + role + " targets behind the ALB",
 				namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", dims: dims, stat: "Maximum",
@@ -66,18 +66,18 @@ func alarmsFor(w *WatchArgs, region string, maxConn int, t Thresholds) []alarm {
 				period: 60, evaluations: 5, datapoints: 5, comparison: lt, threshold: float64(s.DesiredCount), missing: "breaching"})
 		}
 	}
-	rds := pulumi.StringMap{"DBInstanceIdentifier": w.RdsInstanceID}
-	freeBytes := float64(w.RdsAllocatedStorageGB) * (1 << 30) * t.RdsFreeStoragePercent / 100
+	rds := pulumi.StringMap{"DBInstanceIdentifier": w.RDSInstanceID}
+	freeBytes := float64(w.RDSAllocatedStorageGB) * (1 << 30) * t.RDSFreeStoragePercent / 100
 	out = append(out,
 		alarm{key: "rds-cpu", description: fmt.Sprintf("Database CPU above %.0f%%", t.CPUPercent),
 			namespace: "AWS/RDS", metric: "CPUUtilization", dims: rds, stat: "Average",
 			period: 300, evaluations: 3, datapoints: 3, comparison: gt, threshold: t.CPUPercent, missing: "notBreaching"},
-		alarm{key: "rds-free-storage", description: fmt.Sprintf("Database free storage below %.0f%% of %d GiB", t.RdsFreeStoragePercent, w.RdsAllocatedStorageGB),
+		alarm{key: "rds-free-storage", description: fmt.Sprintf("Database free storage below %.0f%% of %d GiB", t.RDSFreeStoragePercent, w.RDSAllocatedStorageGB),
 			namespace: "AWS/RDS", metric: "FreeStorageSpace", dims: rds, stat: "Minimum",
 			period: 300, evaluations: 1, datapoints: 1, comparison: lt, threshold: freeBytes, missing: "breaching"},
-		alarm{key: "rds-connections", description: fmt.Sprintf("Database connections above %.0f%% of max_connections (%d)", t.RdsConnectionsPercent, maxConn),
+		alarm{key: "rds-connections", description: fmt.Sprintf("Database connections above %.0f%% of max_connections (%d)", t.RDSConnectionsPercent, maxConn),
 			namespace: "AWS/RDS", metric: "DatabaseConnections", dims: rds, stat: "Maximum",
-			period: 300, evaluations: 3, datapoints: 3, comparison: gt, threshold: float64(maxConn) * t.RdsConnectionsPercent / 100, missing: "notBreaching"},
+			period: 300, evaluations: 3, datapoints: 3, comparison: gt, threshold: float64(maxConn) * t.RDSConnectionsPercent / 100, missing: "notBreaching"},
 	)
 	for i := 1; i <= w.RedisNodeCount; i++ {
 		node := fmt.Sprintf("%03d", i)
@@ -95,24 +95,24 @@ func alarmsFor(w *WatchArgs, region string, maxConn int, t Thresholds) []alarm {
 				period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: 0, missing: "notBreaching"},
 		)
 	}
-	api := pulumi.StringMap{"ApiId": w.ApiID, "Stage": w.ApiStage}
+	api := pulumi.StringMap{"ApiId": w.APIID, "Stage": w.APIStage}
 	out = append(out,
 		alarm{key: "ws-integration-errors", description: "WebSocket API integration errors (backend unreachable or failing through the VPC link)",
 			namespace: "AWS/ApiGateway", metric: "IntegrationError", dims: api, stat: "Sum",
-			period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.ApiIntegrationErrorsPer5Min, missing: "notBreaching"},
+			period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.APIIntegrationErrorsPer5Min, missing: "notBreaching"},
 		alarm{key: "ws-execution-errors", description: "WebSocket API execution errors (API Gateway failed to run a route)",
 			namespace: "AWS/ApiGateway", metric: "ExecutionError", dims: api, stat: "Sum",
-			period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.ApiExecutionErrorsPer5Min, missing: "notBreaching"},
+			period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.APIExecutionErrorsPer5Min, missing: "notBreaching"},
 		alarm{key: "ws-client-errors", description: "Spike of WebSocket API client errors (rejected connects, throttling, bad frames)",
 			namespace: "AWS/ApiGateway", metric: "ClientError", dims: api, stat: "Sum",
-			period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.ApiClientErrorsPer5Min, missing: "notBreaching"},
+			period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.APIClientErrorsPer5Min, missing: "notBreaching"},
 		alarm{key: "waf-regional-blocked", description: "Spike of requests blocked by the ALB's web ACL",
-			namespace: "AWS/WAFV2", metric: "BlockedRequests", dims: pulumi.StringMap{"WebACL": w.RegionalAclName, "Region": pulumi.String(region), "Rule": pulumi.String("ALL")},
-			stat: "Sum", period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.WafBlockedPer5Min, missing: "notBreaching"},
+			namespace: "AWS/WAFV2", metric: "BlockedRequests", dims: pulumi.StringMap{"WebACL": w.RegionalACLName, "Region": pulumi.String(region), "Rule": pulumi.String("ALL")},
+			stat: "Sum", period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.WAFBlockedPer5Min, missing: "notBreaching"},
 		// CLOUDFRONT-scope metrics have no Region dimension and exist only in us-east-1.
 		alarm{key: "waf-cloudfront-blocked", description: "Spike of requests blocked by the distribution's web ACL (us-east-1)",
-			namespace: "AWS/WAFV2", metric: "BlockedRequests", dims: pulumi.StringMap{"WebACL": w.CloudfrontAclName, "Rule": pulumi.String("ALL")},
-			stat: "Sum", period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.WafBlockedPer5Min, missing: "notBreaching", usEast1: true},
+			namespace: "AWS/WAFV2", metric: "BlockedRequests", dims: pulumi.StringMap{"WebACL": w.CloudfrontACLName, "Rule": pulumi.String("ALL")},
+			stat: "Sum", period: 300, evaluations: 1, datapoints: 1, comparison: gt, threshold: t.WAFBlockedPer5Min, missing: "notBreaching", usEast1: true},
 	)
 	return out
 }

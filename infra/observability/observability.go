@@ -1,11 +1,12 @@
-// Package observability is the monitoring component: the log groups of every service, Lambda
-// and API stage (KMS-encrypted, with retention), the alarm topic (KMS-encrypted SNS, optional
+// Package observability is the monitoring component: the stack's logs key (every component
+// creates its own log groups with it), CloudTrail's log group and any it is given
+// (KMS-encrypted, with retention), the alarm topic (KMS-encrypted SNS, optional
 // e-mail subscription), CloudTrail (multi-region, log file validation, KMS, CloudWatch Logs
 // delivery) with its hardened bucket, and, through Watch once the other components exist, the
 // CloudWatch alarms and the dashboard.
 //
 // One customer managed key ("logs key") encrypts the log groups, the trail's log files and
-// bucket, and the alarm topic; its policy admits CloudWatch Logs for exactly these log groups,
+// bucket, and the alarm topic; its policy admits CloudWatch Logs for the stack's log groups,
 // CloudTrail for this trail, and CloudWatch alarms of this stack. CLOUDFRONT-scope WAF metrics
 // exist only in us-east-1 and an alarm can only notify a topic in its own region, so Watch
 // creates a second topic (with its own key) in us-east-1 for those alarms; both topics get the
@@ -27,15 +28,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
-	"chessplatform/infra/observability/s3bucket"
+	"chessplatform/infra/s3bucket"
 )
 
 // Type is the component's type token.
 const Type = "chess:observability:Observability"
 
-// TrailLogGroup is the key of the CloudTrail log group in LogGroupNames/LogGroupArns; the name
+// TrailLogGroup is the key of the CloudTrail log group in LogGroupNames/LogGroupARNs; the name
 // is reserved.
 const TrailLogGroup = "cloudtrail"
 
@@ -44,52 +46,44 @@ const DefaultTrailRetentionDays = 365
 
 // Args configures the component.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev"; alarm names start with
-	// NamePrefix+"-". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// LogGroups are the log groups to create. An entry without a leading "/" is placed under
 	// "/<NamePrefix>/" (e.g. "web" becomes "/chess-platform-dev/web"); an entry with one is the
 	// full name (e.g. "/aws/lambda/chess-platform-dev-ws-authorizer"). The output maps are keyed
 	// by the entries as given. Optional; "cloudtrail" is reserved.
 	LogGroups []string
 	// ExtraLogGroupPatterns are more log group names, "*" allowed, whose groups the logs key
-	// admits; for groups another component must create itself with LogsKmsKeyArn because
+	// admits; for groups another component must create itself with LogsKMSKeyARN because
 	// their name is only known at deploy time (e.g. "API-Gateway-Execution-Logs_*"). Optional.
 	ExtraLogGroupPatterns []string
-	// LogRetentionDays is the retention of every log group (a CloudWatch Logs value). Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the keys (7 to 30). Required.
-	KMSDeletionWindowDays int
 	// AlarmEmail is subscribed to the alarm topics (the address must confirm the subscription).
 	// Optional; "" subscribes nobody.
 	AlarmEmail string
 	// TrailRetentionDays expires trail log files in the bucket (at least 90). Optional;
 	// default 365.
 	TrailRetentionDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Observability is the component.
 type Observability struct {
 	pulumi.ResourceState
 
-	// LogGroupNames and LogGroupArns are keyed by the Args.LogGroups entries, plus
+	// LogGroupNames and LogGroupARNs are keyed by the Args.LogGroups entries, plus
 	// TrailLogGroup. The ARNs are without the ":*" suffix.
 	LogGroupNames map[string]pulumi.StringOutput
-	LogGroupArns  map[string]pulumi.StringOutput
-	// AlarmTopicArn receives every alarm in the stack's region.
-	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
-	// LogsKmsKeyArn encrypts the log groups, the trail and the alarm topic.
-	LogsKmsKeyArn   pulumi.StringOutput `pulumi:"logsKmsKeyArn"`
-	TrailArn        pulumi.StringOutput `pulumi:"trailArn"`
+	LogGroupARNs  map[string]pulumi.StringOutput
+	// AlarmTopicARN receives every alarm in the stack's region.
+	AlarmTopicARN pulumi.StringOutput `pulumi:"alarmTopicArn"`
+	// LogsKMSKeyARN encrypts the log groups, the trail and the alarm topic.
+	LogsKMSKeyARN   pulumi.StringOutput `pulumi:"logsKmsKeyArn"`
+	TrailARN        pulumi.StringOutput `pulumi:"trailArn"`
 	TrailBucketName pulumi.StringOutput `pulumi:"trailBucketName"`
 	// Set by Watch.
 	DashboardName        pulumi.StringOutput `pulumi:"dashboardName"`
 	DashboardURL         pulumi.StringOutput `pulumi:"dashboardUrl"`
-	UsEast1AlarmTopicArn pulumi.StringOutput `pulumi:"usEast1AlarmTopicArn"`
+	UsEast1AlarmTopicARN pulumi.StringOutput `pulumi:"usEast1AlarmTopicArn"`
 	// AlarmNames lists every alarm Watch created, sorted.
 	AlarmNames []string
 
@@ -111,7 +105,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("observability %s: %w", name, err)
 	}
 	a := args.Account
-	o := &Observability{args: *args, name: name, LogGroupNames: map[string]pulumi.StringOutput{}, LogGroupArns: map[string]pulumi.StringOutput{}}
+	o := &Observability{args: *args, name: name, LogGroupNames: map[string]pulumi.StringOutput{}, LogGroupARNs: map[string]pulumi.StringOutput{}}
 	if o.args.TrailRetentionDays == 0 {
 		o.args.TrailRetentionDays = DefaultTrailRetentionDays
 	}
@@ -119,7 +113,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(o)
-	wrap := func(what string, err error) error { return fmt.Errorf("observability %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("observability", name)
 
 	groups := o.groupNames()
 	trailName := args.NamePrefix + "-trail"
@@ -153,34 +147,34 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("logs key", err)
 	}
-	o.LogsKmsKeyArn = key.Arn
+	o.LogsKMSKeyARN = key.ARN
 
 	for _, entry := range slices.Sorted(maps.Keys(groups)) {
 		full := groups[entry]
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-log-"+logicalSuffix(entry), &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(full),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        key.Arn,
+			KmsKeyId:        key.ARN,
 			Tags:            awsenv.Tags(args.Tags, full),
 		}, parent)
 		if err != nil {
 			return nil, wrap("log group "+full, err)
 		}
 		o.LogGroupNames[entry] = lg.Name
-		o.LogGroupArns[entry] = lg.Arn
+		o.LogGroupARNs[entry] = lg.Arn
 	}
 
-	o.topic, err = newTopic(ctx, name+"-alarms", args.NamePrefix+"-alarms", a, args.NamePrefix, key.Arn, args.AlarmEmail, args.Tags, parent)
+	o.topic, err = newTopic(ctx, name+"-alarms", args.NamePrefix+"-alarms", a, args.NamePrefix, key.ARN, args.AlarmEmail, args.Tags, parent)
 	if err != nil {
 		return nil, wrap("alarm topic", err)
 	}
-	o.AlarmTopicArn = o.topic.Arn
+	o.AlarmTopicARN = o.topic.Arn
 
-	trail, bucket, err := newTrail(ctx, name, &o.args, trailName, key.Arn, o.LogGroupArns[TrailLogGroup], groups[TrailLogGroup], parent)
+	trail, bucket, err := newTrail(ctx, name, &o.args, trailName, key.ARN, o.LogGroupARNs[TrailLogGroup], groups[TrailLogGroup], parent)
 	if err != nil {
 		return nil, wrap("trail", err)
 	}
-	o.TrailArn = trail.Arn
+	o.TrailARN = trail.Arn
 	o.TrailBucketName = bucket.ID
 	return o, nil
 }
@@ -321,7 +315,7 @@ func newTrail(ctx *pulumi.Context, name string, args *Args, trailName string, ke
 	}
 	bucket, err := s3bucket.New(ctx, name+"-trail", &s3bucket.Args{
 		Name:            s3bucket.Name(a, args.NamePrefix, "trail"),
-		KMSKeyArn:       keyArn,
+		KMSKeyARN:       keyArn,
 		AccessLogBucket: sink.ID,
 		ExpireDays:      args.TrailRetentionDays,
 		NoncurrentDays:  30,
@@ -425,12 +419,9 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" || strings.ContainsAny(a.NamePrefix, "/ *") {
-		errs = append(errs, fmt.Errorf("NamePrefix %q is required and must not contain '/', ' ' or '*'", a.NamePrefix))
+	errs := a.Common.Check()
+	if strings.ContainsAny(a.NamePrefix, "/ *") {
+		errs = append(errs, fmt.Errorf("NamePrefix %q must not contain '/', ' ' or '*'", a.NamePrefix))
 	}
 	seen := map[string]string{fullGroupName(a.NamePrefix, TrailLogGroup): TrailLogGroup}
 	logical := map[string]string{logicalSuffix(TrailLogGroup): TrailLogGroup}
@@ -456,16 +447,13 @@ func (a *Args) validate() error {
 	if !slices.Contains(retentionDays, a.LogRetentionDays) {
 		errs = append(errs, fmt.Errorf("LogRetentionDays %d is not a CloudWatch Logs retention", a.LogRetentionDays))
 	}
-	if a.KMSDeletionWindowDays < 7 || a.KMSDeletionWindowDays > 30 {
-		errs = append(errs, fmt.Errorf("KMSDeletionWindowDays %d must be 7 to 30", a.KMSDeletionWindowDays))
-	}
 	if a.AlarmEmail != "" && !emailish.MatchString(a.AlarmEmail) {
 		errs = append(errs, fmt.Errorf("AlarmEmail %q is not an e-mail address", a.AlarmEmail))
 	}
 	if a.TrailRetentionDays != 0 && a.TrailRetentionDays < 90 {
 		errs = append(errs, fmt.Errorf("TrailRetentionDays %d must be at least 90 (0: default %d)", a.TrailRetentionDays, DefaultTrailRetentionDays))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 var emailish = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/infratest"
@@ -40,7 +41,7 @@ var testLogGroups = []string{"web", "health-check", "list-services", "backend", 
 
 // wired are awaited outputs and references.
 type wired struct {
-	Names, Arns                         map[string]string
+	Names, ARNs                         map[string]string
 	Topic, EastTopic, Key, Trail, Board string
 	DashboardName                       string
 	ProviderRef                         string
@@ -48,32 +49,28 @@ type wired struct {
 
 func testArgs(a awsenv.Account) *Args {
 	return &Args{
-		Account:               a,
-		NamePrefix:            testPrefix,
+		Common:                component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "observability"}},
 		LogGroups:             testLogGroups,
-		LogRetentionDays:      365,
-		KMSDeletionWindowDays: 30,
 		AlarmEmail:            email,
 		ExtraLogGroupPatterns: []string{"API-Gateway-Execution-Logs_*"},
-		Tags:                  map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "observability"},
 	}
 }
 
 func testWatch(p pulumi.ProviderResource) *WatchArgs {
 	return &WatchArgs{
-		AlbArnSuffix:            pulumi.String(albSuffix),
+		ALBARNSuffix:            pulumi.String(albSuffix),
 		TargetGroups:            map[string]pulumi.StringInput{"web": pulumi.String(webTG), "backend": pulumi.String(backendTG)},
 		ClusterName:             pulumi.String(cluster),
 		Services:                map[string]Service{"web": {Name: pulumi.String(cluster + "-web"), DesiredCount: 2}, "backend": {Name: pulumi.String(cluster + "-backend"), DesiredCount: 3}},
-		RdsInstanceID:           pulumi.String(rdsID),
-		RdsAllocatedStorageGB:   20,
-		RdsInstanceClass:        "db.t4g.micro",
+		RDSInstanceID:           pulumi.String(rdsID),
+		RDSAllocatedStorageGB:   20,
+		RDSInstanceClass:        "db.t4g.micro",
 		RedisReplicationGroupID: pulumi.String(redisID),
 		RedisNodeCount:          2,
-		ApiID:                   pulumi.String(apiID),
-		ApiStage:                pulumi.String(stage),
-		RegionalAclName:         pulumi.String(aclRegion),
-		CloudfrontAclName:       pulumi.String(aclCF),
+		APIID:                   pulumi.String(apiID),
+		APIStage:                pulumi.String(stage),
+		RegionalACLName:         pulumi.String(aclRegion),
+		CloudfrontACLName:       pulumi.String(aclCF),
 		UsEast1:                 p,
 	}
 }
@@ -91,7 +88,7 @@ func run(t *testing.T, edit func(*Args), editWatch func(*WatchArgs)) (*infratest
 }
 
 func build(ctx *pulumi.Context, edit func(*Args), editWatch func(*WatchArgs)) (*Observability, wired, error) {
-	w := wired{Names: map[string]string{}, Arns: map[string]string{}}
+	w := wired{Names: map[string]string{}, ARNs: map[string]string{}}
 	a, err := awsenv.Lookup(ctx)
 	if err != nil {
 		return nil, w, err
@@ -119,7 +116,7 @@ func build(ctx *pulumi.Context, edit func(*Args), editWatch func(*WatchArgs)) (*
 		if w.Names[k], err = infratest.Await[string](ctx, o.LogGroupNames[k]); err != nil {
 			return o, w, err
 		}
-		if w.Arns[k], err = infratest.Await[string](ctx, o.LogGroupArns[k]); err != nil {
+		if w.ARNs[k], err = infratest.Await[string](ctx, o.LogGroupARNs[k]); err != nil {
 			return o, w, err
 		}
 	}
@@ -127,8 +124,8 @@ func build(ctx *pulumi.Context, edit func(*Args), editWatch func(*WatchArgs)) (*
 		dst *string
 		out pulumi.Output
 	}{
-		{&w.Topic, o.AlarmTopicArn}, {&w.EastTopic, o.UsEast1AlarmTopicArn}, {&w.Key, o.LogsKmsKeyArn},
-		{&w.Trail, o.TrailArn}, {&w.Board, o.DashboardURL}, {&w.DashboardName, o.DashboardName}, {&w.ProviderRef, p.URN()},
+		{&w.Topic, o.AlarmTopicARN}, {&w.EastTopic, o.UsEast1AlarmTopicARN}, {&w.Key, o.LogsKMSKeyARN},
+		{&w.Trail, o.TrailARN}, {&w.Board, o.DashboardURL}, {&w.DashboardName, o.DashboardName}, {&w.ProviderRef, p.URN()},
 	} {
 		if *x.dst, err = infratest.Await[string](ctx, x.out); err != nil {
 			return o, w, err
@@ -180,8 +177,8 @@ func TestLogGroups(t *testing.T) {
 	for k, name := range want {
 		g := infratest.ByOutput(m, controls.TLogGroup, "name", name)
 		require.Len(t, g, 1, name)
-		assert.Equal(t, w.Arns[k], str(g[0], "arn"), name)
-		assert.Equal(t, "arn:aws:logs:eu-west-1:123456789012:log-group:"+name, w.Arns[k])
+		assert.Equal(t, w.ARNs[k], str(g[0], "arn"), name)
+		assert.Equal(t, "arn:aws:logs:eu-west-1:123456789012:log-group:"+name, w.ARNs[k])
 		assert.Equal(t, w.Key, str(g[0], "kmsKeyId"), name)
 		n, _ := g[0].Int("retentionInDays")
 		assert.Equal(t, 365, n, name)
@@ -205,7 +202,7 @@ func TestTrailWiring(t *testing.T) {
 	assert.Equal(t, "arn:aws:cloudtrail:eu-west-1:123456789012:trail/"+testPrefix+"-trail", w.Trail)
 	assert.Equal(t, w.Trail, str(trail, "arn"))
 	assert.Equal(t, w.Key, str(trail, "kmsKeyId"))
-	assert.Equal(t, w.Arns[TrailLogGroup]+":*", str(trail, "cloudWatchLogsGroupArn"))
+	assert.Equal(t, w.ARNs[TrailLogGroup]+":*", str(trail, "cloudWatchLogsGroupArn"))
 
 	bucket := m.Named(t, "aws:s3/bucketV2:BucketV2", "observability-trail")
 	assert.Equal(t, testPrefix+"-trail-123456789012", bucket.ID)
@@ -225,7 +222,7 @@ func TestTrailWiring(t *testing.T) {
 	assert.Equal(t, str(role, "arn"), str(trail, "cloudWatchLogsRoleArn"))
 	rp, err := m.Named(t, controls.TRolePolicy, "observability-trail-logs-policy").Policy("policy")
 	require.NoError(t, err)
-	assert.Equal(t, iampolicy.List{w.Arns[TrailLogGroup] + ":log-stream:*"}, rp.Statement[0].Resource)
+	assert.Equal(t, iampolicy.List{w.ARNs[TrailLogGroup] + ":log-stream:*"}, rp.Statement[0].Resource)
 
 	sink := m.Named(t, "aws:s3/bucketV2:BucketV2", "observability-trail-access-logs")
 	logging := m.One(t, controls.TS3BucketLogging)
@@ -449,16 +446,16 @@ func TestInvalidWatchArgsCreateNoAlarm(t *testing.T) {
 		edit func(*WatchArgs)
 		want string
 	}{
-		"no ALB":        {func(w *WatchArgs) { w.AlbArnSuffix = nil }, "AlbArnSuffix is required"},
+		"no ALB":        {func(w *WatchArgs) { w.ALBARNSuffix = nil }, "AlbArnSuffix is required"},
 		"no services":   {func(w *WatchArgs) { w.Services = nil }, "Services is required"},
 		"bad role":      {func(w *WatchArgs) { w.TargetGroups = map[string]pulumi.StringInput{"Web App": pulumi.String("x")} }, `target group "Web App"`},
-		"storage":       {func(w *WatchArgs) { w.RdsAllocatedStorageGB = 5 }, "RdsAllocatedStorageGB 5"},
-		"no class":      {func(w *WatchArgs) { w.RdsInstanceClass = "" }, "RdsInstanceClass"},
-		"unknown class": {func(w *WatchArgs) { w.RdsInstanceClass = "db.x1.huge" }, "unknown instance class"},
+		"storage":       {func(w *WatchArgs) { w.RDSAllocatedStorageGB = 5 }, "RdsAllocatedStorageGB 5"},
+		"no class":      {func(w *WatchArgs) { w.RDSInstanceClass = "" }, "RdsInstanceClass"},
+		"unknown class": {func(w *WatchArgs) { w.RDSInstanceClass = "db.x1.huge" }, "unknown instance class"},
 		"redis nodes":   {func(w *WatchArgs) { w.RedisNodeCount = 0 }, "RedisNodeCount 0"},
 		"no provider":   {func(w *WatchArgs) { w.UsEast1 = nil }, "UsEast1"},
 		"percent":       {func(w *WatchArgs) { w.Thresholds.CPUPercent = 120 }, "CPUPercent 120"},
-		"negative":      {func(w *WatchArgs) { w.Thresholds.WafBlockedPer5Min = -1 }, "WafBlockedPer5Min -1"},
+		"negative":      {func(w *WatchArgs) { w.Thresholds.WAFBlockedPer5Min = -1 }, "WafBlockedPer5Min -1"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -12,15 +12,16 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"chessplatform/infra/component"
 	"chessplatform/infra/kmskey"
 )
 
 // WatchArgs names what the alarms and the dashboard watch. Dimensions are Inputs from the other
 // components.
 type WatchArgs struct {
-	// AlbArnSuffix is the ALB's "app/<name>/<id>" (lb.LoadBalancer.ArnSuffix), the LoadBalancer
+	// ALBARNSuffix is the ALB's "app/<name>/<id>" (lb.LoadBalancer.ArnSuffix), the LoadBalancer
 	// dimension. Required.
-	AlbArnSuffix pulumi.StringInput
+	ALBARNSuffix pulumi.StringInput
 	// TargetGroups maps a target group's role ("web", "backend") to its ARN suffix
 	// "targetgroup/<name>/<id>" (lb.TargetGroup.ArnSuffix). Required: at least one.
 	TargetGroups map[string]pulumi.StringInput
@@ -29,29 +30,29 @@ type WatchArgs struct {
 	// Services maps a service's role ("web", "backend") to its name and the number of tasks it
 	// should run (the auto scaling minimum). Required: at least one.
 	Services map[string]Service
-	// RdsInstanceID is the DB instance identifier. Required.
-	RdsInstanceID pulumi.StringInput
-	// RdsAllocatedStorageGB is the allocated storage; the free-storage alarm fires below
-	// RdsFreeStoragePercent of it. Required.
-	RdsAllocatedStorageGB int
-	// RdsInstanceClass sizes the connection alarm from RDS's default max_connections
-	// (LEAST(DBInstanceClassMemory/9531392, 5000)). Required unless RdsMaxConnections is set.
-	RdsInstanceClass string
-	// RdsMaxConnections overrides the max_connections estimate (a parameter group that sets
-	// max_connections). Optional; default from RdsInstanceClass.
-	RdsMaxConnections int
+	// RDSInstanceID is the DB instance identifier. Required.
+	RDSInstanceID pulumi.StringInput
+	// RDSAllocatedStorageGB is the allocated storage; the free-storage alarm fires below
+	// RDSFreeStoragePercent of it. Required.
+	RDSAllocatedStorageGB int
+	// RDSInstanceClass sizes the connection alarm from RDS's default max_connections
+	// (LEAST(DBInstanceClassMemory/9531392, 5000)). Required unless RDSMaxConnections is set.
+	RDSInstanceClass string
+	// RDSMaxConnections overrides the max_connections estimate (a parameter group that sets
+	// max_connections). Optional; default from RDSInstanceClass.
+	RDSMaxConnections int
 	// RedisReplicationGroupID is the replication group; its member clusters are
 	// "<id>-001" to "<id>-00N". Required.
 	RedisReplicationGroupID pulumi.StringInput
 	// RedisNodeCount is the number of nodes (N above, 1 to 6). Required.
 	RedisNodeCount int
-	// ApiID and ApiStage identify the WebSocket API stage. Required.
-	ApiID    pulumi.StringInput
-	ApiStage pulumi.StringInput
-	// RegionalAclName is the REGIONAL web ACL (metrics in the stack's region). Required.
-	RegionalAclName pulumi.StringInput
-	// CloudfrontAclName is the CLOUDFRONT web ACL; its metrics exist only in us-east-1. Required.
-	CloudfrontAclName pulumi.StringInput
+	// APIID and APIStage identify the WebSocket API stage. Required.
+	APIID    pulumi.StringInput
+	APIStage pulumi.StringInput
+	// RegionalACLName is the REGIONAL web ACL (metrics in the stack's region). Required.
+	RegionalACLName pulumi.StringInput
+	// CloudfrontACLName is the CLOUDFRONT web ACL; its metrics exist only in us-east-1. Required.
+	CloudfrontACLName pulumi.StringInput
 	// UsEast1 is an AWS provider for us-east-1: the CLOUDFRONT WAF alarms, their topic and its
 	// key are created through it. Required.
 	UsEast1 pulumi.ProviderResource
@@ -78,15 +79,15 @@ type Thresholds struct {
 	P95Seconds, P99Seconds float64
 	// CPUPercent and MemoryPercent: ECS services, RDS CPU and Redis engine CPU/memory.
 	CPUPercent, MemoryPercent float64
-	// RdsFreeStoragePercent of the allocated storage.
-	RdsFreeStoragePercent float64
-	// RdsConnectionsPercent of max_connections.
-	RdsConnectionsPercent float64
-	// ApiIntegrationErrorsPer5Min, ApiExecutionErrorsPer5Min, ApiClientErrorsPer5Min: WebSocket
+	// RDSFreeStoragePercent of the allocated storage.
+	RDSFreeStoragePercent float64
+	// RDSConnectionsPercent of max_connections.
+	RDSConnectionsPercent float64
+	// APIIntegrationErrorsPer5Min, APIExecutionErrorsPer5Min, APIClientErrorsPer5Min: WebSocket
 	// API stage errors (client errors are 4xx: a spike means a broken client or an attack).
-	ApiIntegrationErrorsPer5Min, ApiExecutionErrorsPer5Min, ApiClientErrorsPer5Min float64
-	// WafBlockedPer5Min: requests blocked by either web ACL per 5 minutes.
-	WafBlockedPer5Min float64
+	APIIntegrationErrorsPer5Min, APIExecutionErrorsPer5Min, APIClientErrorsPer5Min float64
+	// WAFBlockedPer5Min: requests blocked by either web ACL per 5 minutes.
+	WAFBlockedPer5Min float64
 }
 
 // DefaultThresholds are starting points (shared/reference/aws.md §3.7); tune them.
@@ -97,15 +98,15 @@ var DefaultThresholds = Thresholds{
 	P99Seconds:                  2,
 	CPUPercent:                  80,
 	MemoryPercent:               80,
-	RdsFreeStoragePercent:       10,
-	RdsConnectionsPercent:       80,
-	ApiIntegrationErrorsPer5Min: 5,
-	ApiExecutionErrorsPer5Min:   0,
-	ApiClientErrorsPer5Min:      100,
-	WafBlockedPer5Min:           100,
+	RDSFreeStoragePercent:       10,
+	RDSConnectionsPercent:       80,
+	APIIntegrationErrorsPer5Min: 5,
+	APIExecutionErrorsPer5Min:   0,
+	APIClientErrorsPer5Min:      100,
+	WAFBlockedPer5Min:           100,
 }
 
-// withDefaults fills zero fields; a zero ApiExecutionErrorsPer5Min is meaningful (> 0), so it
+// withDefaults fills zero fields; a zero APIExecutionErrorsPer5Min is meaningful (> 0), so it
 // keeps its default of 0.
 func (t Thresholds) withDefaults() Thresholds {
 	d := DefaultThresholds
@@ -122,12 +123,12 @@ func (t Thresholds) withDefaults() Thresholds {
 		P99Seconds:                  pick(t.P99Seconds, d.P99Seconds),
 		CPUPercent:                  pick(t.CPUPercent, d.CPUPercent),
 		MemoryPercent:               pick(t.MemoryPercent, d.MemoryPercent),
-		RdsFreeStoragePercent:       pick(t.RdsFreeStoragePercent, d.RdsFreeStoragePercent),
-		RdsConnectionsPercent:       pick(t.RdsConnectionsPercent, d.RdsConnectionsPercent),
-		ApiIntegrationErrorsPer5Min: pick(t.ApiIntegrationErrorsPer5Min, d.ApiIntegrationErrorsPer5Min),
-		ApiExecutionErrorsPer5Min:   t.ApiExecutionErrorsPer5Min,
-		ApiClientErrorsPer5Min:      pick(t.ApiClientErrorsPer5Min, d.ApiClientErrorsPer5Min),
-		WafBlockedPer5Min:           pick(t.WafBlockedPer5Min, d.WafBlockedPer5Min),
+		RDSFreeStoragePercent:       pick(t.RDSFreeStoragePercent, d.RDSFreeStoragePercent),
+		RDSConnectionsPercent:       pick(t.RDSConnectionsPercent, d.RDSConnectionsPercent),
+		APIIntegrationErrorsPer5Min: pick(t.APIIntegrationErrorsPer5Min, d.APIIntegrationErrorsPer5Min),
+		APIExecutionErrorsPer5Min:   t.APIExecutionErrorsPer5Min,
+		APIClientErrorsPer5Min:      pick(t.APIClientErrorsPer5Min, d.APIClientErrorsPer5Min),
+		WAFBlockedPer5Min:           pick(t.WAFBlockedPer5Min, d.WAFBlockedPer5Min),
 	}
 }
 
@@ -177,10 +178,10 @@ func (o *Observability) Watch(ctx *pulumi.Context, args *WatchArgs) error {
 	if err := args.validate(); err != nil {
 		return fmt.Errorf("observability %s: watch: %w", o.name, err)
 	}
-	maxConn := args.RdsMaxConnections
+	maxConn := args.RDSMaxConnections
 	if maxConn == 0 {
 		var err error
-		if maxConn, err = MaxConnections(args.RdsInstanceClass); err != nil {
+		if maxConn, err = MaxConnections(args.RDSInstanceClass); err != nil {
 			return fmt.Errorf("observability %s: watch: %w", o.name, err)
 		}
 	}
@@ -188,7 +189,7 @@ func (o *Observability) Watch(ctx *pulumi.Context, args *WatchArgs) error {
 	a := o.args.Account
 	parent := pulumi.Parent(o)
 	usEast1Opts := []pulumi.ResourceOption{parent, pulumi.Provider(args.UsEast1)}
-	wrap := func(what string, err error) error { return fmt.Errorf("observability %s: %s: %w", o.name, what, err) }
+	wrap := component.Wrap("observability", o.name)
 
 	// CLOUDFRONT WAF metrics live in us-east-1, and an alarm notifies topics in its own region.
 	east := a
@@ -205,11 +206,11 @@ func (o *Observability) Watch(ctx *pulumi.Context, args *WatchArgs) error {
 		return wrap("us-east-1 topic key", err)
 	}
 	// Its own name: one topic name in two regions would read as the same topic in alarm actions.
-	eastTopic, err := newTopic(ctx, o.name+"-alarms-us-east-1", o.args.NamePrefix+"-alarms-us-east-1", east, o.args.NamePrefix, eastKey.Arn, o.args.AlarmEmail, o.args.Tags, usEast1Opts...)
+	eastTopic, err := newTopic(ctx, o.name+"-alarms-us-east-1", o.args.NamePrefix+"-alarms-us-east-1", east, o.args.NamePrefix, eastKey.ARN, o.args.AlarmEmail, o.args.Tags, usEast1Opts...)
 	if err != nil {
 		return wrap("us-east-1 alarm topic", err)
 	}
-	o.UsEast1AlarmTopicArn = eastTopic.Arn
+	o.UsEast1AlarmTopicARN = eastTopic.Arn
 
 	alarms := alarmsFor(args, a.Region, maxConn, args.Thresholds.withDefaults())
 	for _, al := range alarms {
@@ -241,15 +242,15 @@ func (o *Observability) Watch(ctx *pulumi.Context, args *WatchArgs) error {
 	arns := pulumi.StringMap{}
 	for k, v := range o.LogGroupNames {
 		names[k] = v
-		arns[k] = o.LogGroupArns[k]
+		arns[k] = o.LogGroupARNs[k]
 	}
 	return ctx.RegisterResourceOutputs(o, pulumi.Map{
 		"logGroupNames":        names,
 		"logGroupArns":         arns,
-		"alarmTopicArn":        o.AlarmTopicArn,
-		"usEast1AlarmTopicArn": o.UsEast1AlarmTopicArn,
-		"logsKmsKeyArn":        o.LogsKmsKeyArn,
-		"trailArn":             o.TrailArn,
+		"alarmTopicArn":        o.AlarmTopicARN,
+		"usEast1AlarmTopicArn": o.UsEast1AlarmTopicARN,
+		"logsKmsKeyArn":        o.LogsKMSKeyARN,
+		"trailArn":             o.TrailARN,
 		"trailBucketName":      o.TrailBucketName,
 		"dashboardName":        o.DashboardName,
 		"dashboardUrl":         o.DashboardURL,
@@ -303,8 +304,8 @@ func mergeTags(base map[string]string, name string) map[string]string {
 // dashboardBody renders the dashboard once every dimension is known.
 func dashboardBody(w *WatchArgs, region string, maxConn int) pulumi.StringOutput {
 	dims := pulumi.StringMap{
-		"alb": w.AlbArnSuffix, "cluster": w.ClusterName, "rds": w.RdsInstanceID, "redis": w.RedisReplicationGroupID,
-		"api": w.ApiID, "stage": w.ApiStage, "wafRegional": w.RegionalAclName, "wafCloudfront": w.CloudfrontAclName,
+		"alb": w.ALBARNSuffix, "cluster": w.ClusterName, "rds": w.RDSInstanceID, "redis": w.RedisReplicationGroupID,
+		"api": w.APIID, "stage": w.APIStage, "wafRegional": w.RegionalACLName, "wafCloudfront": w.CloudfrontACLName,
 	}
 	for role, tg := range w.TargetGroups {
 		dims["tg:"+role] = tg
@@ -427,16 +428,16 @@ func (w *WatchArgs) validate() error {
 			errs = append(errs, errors.New(what+" is required"))
 		}
 	}
-	req(w.AlbArnSuffix != nil, "AlbArnSuffix")
+	req(w.ALBARNSuffix != nil, "AlbArnSuffix")
 	req(len(w.TargetGroups) > 0, "TargetGroups")
 	req(w.ClusterName != nil, "ClusterName")
 	req(len(w.Services) > 0, "Services")
-	req(w.RdsInstanceID != nil, "RdsInstanceID")
+	req(w.RDSInstanceID != nil, "RdsInstanceID")
 	req(w.RedisReplicationGroupID != nil, "RedisReplicationGroupID")
-	req(w.ApiID != nil, "ApiID")
-	req(w.ApiStage != nil, "ApiStage")
-	req(w.RegionalAclName != nil, "RegionalAclName")
-	req(w.CloudfrontAclName != nil, "CloudfrontAclName")
+	req(w.APIID != nil, "ApiID")
+	req(w.APIStage != nil, "ApiStage")
+	req(w.RegionalACLName != nil, "RegionalAclName")
+	req(w.CloudfrontACLName != nil, "CloudfrontAclName")
 	req(w.UsEast1 != nil, "UsEast1 (an AWS provider for us-east-1)")
 	for role, tg := range w.TargetGroups {
 		if !roleName(role) || tg == nil {
@@ -452,10 +453,10 @@ func (w *WatchArgs) validate() error {
 			errs = append(errs, fmt.Errorf("service %q needs a lowercase role name, a Name and DesiredCount >= 0", role))
 		}
 	}
-	if w.RdsAllocatedStorageGB < 20 {
-		errs = append(errs, fmt.Errorf("RdsAllocatedStorageGB %d must be at least 20", w.RdsAllocatedStorageGB))
+	if w.RDSAllocatedStorageGB < 20 {
+		errs = append(errs, fmt.Errorf("RdsAllocatedStorageGB %d must be at least 20", w.RDSAllocatedStorageGB))
 	}
-	if w.RdsMaxConnections < 0 || (w.RdsMaxConnections == 0 && w.RdsInstanceClass == "") {
+	if w.RDSMaxConnections < 0 || (w.RDSMaxConnections == 0 && w.RDSInstanceClass == "") {
 		errs = append(errs, errors.New("RdsInstanceClass (or RdsMaxConnections) is required"))
 	}
 	if w.RedisNodeCount < 1 || w.RedisNodeCount > 6 {
@@ -471,9 +472,9 @@ func (w *WatchArgs) validate() error {
 		{"ELB5xxPer5Min", t.ELB5xxPer5Min, false}, {"Target5xxPercent", t.Target5xxPercent, true},
 		{"P95Seconds", t.P95Seconds, false}, {"P99Seconds", t.P99Seconds, false},
 		{"CPUPercent", t.CPUPercent, true}, {"MemoryPercent", t.MemoryPercent, true},
-		{"RdsFreeStoragePercent", t.RdsFreeStoragePercent, true}, {"RdsConnectionsPercent", t.RdsConnectionsPercent, true},
-		{"ApiIntegrationErrorsPer5Min", t.ApiIntegrationErrorsPer5Min, false}, {"ApiExecutionErrorsPer5Min", t.ApiExecutionErrorsPer5Min, false},
-		{"ApiClientErrorsPer5Min", t.ApiClientErrorsPer5Min, false}, {"WafBlockedPer5Min", t.WafBlockedPer5Min, false},
+		{"RdsFreeStoragePercent", t.RDSFreeStoragePercent, true}, {"RdsConnectionsPercent", t.RDSConnectionsPercent, true},
+		{"ApiIntegrationErrorsPer5Min", t.APIIntegrationErrorsPer5Min, false}, {"ApiExecutionErrorsPer5Min", t.APIExecutionErrorsPer5Min, false},
+		{"ApiClientErrorsPer5Min", t.APIClientErrorsPer5Min, false}, {"WafBlockedPer5Min", t.WAFBlockedPer5Min, false},
 	} {
 		if n.v < 0 || (n.percent && n.v > 100) {
 			errs = append(errs, fmt.Errorf("threshold %s %g out of range (percentages 0 to 100, counts and seconds >= 0)", n.name, n.v))

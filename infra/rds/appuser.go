@@ -8,8 +8,8 @@ import "chessplatform/infra/awsenv"
 // migrate task uses the master secret.
 const AppUser = "chess_app"
 
-// ConnectArn is the rds-db:connect resource of one database user of the instance with the
+// ConnectARN is the rds-db:connect resource of one database user of the instance with the
 // given DbiResourceId: arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>.
-func ConnectArn(a awsenv.Account, resourceID, user string) string {
+func ConnectARN(a awsenv.Account, resourceID, user string) string {
 	return a.ARN("rds-db", "dbuser:"+resourceID+"/"+user)
 }

@@ -29,5 +29,5 @@ func TestAppUserIsTheMigrationsRole(t *testing.T) {
 	}
 	assert.Equal(t, []string{rds.AppUser}, roles)
 	a := awsenv.Account{ID: "123456789012", Region: "eu-west-1", Partition: "aws"}
-	assert.Equal(t, "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABC/chess_app", rds.ConnectArn(a, "db-ABC", rds.AppUser))
+	assert.Equal(t, "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABC/chess_app", rds.ConnectARN(a, "db-ABC", rds.AppUser))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 )
@@ -32,11 +33,9 @@ const CACertificate = "rds-ca-rsa2048-g1"
 
 // Args configures the database.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev"; the instance identifier is
-	// NamePrefix+"-pg". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// SubnetIDs are the isolated subnets (at least 2 AZs). Required.
 	SubnetIDs pulumi.StringArrayInput
 	// SecurityGroupID is the RDS group from the network component. Required.
@@ -56,10 +55,6 @@ type Args struct {
 	MultiAZ, DeletionProtection, SkipFinalSnapshot bool
 	// BackupRetentionDays (7-35), MonitoringIntervalSeconds and PerformanceInsightsRetentionDays.
 	BackupRetentionDays, MonitoringIntervalSeconds, PerformanceInsightsRetentionDays int
-	// LogRetentionDays and KMSDeletionWindowDays. Required.
-	LogRetentionDays, KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // Database is the component.
@@ -70,15 +65,15 @@ type Database struct {
 	Address  pulumi.StringOutput `pulumi:"address"`
 	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
 	Port     pulumi.IntOutput    `pulumi:"port"`
-	// SecretArn is the RDS-managed master secret (JSON keys username, password); ECS injects
-	// it as "<SecretArn>:password::".
-	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
-	// KmsKeyArn encrypts storage, Performance Insights, the secret and the log groups; readers
+	// SecretARN is the RDS-managed master secret (JSON keys username, password); ECS injects
+	// it as "<SecretARN>:password::".
+	SecretARN pulumi.StringOutput `pulumi:"secretArn"`
+	// KMSKeyARN encrypts storage, Performance Insights, the secret and the log groups; readers
 	// of the secret need kms:Decrypt on it.
-	KmsKeyArn pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	KMSKeyARN pulumi.StringOutput `pulumi:"kmsKeyArn"`
 	// ResourceID is the DbiResourceId used in rds-db:connect ARNs for IAM authentication.
 	ResourceID      pulumi.StringOutput `pulumi:"resourceId"`
-	Arn             pulumi.StringOutput `pulumi:"arn"`
+	ARN             pulumi.StringOutput `pulumi:"arn"`
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 
 	// Plain values known at preview.
@@ -101,7 +96,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
-	wrap := func(what string, err error) error { return fmt.Errorf("rds %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("rds", name)
 	tags := func(suffix string) pulumi.StringMap { return awsenv.Tags(args.Tags, identifier+suffix) }
 
 	// RDS creates its export groups without retention or encryption unless they exist first.
@@ -122,7 +117,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-log-"+export, &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(logPrefix + export),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        key.Arn,
+			KmsKeyId:        key.ARN,
 			Tags:            tags("-" + export),
 		}, parent)
 		if err != nil {
@@ -191,12 +186,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		MaxAllocatedStorage: pulumi.Int(args.MaxAllocatedStorageGB),
 		StorageType:         pulumi.String("gp3"),
 		StorageEncrypted:    pulumi.Bool(true),
-		KmsKeyId:            key.Arn,
+		KmsKeyId:            key.ARN,
 
 		DbName:                           pulumi.String(args.DBName),
 		Username:                         pulumi.String(args.MasterUsername),
 		ManageMasterUserPassword:         pulumi.Bool(true),
-		MasterUserSecretKmsKeyId:         key.Arn,
+		MasterUserSecretKmsKeyId:         key.ARN,
 		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
 
 		Port:                pulumi.Int(Port),
@@ -222,7 +217,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 		DatabaseInsightsMode:               pulumi.String("standard"),
 		PerformanceInsightsEnabled:         pulumi.Bool(true),
-		PerformanceInsightsKmsKeyId:        key.Arn,
+		PerformanceInsightsKmsKeyId:        key.ARN,
 		PerformanceInsightsRetentionPeriod: pulumi.Int(args.PerformanceInsightsRetentionDays),
 		MonitoringInterval:                 pulumi.Int(args.MonitoringIntervalSeconds),
 		MonitoringRoleArn:                  monitoring.Arn,
@@ -238,19 +233,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	d.Address = db.Address
 	d.Endpoint = db.Endpoint
 	d.Port = db.Port
-	d.SecretArn = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
-	d.KmsKeyArn = key.Arn
+	d.SecretARN = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	d.KMSKeyARN = key.ARN
 	d.ResourceID = db.ResourceId
-	d.Arn = db.Arn
+	d.ARN = db.Arn
 	d.SecurityGroupID = args.SecurityGroupID.ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"address":         d.Address,
 		"endpoint":        d.Endpoint,
 		"port":            d.Port,
-		"secretArn":       d.SecretArn,
-		"kmsKeyArn":       d.KmsKeyArn,
+		"secretArn":       d.SecretARN,
+		"kmsKeyArn":       d.KMSKeyARN,
 		"resourceId":      d.ResourceID,
-		"arn":             d.Arn,
+		"arn":             d.ARN,
 		"securityGroupId": d.SecurityGroupID,
 	}); err != nil {
 		return nil, wrap("register outputs", err)
@@ -262,28 +257,20 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.SubnetIDs != nil, "SubnetIDs")
-	req(a.SecurityGroupID != nil, "SecurityGroupID")
-	req(a.EngineVersion != "", "EngineVersion")
-	req(a.ParameterFamily != "", "ParameterFamily")
-	req(a.InstanceClass != "", "InstanceClass")
-	req(a.DBName != "", "DBName")
-	req(a.MasterUsername != "", "MasterUsername")
-	req(a.AllocatedStorageGB > 0, "AllocatedStorageGB")
-	req(a.LogRetentionDays > 0, "LogRetentionDays")
+	errs := a.Common.Check()
+	errs.Require(a.SubnetIDs != nil, "SubnetIDs")
+	errs.Require(a.SecurityGroupID != nil, "SecurityGroupID")
+	errs.Require(a.EngineVersion != "", "EngineVersion")
+	errs.Require(a.ParameterFamily != "", "ParameterFamily")
+	errs.Require(a.InstanceClass != "", "InstanceClass")
+	errs.Require(a.DBName != "", "DBName")
+	errs.Require(a.MasterUsername != "", "MasterUsername")
+	errs.Require(a.AllocatedStorageGB > 0, "AllocatedStorageGB")
 	if a.BackupRetentionDays < 7 || a.BackupRetentionDays > 35 {
 		errs = append(errs, fmt.Errorf("BackupRetentionDays %d must be 7 to 35", a.BackupRetentionDays))
 	}
 	if a.MonitoringIntervalSeconds <= 0 {
 		errs = append(errs, errors.New("MonitoringIntervalSeconds must be positive: enhanced monitoring stays on"))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

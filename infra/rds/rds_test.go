@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
@@ -19,8 +20,7 @@ import (
 func dbArgs(a awsenv.Account, cfg *config.Config, n *network.Network) *rds.Args {
 	d := cfg.Database
 	return &rds.Args{
-		Account:                          a,
-		NamePrefix:                       cfg.Name(),
+		Common:                           component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("rds")},
 		SubnetIDs:                        n.IsolatedSubnetIDs,
 		SecurityGroupID:                  n.SecurityGroups.RDS,
 		EngineVersion:                    d.EngineVersion,
@@ -36,9 +36,6 @@ func dbArgs(a awsenv.Account, cfg *config.Config, n *network.Network) *rds.Args 
 		BackupRetentionDays:              d.BackupRetentionDays,
 		MonitoringIntervalSeconds:        d.MonitoringIntervalSeconds,
 		PerformanceInsightsRetentionDays: d.PerformanceInsightsRetentionDays,
-		LogRetentionDays:                 cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays:            cfg.Logs.KMSDeletionWindowDays,
-		Tags:                             cfg.Tags("rds"),
 	}
 }
 
@@ -58,10 +55,8 @@ func build(t *testing.T, cfg *config.Config) (*infratest.Mocks, outputs) {
 		if err != nil {
 			return err
 		}
-		n, err := network.New(ctx, "network", &network.Args{
-			Account: a, NamePrefix: cfg.Name(), VpcCIDR: cfg.Network.VpcCIDR, AZCount: cfg.Network.AZCount,
+		n, err := network.New(ctx, "network", &network.Args{Common: component.Common{Account: a, NamePrefix: cfg.Name(), LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network")}, VPCCIDR: cfg.Network.VPCCIDR, AZCount: cfg.Network.AZCount,
 			WebPort: cfg.Services.WebPort, BackendPort: cfg.Services.BackendPort,
-			LogRetentionDays: cfg.Logs.RetentionDays, KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays, Tags: cfg.Tags("network"),
 		})
 		if err != nil {
 			return err
@@ -73,7 +68,7 @@ func build(t *testing.T, cfg *config.Config) (*infratest.Mocks, outputs) {
 		for _, f := range []struct {
 			dst *string
 			out pulumi.StringOutput
-		}{{&o.secretArn, db.SecretArn}, {&o.endpoint, db.Endpoint}, {&o.address, db.Address}, {&o.kmsKeyArn, db.KmsKeyArn}, {&o.sgID, db.SecurityGroupID}, {&o.isolatedSG, n.SecurityGroups.RDS}} {
+		}{{&o.secretArn, db.SecretARN}, {&o.endpoint, db.Endpoint}, {&o.address, db.Address}, {&o.kmsKeyArn, db.KMSKeyARN}, {&o.sgID, db.SecurityGroupID}, {&o.isolatedSG, n.SecurityGroups.RDS}} {
 			if *f.dst, err = infratest.Await[string](ctx, f.out); err != nil {
 				return err
 			}

@@ -15,12 +15,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 )
 
@@ -38,7 +40,7 @@ const (
 
 // Secret is one secret the function rotates, with the key that encrypts it.
 type Secret struct {
-	Arn, KmsKeyArn pulumi.StringInput
+	ARN, KMSKeyARN pulumi.StringInput
 }
 
 // Args configures the component. Every field is required.
@@ -47,13 +49,15 @@ type Args struct {
 	NamePrefix string
 	// Zip is dist/secret-rotator.zip (make build-rotator).
 	Zip string
-	// LogGroup is the name of the function's log group (observability creates it).
-	LogGroup pulumi.StringInput
+	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the function's log
+	// group (LogGroupName), which the component creates; LogRetentionDays its retention.
+	LogsKMSKeyARN    pulumi.StringInput
+	LogRetentionDays int
 	// SessionKey is the session-signing key set; RedisAuth the replication group's AUTH token;
 	// Operator the web app's operator credential.
 	SessionKey, RedisAuth, Operator Secret
-	// ReplicationGroupArn is the group whose AUTH token RedisAuth holds.
-	ReplicationGroupArn pulumi.StringInput
+	// ReplicationGroupARN is the group whose AUTH token RedisAuth holds.
+	ReplicationGroupARN pulumi.StringInput
 	// ClusterName and ServiceName name the backend service redeployed after each rotation of
 	// SessionKey or RedisAuth; WebServiceName the web service (same cluster) redeployed after
 	// each rotation of Operator.
@@ -64,11 +68,14 @@ type Args struct {
 	Tags map[string]string
 }
 
+// LogGroupName is the rotation function's log group.
+func LogGroupName(prefix string) string { return "/" + prefix + "/lambda/secret-rotator" }
+
 // Rotation is the component.
 type Rotation struct {
 	pulumi.ResourceState
 
-	FunctionArn  pulumi.StringOutput `pulumi:"functionArn"`
+	FunctionARN  pulumi.StringOutput `pulumi:"functionArn"`
 	FunctionName pulumi.StringOutput `pulumi:"functionName"`
 	Function     *lambda.Function
 }
@@ -131,10 +138,20 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(r)
-	wrap := func(what string, err error) error { return fmt.Errorf("rotation %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("rotation", name)
 	a := args.Account
 	tags := func(n string) pulumi.StringMap { return awsenv.Tags(args.Tags, args.NamePrefix+"-"+n) }
 
+	logName := LogGroupName(args.NamePrefix)
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(logName),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKMSKeyARN,
+		Tags:            awsenv.Tags(args.Tags, logName),
+	}, parent)
+	if err != nil {
+		return nil, wrap("log group", err)
+	}
 	trust, err := iampolicy.ServiceTrust(a.ServicePrincipal("lambda"), a.ID).JSON()
 	if err != nil {
 		return nil, wrap("trust policy", err)
@@ -152,9 +169,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return pulumi.Sprintf("arn:%s:ecs:%s:%s:service/%s/%s", a.Partition, a.Region, a.ID, args.ClusterName, svc)
 	}
 	policy := pulumi.All(pulumi.StringMap{
-		"lg": args.LogGroup, "session": args.SessionKey.Arn, "redis": args.RedisAuth.Arn, "operator": args.Operator.Arn,
-		"sessionKey": args.SessionKey.KmsKeyArn, "redisKey": args.RedisAuth.KmsKeyArn, "operatorKey": args.Operator.KmsKeyArn,
-		"group": args.ReplicationGroupArn, "service": serviceArn(args.ServiceName), "web": serviceArn(args.WebServiceName),
+		"lg": logGroup.Name, "session": args.SessionKey.ARN, "redis": args.RedisAuth.ARN, "operator": args.Operator.ARN,
+		"sessionKey": args.SessionKey.KMSKeyARN, "redisKey": args.RedisAuth.KMSKeyARN, "operatorKey": args.Operator.KMSKeyARN,
+		"group": args.ReplicationGroupARN, "service": serviceArn(args.ServiceName), "web": serviceArn(args.WebServiceName),
 	}.ToStringMapOutput()).ApplyT(func(v []any) (string, error) {
 		s := v[0].(map[string]string)
 		var keys []string
@@ -171,7 +188,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("role policy", err)
 	}
-	groupID := pulumi.ToOutput(args.ReplicationGroupArn).ApplyT(func(v any) (string, error) {
+	groupID := pulumi.ToOutput(args.ReplicationGroupARN).ApplyT(func(v any) (string, error) {
 		arn, _ := v.(string)
 		_, id, ok := strings.Cut(arn, ":replicationgroup:")
 		if !ok || id == "" {
@@ -192,16 +209,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Role:          role.Arn,
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
 			// ARNs and names only: the values stay in Secrets Manager.
-			"SESSION_KEY_SECRET_ARN": args.SessionKey.Arn,
-			"REDIS_AUTH_SECRET_ARN":  args.RedisAuth.Arn,
-			"OPERATOR_SECRET_ARN":    args.Operator.Arn,
+			"SESSION_KEY_SECRET_ARN": args.SessionKey.ARN,
+			"REDIS_AUTH_SECRET_ARN":  args.RedisAuth.ARN,
+			"OPERATOR_SECRET_ARN":    args.Operator.ARN,
 			"REPLICATION_GROUP_ID":   groupID,
 			"ECS_CLUSTER":            args.ClusterName,
 			"ECS_SERVICE":            args.ServiceName,
 			"ECS_WEB_SERVICE":        args.WebServiceName,
 			"LOG_LEVEL":              pulumi.String("info"),
 		}},
-		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: args.LogGroup},
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
 		Tags:          tags("secret-rotator"),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
 	if err != nil {
@@ -210,7 +227,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	for _, s := range []struct {
 		suffix string
 		arn    pulumi.StringInput
-	}{{"session-key", args.SessionKey.Arn}, {"redis-auth", args.RedisAuth.Arn}, {"operator", args.Operator.Arn}} {
+	}{{"session-key", args.SessionKey.ARN}, {"redis-auth", args.RedisAuth.ARN}, {"operator", args.Operator.ARN}} {
 		perm, err := lambda.NewPermission(ctx, name+"-"+s.suffix, &lambda.PermissionArgs{
 			Action:        pulumi.String("lambda:InvokeFunction"),
 			Function:      fn.Name,
@@ -234,7 +251,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, wrap("rotation "+s.suffix, err)
 		}
 	}
-	r.Function, r.FunctionArn, r.FunctionName = fn, fn.Arn, fn.Name
+	r.Function, r.FunctionARN, r.FunctionName = fn, fn.Arn, fn.Name
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{"functionArn": fn.Arn, "functionName": fn.Name}); err != nil {
 		return nil, wrap("register outputs", err)
 	}
@@ -253,11 +270,12 @@ func (a *Args) validate() error {
 	}
 	req(a.Account.ID != "", "Account")
 	req(a.NamePrefix != "", "NamePrefix")
-	req(a.LogGroup != nil, "LogGroup")
-	req(a.SessionKey.Arn != nil && a.SessionKey.KmsKeyArn != nil, "SessionKey (Arn, KmsKeyArn)")
-	req(a.RedisAuth.Arn != nil && a.RedisAuth.KmsKeyArn != nil, "RedisAuth (Arn, KmsKeyArn)")
-	req(a.Operator.Arn != nil && a.Operator.KmsKeyArn != nil, "Operator (Arn, KmsKeyArn)")
-	req(a.ReplicationGroupArn != nil, "ReplicationGroupArn")
+	req(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
+	req(a.LogRetentionDays > 0, "LogRetentionDays")
+	req(a.SessionKey.ARN != nil && a.SessionKey.KMSKeyARN != nil, "SessionKey (Arn, KmsKeyArn)")
+	req(a.RedisAuth.ARN != nil && a.RedisAuth.KMSKeyARN != nil, "RedisAuth (Arn, KmsKeyArn)")
+	req(a.Operator.ARN != nil && a.Operator.KMSKeyARN != nil, "Operator (Arn, KmsKeyArn)")
+	req(a.ReplicationGroupARN != nil, "ReplicationGroupArn")
 	req(a.ClusterName != nil && a.ServiceName != nil && a.WebServiceName != nil, "ClusterName, ServiceName and WebServiceName")
 	if a.Days < 1 || a.Days > 365 {
 		errs = append(errs, fmt.Errorf("Days %d: want 1 to 365", a.Days))

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -65,16 +64,12 @@ func build(t *testing.T, zipPath string, mutate func(*rotation.Args), opts ...pu
 		if _, err := secretsmanager.NewSecret(ctx, "shared", &secretsmanager.SecretArgs{KmsKeyId: pulumi.String(keyArn), Tags: awsenv.Tags(tags, "chess-platform-test-shared-secret")}); err != nil {
 			return err
 		}
-		lg, err := cloudwatch.NewLogGroup(ctx, "lg", &cloudwatch.LogGroupArgs{Name: pulumi.String("/chess-platform-test/lambda/secret-rotator")})
-		if err != nil {
-			return err
-		}
 		args := &rotation.Args{
-			Account: a, NamePrefix: "chess-platform-test", Zip: zipPath, LogGroup: lg.Name,
-			SessionKey:          rotation.Secret{Arn: session.Arn, KmsKeyArn: pulumi.String(keyArn)},
-			RedisAuth:           rotation.Secret{Arn: redis.Arn, KmsKeyArn: pulumi.String(cacheKey)},
-			Operator:            rotation.Secret{Arn: operator.Arn, KmsKeyArn: pulumi.String(svcKey)},
-			ReplicationGroupArn: pulumi.String(groupArn),
+			Account: a, NamePrefix: "chess-platform-test", Zip: zipPath, LogsKMSKeyARN: pulumi.String(keyArn), LogRetentionDays: 365,
+			SessionKey:          rotation.Secret{ARN: session.Arn, KMSKeyARN: pulumi.String(keyArn)},
+			RedisAuth:           rotation.Secret{ARN: redis.Arn, KMSKeyARN: pulumi.String(cacheKey)},
+			Operator:            rotation.Secret{ARN: operator.Arn, KMSKeyARN: pulumi.String(svcKey)},
+			ReplicationGroupARN: pulumi.String(groupArn),
 			ClusterName:         pulumi.String("chess-platform-test"), ServiceName: pulumi.String("chess-platform-test-backend"),
 			WebServiceName: pulumi.String("chess-platform-test-web"),
 			Days:           30, Tags: tags,
@@ -178,11 +173,11 @@ func TestRotationArgsValidation(t *testing.T) {
 		"no package":      {func(a *rotation.Args) { a.Zip = filepath.Join(t.TempDir(), "none.zip") }, "run make build-rotator"},
 		"not a zip":       {func(a *rotation.Args) { a.Zip = notZip }, "is not a zip file"},
 		"never":           {func(a *rotation.Args) { a.Days = 0 }, "Days 0"},
-		"no redis secret": {func(a *rotation.Args) { a.RedisAuth.Arn = nil }, "RedisAuth"},
+		"no redis secret": {func(a *rotation.Args) { a.RedisAuth.ARN = nil }, "RedisAuth"},
 		"no service":      {func(a *rotation.Args) { a.ServiceName = nil }, "ClusterName, ServiceName and WebServiceName"},
 		"no web service":  {func(a *rotation.Args) { a.WebServiceName = nil }, "WebServiceName"},
-		"no operator key": {func(a *rotation.Args) { a.Operator.KmsKeyArn = nil }, "Operator (Arn, KmsKeyArn)"},
-		"no group":        {func(a *rotation.Args) { a.ReplicationGroupArn = nil }, "ReplicationGroupArn"},
+		"no operator key": {func(a *rotation.Args) { a.Operator.KMSKeyARN = nil }, "Operator (Arn, KmsKeyArn)"},
+		"no group":        {func(a *rotation.Args) { a.ReplicationGroupARN = nil }, "ReplicationGroupArn"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m, err := build(t, zipFile(t), c.mutate)

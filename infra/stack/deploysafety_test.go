@@ -184,7 +184,7 @@ func hasPhysicalName(r infratest.Resource) bool {
 // albGroupIngress returns the ingress rules of the security group the ALB is attached to.
 func albGroupIngress(t *testing.T, m *infratest.Mocks) []infratest.Resource {
 	t.Helper()
-	alb := m.Named(t, controls.TLoadBalancer, "services-alb")
+	alb := m.Named(t, controls.TLoadBalancer, "ecs-services-alb")
 	groups := alb.Strings("securityGroups")
 	require.Len(t, groups, 1)
 	var out []infratest.Resource

@@ -13,10 +13,12 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"chessplatform/infra/apigwws"
+	"chessplatform/infra/apigwwebsocket"
 	"chessplatform/infra/awsenv"
 	"chessplatform/infra/cdn"
+	"chessplatform/infra/component"
 	"chessplatform/infra/config"
+	"chessplatform/infra/dns"
 	"chessplatform/infra/ecsservices"
 	"chessplatform/infra/elasticache"
 	"chessplatform/infra/network"
@@ -26,29 +28,22 @@ import (
 	"chessplatform/infra/waf"
 )
 
-// Logical names of the component instances (stable: renaming changes URNs).
+// Names of the component instances: each is the component's logical name and its Component
+// tag (the Go package and type token are the same name without hyphens). A rename changes
+// URNs: moves.go aliases the old ones.
 const (
 	NetworkName       = "network"
-	DatabaseName      = "database"
-	CacheName         = "cache"
+	RDSName           = "rds"
+	ElastiCacheName   = "elasticache"
 	ObservabilityName = "observability"
-	APIName           = "websocket"
-	ServicesName      = "services"
+	APIName           = "apigw-websocket"
+	ServicesName      = "ecs-services"
 	WAFName           = "waf"
-	SiteName          = "site"
+	DNSName           = "dns"
 	CDNName           = "cdn"
-	RotationName      = "secret-rotation"
+	RotationName      = "rotation"
 	UsEast1Name       = "us-east-1"
 )
-
-// LogGroupNames are the log groups observability creates for the services and the API: the
-// containers' (by container name), the authorizer's and the stage's access log (full names).
-func LogGroupNames(prefix string) (containers map[string]string, authorizer, access string) {
-	return ecsservices.LogGroupNames(prefix), "/" + prefix + "/lambda/ws-authorizer", "/" + prefix + "/apigw/access"
-}
-
-// RotatorLogGroup is the log group of the secret rotation Lambda (observability creates it).
-func RotatorLogGroup(prefix string) string { return "/" + prefix + "/lambda/secret-rotator" }
 
 // Stack holds every component of a deployed stack.
 type Stack struct {
@@ -58,12 +53,12 @@ type Stack struct {
 	Database      *rds.Database
 	Cache         *elasticache.Cache
 	Observability *observability.Observability
-	API           *apigwws.API
+	API           *apigwwebsocket.API
 	Services      *ecsservices.Services
 	Rotation      *rotation.Rotation
-	WAF           *waf.Waf
-	Site          *Site
-	CDN           *cdn.Cdn
+	WAF           *waf.WAF
+	DNS           *dns.DNS
+	CDN           *cdn.CDN
 	// UsEast1 is the provider of the CLOUDFRONT-scope resources (web ACL, certificate, logs).
 	UsEast1 *aws.Provider
 	// WebBuildID is the Next.js build the web image packages and the cdn uploads ("" when
@@ -108,7 +103,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 	if err := ctx.RegisterStackTransformation(StackLifecycle(cfg.Lifecycle.ProtectStatefulResources).Transformation()); err != nil {
 		return nil, fmt.Errorf("stack: lifecycle policy: %w", err)
 	}
-	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.services, s.rotate, s.connect, s.waf, s.site, s.cdn, s.alias, s.watch} {
+	if err := ctx.RegisterStackTransformation(movesTransformation(ctx, moves(cfg.Name()))); err != nil {
+		return nil, fmt.Errorf("stack: aliases of moved resources: %w", err)
+	}
+	for _, step := range []func() error{s.images, s.foundation, s.provider, s.observe, s.api, s.dns, s.services, s.origin, s.rotate, s.connect, s.waf, s.cdn, s.alias, s.watch} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("stack: %w", err)
 		}
@@ -118,28 +116,23 @@ func Build(ctx *pulumi.Context, cfg *config.Config) (*Stack, error) {
 
 // foundation: network, database and cache.
 func (s *Stack) foundation() error {
-	cfg, acct, prefix := s.Config, s.Account, s.Config.Name()
+	cfg := s.Config
 	var err error
 	s.Network, err = network.New(s.ctx, NetworkName, &network.Args{
-		Account:               acct,
-		NamePrefix:            prefix,
-		VpcCIDR:               cfg.Network.VpcCIDR,
-		AZCount:               cfg.Network.AZCount,
-		SingleNATGateway:      cfg.Network.SingleNATGateway,
-		ALBHTTPRedirect:       cfg.Network.ALBHTTPRedirect,
-		WebPort:               cfg.Services.WebPort,
-		BackendPort:           cfg.Services.BackendPort,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("network"),
+		Common:           s.common(NetworkName),
+		VPCCIDR:          cfg.Network.VPCCIDR,
+		AZCount:          cfg.Network.AZCount,
+		SingleNATGateway: cfg.Network.SingleNATGateway,
+		ALBHTTPRedirect:  cfg.Network.ALBHTTPRedirect,
+		WebPort:          cfg.Services.WebPort,
+		BackendPort:      cfg.Services.BackendPort,
 	})
 	if err != nil {
 		return err
 	}
 	db := cfg.Database
-	s.Database, err = rds.New(s.ctx, DatabaseName, &rds.Args{
-		Account:                          acct,
-		NamePrefix:                       prefix,
+	s.Database, err = rds.New(s.ctx, RDSName, &rds.Args{
+		Common:                           s.common(RDSName),
 		SubnetIDs:                        s.Network.IsolatedSubnetIDs,
 		SecurityGroupID:                  s.Network.SecurityGroups.RDS,
 		EngineVersion:                    db.EngineVersion,
@@ -155,17 +148,13 @@ func (s *Stack) foundation() error {
 		BackupRetentionDays:              db.BackupRetentionDays,
 		MonitoringIntervalSeconds:        db.MonitoringIntervalSeconds,
 		PerformanceInsightsRetentionDays: db.PerformanceInsightsRetentionDays,
-		LogRetentionDays:                 cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays:            cfg.Logs.KMSDeletionWindowDays,
-		Tags:                             cfg.Tags("rds"),
 	})
 	if err != nil {
 		return err
 	}
 	c := cfg.Cache
-	s.Cache, err = elasticache.New(s.ctx, CacheName, &elasticache.Args{
-		Account:               acct,
-		NamePrefix:            prefix,
+	s.Cache, err = elasticache.New(s.ctx, ElastiCacheName, &elasticache.Args{
+		Common:                s.common(ElastiCacheName),
 		SubnetIDs:             s.Network.IsolatedSubnetIDs,
 		SecurityGroupID:       s.Network.SecurityGroups.Redis,
 		Engine:                c.Engine,
@@ -175,9 +164,6 @@ func (s *Stack) foundation() error {
 		NodeCount:             c.NodeCount,
 		MultiAZ:               c.MultiAZ,
 		SnapshotRetentionDays: c.SnapshotRetentionDays,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("elasticache"),
 	})
 	return err
 }
@@ -189,25 +175,15 @@ func (s *Stack) provider() error {
 	return err
 }
 
-// observe creates the logs key, every log group the services and the API write to, the alarm
-// topic and CloudTrail.
+// observe creates the logs key (the components encrypt their own log groups with it), the
+// alarm topic and CloudTrail.
 func (s *Stack) observe() error {
 	cfg := s.Config
-	containers, authorizer, access := LogGroupNames(cfg.Name())
-	groups := []string{authorizer, access, RotatorLogGroup(cfg.Name())}
-	for _, c := range ecsservices.Containers {
-		groups = append(groups, containers[c])
-	}
 	var err error
 	s.Observability, err = observability.New(s.ctx, ObservabilityName, &observability.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		LogGroups:             groups,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		AlarmEmail:            cfg.Observe.AlarmEmail,
-		TrailRetentionDays:    cfg.Observe.TrailRetentionDays,
-		Tags:                  cfg.Tags("observability"),
+		Common:             s.common(ObservabilityName),
+		AlarmEmail:         cfg.Observe.AlarmEmail,
+		TrailRetentionDays: cfg.Observe.TrailRetentionDays,
 	})
 	return err
 }
@@ -215,23 +191,17 @@ func (s *Stack) observe() error {
 // api creates the WebSocket API (phase one): the backend needs its endpoint and secrets.
 func (s *Stack) api() error {
 	cfg, o := s.Config, s.Observability
-	_, authorizer, access := LogGroupNames(cfg.Name())
 	g := cfg.Gateway
 	var err error
-	s.API, err = apigwws.New(s.ctx, APIName, &apigwws.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		StageName:             g.StageName,
-		AuthorizerZip:         g.AuthorizerZip,
-		AuthorizerLogGroup:    o.LogGroupNames[authorizer],
-		AccessLogGroupArn:     o.LogGroupArns[access],
-		ManageAccountRole:     cfg.OwnsGatewayAccount(),
-		ThrottlingRateLimit:   g.ThrottlingRateLimit,
-		ThrottlingBurstLimit:  g.ThrottlingBurstLimit,
-		LoggingLevel:          g.LoggingLevel,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("apigw-websocket"),
+	s.API, err = apigwwebsocket.New(s.ctx, APIName, &apigwwebsocket.Args{
+		Common:               s.common(APIName),
+		StageName:            g.StageName,
+		AuthorizerZip:        g.AuthorizerZip,
+		LogsKMSKeyARN:        o.LogsKMSKeyARN,
+		ManageAccountRole:    cfg.OwnsGatewayAccount(),
+		ThrottlingRateLimit:  g.ThrottlingRateLimit,
+		ThrottlingBurstLimit: g.ThrottlingBurstLimit,
+		LoggingLevel:         g.LoggingLevel,
 	})
 	return err
 }
@@ -240,18 +210,12 @@ func (s *Stack) api() error {
 func (s *Stack) services() error {
 	cfg, n, o := s.Config, s.Network, s.Observability
 	sv, e := cfg.Services, cfg.Edge
-	containers, _, _ := LogGroupNames(cfg.Name())
-	logs := map[string]pulumi.StringInput{}
-	for c, name := range containers {
-		logs[c] = o.LogGroupNames[name]
-	}
 	var err error
 	s.Services, err = ecsservices.New(s.ctx, ServicesName, &ecsservices.Args{
-		Account:          s.Account,
-		NamePrefix:       cfg.Name(),
+		Common:           s.common(ServicesName),
 		Project:          cfg.Project,
 		Stack:            cfg.Stack,
-		VpcID:            n.VpcID,
+		VPCID:            n.VPCID,
 		PublicSubnetIDs:  n.PublicSubnetIDs,
 		PrivateSubnetIDs: n.PrivateSubnetIDs,
 		SecurityGroups: ecsservices.SecurityGroups{
@@ -267,27 +231,23 @@ func (s *Stack) services() error {
 		ScalingRequestsPerTarget: sv.ScalingRequestsPerTarget,
 		ECRMaxImages:             sv.ECRMaxImages,
 		Domain:                   e.Domain,
-		HostedZoneID:             e.HostedZoneID,
-		CertificateArn:           e.ALBCertificateArn,
+		CertificateARN:           s.DNS.ALBCertificateARN,
 		HTTPRedirect:             cfg.Network.ALBHTTPRedirect,
 		DeletionProtection:       e.ALBDeletionProtection,
 		IdleTimeoutSeconds:       e.ALBIdleTimeoutSeconds,
-		LogRetentionDays:         cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays:    cfg.Logs.KMSDeletionWindowDays,
 		Database: ecsservices.Database{
 			Host: s.Database.Address, Port: s.Database.Port, Name: s.Database.DBName,
-			SecretArn: s.Database.SecretArn, KmsKeyArn: s.Database.KmsKeyArn, ResourceID: s.Database.ResourceID,
+			SecretARN: s.Database.SecretARN, KMSKeyARN: s.Database.KMSKeyARN, ResourceID: s.Database.ResourceID,
 		},
 		Cache: ecsservices.Cache{
-			Endpoint: s.Cache.PrimaryEndpoint, Port: s.Cache.Port, AuthSecretArn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn,
+			Endpoint: s.Cache.PrimaryEndpoint, Port: s.Cache.Port, AuthSecretARN: s.Cache.AuthSecretARN, KMSKeyARN: s.Cache.KMSKeyARN,
 		},
 		Gateway: ecsservices.Gateway{
-			ManagementEndpoint: s.API.ManagementEndpoint, WebSocketURL: s.API.WebSocketURL, ConnectionsArns: s.API.ConnectionsArns,
-			TokenKeySecretArn: s.API.TokenKeySecretArn, SharedSecretArn: s.API.SharedSecretArn, SecretsKmsKeyArn: s.API.SecretsKmsKeyArn,
+			ManagementEndpoint: s.API.ManagementEndpoint, WebSocketURL: s.API.WebSocketURL, ConnectionsARNs: s.API.ConnectionsARNs,
+			TokenKeySecretARN: s.API.TokenKeySecretARN, SharedSecretARN: s.API.SharedSecretARN, SecretsKMSKeyARN: s.API.SecretsKMSKeyARN,
 		},
-		WSTransport: sv.WSTransport,
-		LogGroups:   logs,
-		Tags:        cfg.Tags("ecs-services"),
+		WSTransport:   sv.WSTransport,
+		LogsKMSKeyARN: o.LogsKMSKeyARN,
 	})
 	return err
 }
@@ -302,24 +262,25 @@ func (s *Stack) rotate() error {
 		Account:             s.Account,
 		NamePrefix:          cfg.Name(),
 		Zip:                 cfg.Gateway.RotatorZip,
-		LogGroup:            s.Observability.LogGroupNames[RotatorLogGroup(cfg.Name())],
-		SessionKey:          rotation.Secret{Arn: s.API.TokenKeySecretArn, KmsKeyArn: s.API.SecretsKmsKeyArn},
-		RedisAuth:           rotation.Secret{Arn: s.Cache.AuthSecretArn, KmsKeyArn: s.Cache.KmsKeyArn},
-		Operator:            rotation.Secret{Arn: s.Services.OperatorSecretArn, KmsKeyArn: s.Services.OperatorSecretKmsKeyArn},
-		ReplicationGroupArn: s.Cache.Arn,
+		LogsKMSKeyARN:       s.Observability.LogsKMSKeyARN,
+		LogRetentionDays:    cfg.Logs.RetentionDays,
+		SessionKey:          rotation.Secret{ARN: s.API.TokenKeySecretARN, KMSKeyARN: s.API.SecretsKMSKeyARN},
+		RedisAuth:           rotation.Secret{ARN: s.Cache.AuthSecretARN, KMSKeyARN: s.Cache.KMSKeyARN},
+		Operator:            rotation.Secret{ARN: s.Services.OperatorSecretARN, KMSKeyARN: s.Services.OperatorSecretKMSKeyARN},
+		ReplicationGroupARN: s.Cache.ARN,
 		ClusterName:         s.Services.ClusterName,
 		ServiceName:         s.Services.BackendServiceName,
 		WebServiceName:      s.Services.WebServiceName,
 		Days:                cfg.Gateway.RotationDays,
-		Tags:                cfg.Tags("rotation"),
+		Tags:                cfg.Tags(RotationName),
 	})
 	return err
 }
 
 // connect links the API to the services' NLB (phase two).
 func (s *Stack) connect() error {
-	return s.API.Connect(s.ctx, &apigwws.ConnectArgs{
-		NlbArn: s.Services.NlbArn, NlbDnsName: s.Services.NlbDnsName, BackendPort: s.Config.Services.BackendPort,
+	return s.API.Connect(s.ctx, &apigwwebsocket.ConnectArgs{
+		NLBARN: s.Services.NLBARN, NLBDNSName: s.Services.NLBDNSName, BackendPort: s.Config.Services.BackendPort,
 	})
 }
 
@@ -328,54 +289,52 @@ func (s *Stack) waf() error {
 	cfg := s.Config
 	var err error
 	s.WAF, err = waf.New(s.ctx, WAFName, &waf.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		AlbArn:                s.Services.AlbArn,
-		UsEast1:               s.UsEast1,
-		RateLimit:             cfg.Edge.WAFRateLimit,
-		RateWindowSeconds:     cfg.Edge.WAFRateWindow,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		Tags:                  cfg.Tags("waf"),
+		Common:            s.common(WAFName),
+		ALBARN:            s.Services.ALBARN,
+		UsEast1:           s.UsEast1,
+		RateLimit:         cfg.Edge.WAFRateLimit,
+		RateWindowSeconds: cfg.Edge.WAFRateWindow,
 	})
 	return err
 }
 
-// site creates (or takes) CloudFront's certificate for the domain.
-func (s *Stack) site() error {
+// dns creates (or takes) the certificates of the ALB and of CloudFront.
+func (s *Stack) dns() error {
 	e := s.Config.Edge
 	var err error
-	s.Site, err = NewSite(s.ctx, SiteName, &SiteArgs{
-		Domain:         e.Domain,
-		HostedZoneID:   e.HostedZoneID,
-		CertificateArn: e.CDNCertificateArn,
-		UsEast1:        s.UsEast1,
-		ValidatedBy:    s.Services.ValidationRecords,
-		Tags:           s.Config.Tags("site"),
+	s.DNS, err = dns.New(s.ctx, DNSName, &dns.Args{
+		NamePrefix:        s.Config.Name(),
+		Domain:            e.Domain,
+		HostedZoneID:      e.HostedZoneID,
+		ALBCertificateARN: e.ALBCertificateARN,
+		CDNCertificateARN: e.CDNCertificateARN,
+		UsEast1:           s.UsEast1,
+		Tags:              s.Config.Tags(DNSName),
 	})
 	return err
+}
+
+// origin points origin.<domain> at the ALB.
+func (s *Stack) origin() error {
+	return s.DNS.Origin(s.ctx, s.Services.ALBDNSName, s.Services.ALBZoneID)
 }
 
 // cdn creates the assets bucket, the upload and the distribution in front of the ALB.
 func (s *Stack) cdn() error {
-	cfg, e := s.Config, s.Config.Edge
+	e := s.Config.Edge
 	args := &cdn.Args{
-		Account:               s.Account,
-		NamePrefix:            cfg.Name(),
-		UsEast1:               s.UsEast1,
-		OriginDomainName:      s.Services.OriginDomainName,
-		OriginVerifySecret:    s.Services.OriginVerifyValue,
-		WebAclArn:             s.WAF.CloudfrontAclArn,
-		StaticDir:             s.staticDir(),
-		PriceClass:            e.CDNPriceClass,
-		LogRetentionDays:      cfg.Logs.RetentionDays,
-		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
-		ForceDestroyBuckets:   !e.ALBDeletionProtection,
-		Tags:                  cfg.Tags("cdn"),
+		Common:              s.common(CDNName),
+		UsEast1:             s.UsEast1,
+		OriginDomainName:    s.DNS.OriginDomainName,
+		OriginVerifySecret:  s.Services.OriginVerifyValue,
+		WebACLARN:           s.WAF.CloudfrontACLARN,
+		StaticDir:           s.staticDir(),
+		PriceClass:          e.CDNPriceClass,
+		ForceDestroyBuckets: !e.ALBDeletionProtection,
 	}
 	if e.Domain != "" {
 		args.Aliases = []string{e.Domain}
-		args.CertificateArn = s.Site.CertificateArn
+		args.CertificateARN = s.DNS.CDNCertificateARN
 	} else {
 		// Preview without a domain only (Build refuses `pulumi up`): *.cloudfront.net.
 		args.AllowDefaultCertificate = true
@@ -386,30 +345,42 @@ func (s *Stack) cdn() error {
 }
 
 // alias points the domain at the distribution.
-func (s *Stack) alias() error { return s.Site.Alias(s.ctx, s.CDN.DomainName) }
+func (s *Stack) alias() error { return s.DNS.Alias(s.ctx, s.CDN.DomainName) }
 
 // watch creates the alarms and the dashboard over everything above.
 func (s *Stack) watch() error {
 	cfg, sv := s.Config, s.Services
 	return s.Observability.Watch(s.ctx, &observability.WatchArgs{
-		AlbArnSuffix: sv.AlbArnSuffix,
-		TargetGroups: map[string]pulumi.StringInput{"web": sv.WebTargetGroupArnSuffix, "backend": sv.BackendTargetGroupArnSuffix},
+		ALBARNSuffix: sv.ALBARNSuffix,
+		TargetGroups: map[string]pulumi.StringInput{"web": sv.WebTargetGroupARNSuffix, "backend": sv.BackendTargetGroupARNSuffix},
 		ClusterName:  sv.ClusterName,
 		Services: map[string]observability.Service{
 			"web":     {Name: sv.WebServiceName, DesiredCount: sv.WebDesiredCount},
 			"backend": {Name: sv.BackendServiceName, DesiredCount: sv.BackendDesiredCount},
 		},
-		RdsInstanceID:           pulumi.String(s.Database.Identifier),
-		RdsAllocatedStorageGB:   cfg.Database.AllocatedStorageGB,
-		RdsInstanceClass:        cfg.Database.InstanceClass,
+		RDSInstanceID:           pulumi.String(s.Database.Identifier),
+		RDSAllocatedStorageGB:   cfg.Database.AllocatedStorageGB,
+		RDSInstanceClass:        cfg.Database.InstanceClass,
 		RedisReplicationGroupID: s.Cache.ReplicationGroup.ReplicationGroupId,
 		RedisNodeCount:          cfg.Cache.NodeCount,
-		ApiID:                   s.API.ApiID,
-		ApiStage:                pulumi.String(s.API.StageName),
-		RegionalAclName:         s.WAF.RegionalAclName,
-		CloudfrontAclName:       s.WAF.CloudfrontAclName,
+		APIID:                   s.API.APIID,
+		APIStage:                pulumi.String(s.API.StageName),
+		RegionalACLName:         s.WAF.RegionalACLName,
+		CloudfrontACLName:       s.WAF.CloudfrontACLName,
 		UsEast1:                 s.UsEast1,
 	})
+}
+
+// common are the arguments every component takes, tagged with the component's name.
+func (s *Stack) common(name string) component.Common {
+	cfg := s.Config
+	return component.Common{
+		Account:               s.Account,
+		NamePrefix:            cfg.Name(),
+		LogRetentionDays:      cfg.Logs.RetentionDays,
+		KMSDeletionWindowDays: cfg.Logs.KMSDeletionWindowDays,
+		Tags:                  cfg.Tags(name),
+	}
 }
 
 // WebSocketURL is what browsers connect to: the API stage, or /ws on the site (direct).
@@ -427,13 +398,13 @@ func (s *Stack) Outputs() map[string]pulumi.Input {
 		// What an operator uses.
 		"siteUrl":           s.CDN.SiteURL,
 		"webSocketUrl":      s.WebSocketURL(),
-		"albDnsName":        s.Services.AlbDnsName,
-		"ecrRepositoryUrls": s.Services.RepositoryUrls,
+		"albDnsName":        s.Services.ALBDNSName,
+		"ecrRepositoryUrls": s.Services.RepositoryURLs,
 		"dashboardUrl":      s.Observability.DashboardURL,
-		"alarmTopicArn":     s.Observability.AlarmTopicArn,
+		"alarmTopicArn":     s.Observability.AlarmTopicARN,
 		// Wiring details.
 		"region":                 pulumi.String(s.Account.Region),
-		"vpcId":                  s.Network.VpcID,
+		"vpcId":                  s.Network.VPCID,
 		"availabilityZones":      pulumi.ToStringArray(s.Network.AvailabilityZones),
 		"publicSubnetIds":        s.Network.PublicSubnetIDs,
 		"privateSubnetIds":       s.Network.PrivateSubnetIDs,
@@ -446,19 +417,19 @@ func (s *Stack) Outputs() map[string]pulumi.Input {
 		"dbEndpoint":             s.Database.Address,
 		"dbPort":                 s.Database.Port,
 		"dbName":                 pulumi.String(s.Database.DBName),
-		"dbSecretArn":            s.Database.SecretArn,
+		"dbSecretArn":            s.Database.SecretARN,
 		"redisEndpoint":          s.Cache.PrimaryEndpoint,
 		"redisPort":              s.Cache.Port,
-		"redisAuthSecretArn":     s.Cache.AuthSecretArn,
+		"redisAuthSecretArn":     s.Cache.AuthSecretARN,
 		"clusterName":            s.Services.ClusterName,
 		"secretRotatorFunction":  s.Rotation.FunctionName,
 		"apiManagementEndpoint":  s.API.ManagementEndpoint,
-		"apiId":                  s.API.ApiID,
-		"cloudfrontDistribution": s.CDN.DistributionId,
+		"apiId":                  s.API.APIID,
+		"cloudfrontDistribution": s.CDN.DistributionID,
 		"cloudfrontDomainName":   s.CDN.DomainName,
-		"regionalWebAclArn":      s.WAF.RegionalAclArn,
-		"cloudfrontWebAclArn":    s.WAF.CloudfrontAclArn,
-		"trailArn":               s.Observability.TrailArn,
+		"regionalWebAclArn":      s.WAF.RegionalACLARN,
+		"cloudfrontWebAclArn":    s.WAF.CloudfrontACLARN,
+		"trailArn":               s.Observability.TrailARN,
 	}
 }
 

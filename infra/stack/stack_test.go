@@ -116,8 +116,8 @@ func TestResourceCounts(t *testing.T) {
 			}
 			sort.Strings(components)
 			assert.Equal(t, []string{
-				"chess:apigwws:WebSocketApi", "chess:cdn:Cdn", "chess:ecsservices:Services", "chess:elasticache:Cache",
-				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:rotation:Rotation", "chess:site:Site", "chess:waf:Waf",
+				"chess:apigwwebsocket:WebSocketAPI", "chess:cdn:CDN", "chess:dns:DNS", "chess:ecsservices:Services", "chess:elasticache:Cache",
+				"chess:network:Network", "chess:observability:Observability", "chess:rds:Database", "chess:rotation:Rotation", "chess:waf:WAF",
 			}, components, "every component is created once")
 		})
 	}
@@ -159,7 +159,7 @@ func TestSecurityGroupGraph(t *testing.T) {
 				}
 			}
 			assert.Equal(t, map[string][]string{
-				"services-alb": {"alb"}, "services-nlb": {"nlb"}, "services-web": {"web"}, "services-backend": {"backend"},
+				"ecs-services-alb": {"alb"}, "ecs-services-nlb": {"nlb"}, "ecs-services-web": {"web"}, "ecs-services-backend": {"backend"},
 			}, attached)
 		})
 	}
@@ -201,12 +201,12 @@ func await(t *testing.T, name string) (*infratest.Mocks, *config.Config, wiring)
 			dst *string
 			out pulumi.StringOutput
 		}{
-			{&w.albArn, s.Services.AlbArn}, {&w.nlbArn, s.Services.NlbArn}, {&w.nlbDNS, s.Services.NlbDnsName},
-			{&w.cfAclArn, s.WAF.CloudfrontAclArn}, {&w.regionalAclArn, s.WAF.RegionalAclArn},
-			{&w.tokenKeyArn, s.API.TokenKeySecretArn}, {&w.sharedArn, s.API.SharedSecretArn}, {&w.apiKeyArn, s.API.SecretsKmsKeyArn},
+			{&w.albArn, s.Services.ALBARN}, {&w.nlbArn, s.Services.NLBARN}, {&w.nlbDNS, s.Services.NLBDNSName},
+			{&w.cfAclArn, s.WAF.CloudfrontACLARN}, {&w.regionalAclArn, s.WAF.RegionalACLARN},
+			{&w.tokenKeyArn, s.API.TokenKeySecretARN}, {&w.sharedArn, s.API.SharedSecretARN}, {&w.apiKeyArn, s.API.SecretsKMSKeyARN},
 			{&w.mgmtEndpoint, s.API.ManagementEndpoint}, {&w.wsURL, s.API.WebSocketURL},
 			{&w.authorizerID, s.API.Authorizer.ID().ToStringOutput()}, {&w.stageExecArn, s.API.Stage.ExecutionArn},
-			{&w.vpcLinkID, s.API.VpcLinkID},
+			{&w.vpcLinkID, s.API.VPCLinkID},
 		}
 		for _, f := range strs {
 			v, err := infratest.Await[string](ctx, f.out)
@@ -220,7 +220,7 @@ func await(t *testing.T, name string) (*infratest.Mocks, *config.Config, wiring)
 			return err
 		}
 		w.originVerify, w.originVerifySecret = ov.Value, ov.Secret
-		w.connections, err = infratest.Await[[]string](ctx, s.API.ConnectionsArns)
+		w.connections, err = infratest.Await[[]string](ctx, s.API.ConnectionsARNs)
 		return err
 	}, infratest.WithStack(name), infratest.WithConfig(deployed(t, name)))
 	return m, cfg, w

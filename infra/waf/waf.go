@@ -23,11 +23,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/kmskey"
 )
 
 // Type is the component's type token.
-const Type = "chess:waf:Waf"
+const Type = "chess:waf:WAF"
 
 // CloudFrontRegion is where CLOUDFRONT-scope ACLs, their logs and keys must live.
 const CloudFrontRegion = "us-east-1"
@@ -64,12 +65,11 @@ var RedactedHeaders = []string{"authorization", "cookie", "x-origin-verify"}
 
 // Args configures the firewall.
 type Args struct {
-	// Account is the target account; the REGIONAL ACL lives in Account.Region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
-	// AlbArn is the ALB the REGIONAL ACL is associated with. Required.
-	AlbArn pulumi.StringInput
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
+	// ALBARN is the ALB the REGIONAL ACL is associated with. Required.
+	ALBARN pulumi.StringInput
 	// UsEast1 is an AWS provider for us-east-1; the CLOUDFRONT ACL, its log group and its key
 	// are created through it. Required.
 	UsEast1 pulumi.ProviderResource
@@ -79,24 +79,18 @@ type Args struct {
 	// RateWindowSeconds is the evaluation window of the rate rule: 60, 120, 300 or 600.
 	// Optional; default 300.
 	RateWindowSeconds int
-	// LogRetentionDays is the retention of both WAF log groups. Required.
-	LogRetentionDays int
-	// KMSDeletionWindowDays is the deletion window of the two log keys (7 to 30). Required.
-	KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
-// Waf is the component.
-type Waf struct {
+// WAF is the component.
+type WAF struct {
 	pulumi.ResourceState
 
-	// RegionalAclArn/Name: the ACL on the ALB (CloudWatch metrics use the name).
-	RegionalAclArn  pulumi.StringOutput `pulumi:"regionalAclArn"`
-	RegionalAclName pulumi.StringOutput `pulumi:"regionalAclName"`
-	// CloudfrontAclArn is what the distribution's WebAclId takes (the ARN, not the id).
-	CloudfrontAclArn  pulumi.StringOutput `pulumi:"cloudfrontAclArn"`
-	CloudfrontAclName pulumi.StringOutput `pulumi:"cloudfrontAclName"`
+	// RegionalACLARN/Name: the ACL on the ALB (CloudWatch metrics use the name).
+	RegionalACLARN  pulumi.StringOutput `pulumi:"regionalAclArn"`
+	RegionalACLName pulumi.StringOutput `pulumi:"regionalAclName"`
+	// CloudfrontACLARN is what the distribution's WebAclId takes (the ARN, not the id).
+	CloudfrontACLARN  pulumi.StringOutput `pulumi:"cloudfrontAclArn"`
+	CloudfrontACLName pulumi.StringOutput `pulumi:"cloudfrontAclName"`
 	// The log groups (the CLOUDFRONT one is in us-east-1).
 	RegionalLogGroupName   pulumi.StringOutput `pulumi:"regionalLogGroupName"`
 	CloudfrontLogGroupName pulumi.StringOutput `pulumi:"cloudfrontLogGroupName"`
@@ -116,7 +110,7 @@ type scope struct {
 }
 
 // New creates both ACLs, the ALB association and the logging.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Waf, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*WAF, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("waf %s: %w", name, err)
 	}
@@ -128,7 +122,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		window = DefaultRateWindowSeconds
 	}
 
-	w := &Waf{}
+	w := &WAF{}
 	if err := ctx.RegisterComponentResource(Type, name, w, opts...); err != nil {
 		return nil, err
 	}
@@ -167,21 +161,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	w.Association, err = wafv2.NewWebAclAssociation(ctx, name+"-alb", &wafv2.WebAclAssociationArgs{
-		ResourceArn: args.AlbArn,
+		ResourceArn: args.ALBARN,
 		WebAclArn:   w.Regional.Arn,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("waf %s: ALB association: %w", name, err)
 	}
 
-	w.RegionalAclArn, w.RegionalAclName = w.Regional.Arn, w.Regional.Name
-	w.CloudfrontAclArn, w.CloudfrontAclName = w.Cloudfront.Arn, w.Cloudfront.Name
+	w.RegionalACLARN, w.RegionalACLName = w.Regional.Arn, w.Regional.Name
+	w.CloudfrontACLARN, w.CloudfrontACLName = w.Cloudfront.Arn, w.Cloudfront.Name
 	w.RegionalLogGroupName, w.CloudfrontLogGroupName = regionalLogs.Name, cloudfrontLogs.Name
 	if err := ctx.RegisterResourceOutputs(w, pulumi.Map{
-		"regionalAclArn":         w.RegionalAclArn,
-		"regionalAclName":        w.RegionalAclName,
-		"cloudfrontAclArn":       w.CloudfrontAclArn,
-		"cloudfrontAclName":      w.CloudfrontAclName,
+		"regionalAclArn":         w.RegionalACLARN,
+		"regionalAclName":        w.RegionalACLName,
+		"cloudfrontAclArn":       w.CloudfrontACLARN,
+		"cloudfrontAclName":      w.CloudfrontACLName,
 		"regionalLogGroupName":   w.RegionalLogGroupName,
 		"cloudfrontLogGroupName": w.CloudfrontLogGroupName,
 	}); err != nil {
@@ -211,7 +205,7 @@ func newACL(ctx *pulumi.Context, name string, args *Args, s scope) (*wafv2.WebAc
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-"+s.key+"-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(logGroupName),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        key.Arn,
+		KmsKeyId:        key.ARN,
 		Tags:            awsenv.Tags(args.Tags, logGroupName),
 	}, s.opts...)
 	if err != nil {
@@ -299,14 +293,8 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	if a.Account.ID == "" || a.Account.Region == "" {
-		errs = append(errs, errors.New("Account is required"))
-	}
-	if a.NamePrefix == "" {
-		errs = append(errs, errors.New("NamePrefix is required"))
-	}
-	if a.AlbArn == nil {
+	errs := a.Common.Check()
+	if a.ALBARN == nil {
 		errs = append(errs, errors.New("AlbArn is required"))
 	}
 	if a.UsEast1 == nil {
@@ -318,11 +306,5 @@ func (a *Args) validate() error {
 	if a.RateWindowSeconds != 0 && !rateWindows[a.RateWindowSeconds] {
 		errs = append(errs, fmt.Errorf("RateWindowSeconds %d must be 60, 120, 300 or 600 (0: default %d)", a.RateWindowSeconds, DefaultRateWindowSeconds))
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, fmt.Errorf("LogRetentionDays %d is required", a.LogRetentionDays))
-	}
-	if a.KMSDeletionWindowDays < 7 || a.KMSDeletionWindowDays > 30 {
-		errs = append(errs, fmt.Errorf("KMSDeletionWindowDays %d must be 7 to 30", a.KMSDeletionWindowDays))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
 )
@@ -22,21 +23,17 @@ const (
 // wired are the awaited outputs and references a test compares with the recorded resources.
 type wired struct {
 	AssociationResource string
-	RegionalArn         string
-	CloudfrontArn       string
+	RegionalARN         string
+	CloudfrontARN       string
 	CloudfrontName      string
 	ProviderRef         string // "<urn>::<id>" of the us-east-1 provider
 }
 
 func testArgs(a awsenv.Account, p pulumi.ProviderResource) *Args {
 	return &Args{
-		Account:               a,
-		NamePrefix:            testPrefix,
-		AlbArn:                pulumi.String(testAlbArn),
-		UsEast1:               p,
-		LogRetentionDays:      365,
-		KMSDeletionWindowDays: 30,
-		Tags:                  map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "waf"},
+		Common:  component.Common{Account: a, NamePrefix: testPrefix, LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "waf"}},
+		ALBARN:  pulumi.String(testAlbArn),
+		UsEast1: p,
 	}
 }
 
@@ -66,9 +63,9 @@ func run(t *testing.T, edit func(*Args)) (*infratest.Mocks, wired) {
 			out pulumi.Output
 		}{
 			{&w.AssociationResource, waf.Association.ResourceArn},
-			{&w.RegionalArn, waf.RegionalAclArn},
-			{&w.CloudfrontArn, waf.CloudfrontAclArn},
-			{&w.CloudfrontName, waf.CloudfrontAclName},
+			{&w.RegionalARN, waf.RegionalACLARN},
+			{&w.CloudfrontARN, waf.CloudfrontACLARN},
+			{&w.CloudfrontName, waf.CloudfrontACLName},
 		} {
 			if *x.dst, err = infratest.Await[string](ctx, x.out); err != nil {
 				return err
@@ -100,16 +97,16 @@ func wafControls(withWalk bool) []controls.Control {
 	return cs
 }
 
-// TestWafSecurity runs every control, each as a subtest named by its id. The us-east-1 log
+// TestWAFSecurity runs every control, each as a subtest named by its id. The us-east-1 log
 // group's ARN is put in its region first: the mock builds every ARN in eu-west-1.
-func TestWafSecurity(t *testing.T) {
+func TestWAFSecurity(t *testing.T) {
 	m, _ := run(t, nil)
 	controls.Require(t, controls.InProviderRegions(m, "eu-west-1"), wafControls(true))
 }
 
-// TestWafControlsCanFail removes or corrupts each enforced property in a copy of the recorded
+// TestWAFControlsCanFail removes or corrupts each enforced property in a copy of the recorded
 // resources and requires its control to fail.
-func TestWafControlsCanFail(t *testing.T) {
+func TestWAFControlsCanFail(t *testing.T) {
 	m, _ := run(t, nil)
 	controls.Breakable(t, controls.InProviderRegions(m, "eu-west-1"), wafControls(false))
 }
@@ -123,14 +120,14 @@ func TestLogsControlNeedsRealRegion(t *testing.T) {
 	require.NoError(t, logs.Check(controls.InProviderRegions(m, "eu-west-1")))
 }
 
-func TestWafWiring(t *testing.T) {
+func TestWAFWiring(t *testing.T) {
 	m, w := run(t, nil)
 
 	t.Run("association targets Args.AlbArn and the REGIONAL ACL", func(t *testing.T) {
 		assoc := m.One(t, controls.TWebACLAssociation)
 		assert.Equal(t, testAlbArn, w.AssociationResource)
 		webACL, _ := assoc.Str("webAclArn")
-		assert.Equal(t, w.RegionalArn, webACL)
+		assert.Equal(t, w.RegionalARN, webACL)
 		regional := m.Named(t, controls.TWebACL, "waf-regional")
 		assert.Equal(t, "REGIONAL", mustStr(regional, "scope"))
 		assert.Empty(t, regional.Provider, "REGIONAL ACL on the default provider (stack region)")
@@ -139,8 +136,8 @@ func TestWafWiring(t *testing.T) {
 	t.Run("CloudfrontAclArn is the CLOUDFRONT ACL's ARN in us-east-1", func(t *testing.T) {
 		cf := m.Named(t, controls.TWebACL, "waf-cloudfront")
 		arn, _ := cf.Output("arn")
-		assert.Equal(t, arn.StringValue(), w.CloudfrontArn)
-		assert.True(t, strings.HasPrefix(w.CloudfrontArn, "arn:aws:wafv2:us-east-1:123456789012:global/webacl/"), w.CloudfrontArn)
+		assert.Equal(t, arn.StringValue(), w.CloudfrontARN)
+		assert.True(t, strings.HasPrefix(w.CloudfrontARN, "arn:aws:wafv2:us-east-1:123456789012:global/webacl/"), w.CloudfrontARN)
 		assert.Equal(t, testPrefix+"-cloudfront", w.CloudfrontName)
 	})
 
@@ -226,7 +223,7 @@ func TestInvalidArgsCreateNothing(t *testing.T) {
 		edit func(*Args)
 		want string
 	}{
-		"no ALB":          {func(a *Args) { a.AlbArn = nil }, "AlbArn is required"},
+		"no ALB":          {func(a *Args) { a.ALBARN = nil }, "AlbArn is required"},
 		"no provider":     {func(a *Args) { a.UsEast1 = nil }, "UsEast1"},
 		"no prefix":       {func(a *Args) { a.NamePrefix = "" }, "NamePrefix"},
 		"rate too low":    {func(a *Args) { a.RateLimit = 5 }, "RateLimit 5"},

@@ -1,4 +1,4 @@
-package apigwws_test
+package apigwwebsocket_test
 
 import (
 	"encoding/base64"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/infra/apigwws"
+	"chessplatform/infra/apigwwebsocket"
 )
 
 // The session-key secret starts as the key-set document the backend, the authorizer and the
@@ -24,7 +24,7 @@ func TestTokenKeySecretIsAKeySet(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, doc, "the token key secret has a version")
-	var ks apigwws.KeySet
+	var ks apigwwebsocket.KeySet
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(&ks))

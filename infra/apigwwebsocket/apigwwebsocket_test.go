@@ -1,4 +1,4 @@
-package apigwws_test
+package apigwwebsocket_test
 
 import (
 	"archive/zip"
@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"chessplatform/infra/apigwws"
+	"chessplatform/infra/apigwwebsocket"
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/controls"
 	"chessplatform/infra/infratest"
 	"chessplatform/infra/kmskey"
@@ -38,10 +38,10 @@ func zipFile(t *testing.T) string {
 
 var tags = map[string]string{"Project": "chess-platform", "Stack": "test", "Component": "apigw-websocket", "ManagedBy": "pulumi"}
 
-// fixture creates what observability and ecs-services give the API: the log groups (with a key
-// that admits them) and the internal NLB.
+// fixture creates what observability and ecs-services give the API: the logs key (which
+// admits the API's log groups) and the internal NLB.
 type fixture struct {
-	authorizerLog, accessLogArn, nlbArn, nlbDNS pulumi.StringOutput
+	logsKey, nlbArn, nlbDNS pulumi.StringOutput
 }
 
 func newFixture(ctx *pulumi.Context, a awsenv.Account) (*fixture, error) {
@@ -52,44 +52,29 @@ func newFixture(ctx *pulumi.Context, a awsenv.Account) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	group := func(n, name string) (*cloudwatch.LogGroup, error) {
-		return cloudwatch.NewLogGroup(ctx, n, &cloudwatch.LogGroupArgs{
-			Name: pulumi.String(name), RetentionInDays: pulumi.Int(365), KmsKeyId: key.Arn, Tags: awsenv.Tags(tags, name),
-		})
-	}
-	auth, err := group("authorizer-log", "/chess-platform-test/lambda/ws-authorizer")
-	if err != nil {
-		return nil, err
-	}
-	access, err := group("access-log", "/chess-platform-test/apigw/access")
-	if err != nil {
-		return nil, err
-	}
 	nlb, err := lb.NewLoadBalancer(ctx, "nlb", &lb.LoadBalancerArgs{
 		LoadBalancerType: pulumi.String("network"), Internal: pulumi.Bool(true), Tags: awsenv.Tags(tags, "nlb"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &fixture{authorizerLog: auth.Name, accessLogArn: access.Arn, nlbArn: nlb.Arn, nlbDNS: nlb.DnsName}, nil
+	return &fixture{logsKey: key.ARN, nlbArn: nlb.Arn, nlbDNS: nlb.DnsName}, nil
 }
 
-func apiArgs(a awsenv.Account, f *fixture, zipPath string) *apigwws.Args {
-	return &apigwws.Args{
-		Account: a, NamePrefix: "chess-platform-test", StageName: "live", AuthorizerZip: zipPath,
-		AuthorizerLogGroup: f.authorizerLog, AccessLogGroupArn: f.accessLogArn, ManageAccountRole: true,
+func apiArgs(a awsenv.Account, f *fixture, zipPath string) *apigwwebsocket.Args {
+	return &apigwwebsocket.Args{Common: component.Common{Account: a, NamePrefix: "chess-platform-test", LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags}, StageName: "live", AuthorizerZip: zipPath,
+		LogsKMSKeyARN: f.logsKey, ManageAccountRole: true,
 		ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500, LoggingLevel: "ERROR",
-		LogRetentionDays: 365, KMSDeletionWindowDays: 30, Tags: tags,
 	}
 }
 
 type built struct {
-	api                                        *apigwws.API
+	api                                        *apigwwebsocket.API
 	apiID, wsURL, mgmt, tokenArn, execLogGroup string
 	connections                                []string
 }
 
-func build(t *testing.T, mutate func(*apigwws.Args)) (*infratest.Mocks, built) {
+func build(t *testing.T, mutate func(*apigwwebsocket.Args)) (*infratest.Mocks, built) {
 	t.Helper()
 	zipPath := zipFile(t)
 	var b built
@@ -106,23 +91,23 @@ func build(t *testing.T, mutate func(*apigwws.Args)) (*infratest.Mocks, built) {
 		if mutate != nil {
 			mutate(args)
 		}
-		api, err := apigwws.New(ctx, "websocket", args)
+		api, err := apigwwebsocket.New(ctx, "websocket", args)
 		if err != nil {
 			return err
 		}
-		if err := api.Connect(ctx, &apigwws.ConnectArgs{NlbArn: f.nlbArn, NlbDnsName: f.nlbDNS, BackendPort: 8080}); err != nil {
+		if err := api.Connect(ctx, &apigwwebsocket.ConnectArgs{NLBARN: f.nlbArn, NLBDNSName: f.nlbDNS, BackendPort: 8080}); err != nil {
 			return err
 		}
 		b.api = api
 		for _, o := range []struct {
 			dst *string
 			out pulumi.StringOutput
-		}{{&b.apiID, api.ApiID}, {&b.wsURL, api.WebSocketURL}, {&b.mgmt, api.ManagementEndpoint}, {&b.tokenArn, api.TokenKeySecretArn}, {&b.execLogGroup, api.ExecutionLogGroup}} {
+		}{{&b.apiID, api.APIID}, {&b.wsURL, api.WebSocketURL}, {&b.mgmt, api.ManagementEndpoint}, {&b.tokenArn, api.TokenKeySecretARN}, {&b.execLogGroup, api.ExecutionLogGroup}} {
 			if *o.dst, err = infratest.Await[string](ctx, o.out); err != nil {
 				return err
 			}
 		}
-		b.connections, err = infratest.Await[[]string](ctx, api.ConnectionsArns)
+		b.connections, err = infratest.Await[[]string](ctx, api.ConnectionsARNs)
 		return err
 	})
 	return m, b
@@ -186,7 +171,7 @@ func TestRoutesAndIntegrations(t *testing.T) {
 		}
 		secret := params["integration.request.header.X-Chess-Gateway-Secret"]
 		require.Regexp(t, `^'[A-Za-z0-9]{80}'$`, secret, "static quoted secret")
-		assert.Equal(t, apigwws.RequestParameters(key, strings.Trim(secret, "'")), params)
+		assert.Equal(t, apigwwebsocket.RequestParameters(key, strings.Trim(secret, "'")), params)
 		assert.True(t, i.IsSecret("requestParameters"), "the shared secret is secret in state")
 		if key == "$connect" {
 			assert.Equal(t, "context.authorizer.token", params["integration.request.header.X-Chess-Token"])
@@ -206,7 +191,7 @@ func TestRoutesAndIntegrations(t *testing.T) {
 		"integration.request.header.X-Chess-Token":          "context.authorizer.token",
 		"integration.request.header.X-Chess-Player":         "context.authorizer.principalId",
 		"integration.request.header.X-Chess-Client-Ip":      "context.identity.sourceIp",
-	}, apigwws.RequestParameters("$connect", "s3cr3t"))
+	}, apigwwebsocket.RequestParameters("$connect", "s3cr3t"))
 
 	assert.Equal(t, "wss://"+b.apiID+".execute-api.eu-west-1.amazonaws.com/live", b.wsURL)
 	assert.Equal(t, "https://"+b.apiID+".execute-api.eu-west-1.amazonaws.com/live", b.mgmt)
@@ -281,7 +266,7 @@ func TestAccountRoleSwitch(t *testing.T) {
 	att := m.One(t, controls.TRoleAttachment)
 	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", str(att, "policyArn"))
 
-	m, _ = build(t, func(a *apigwws.Args) { a.ManageAccountRole = false })
+	m, _ = build(t, func(a *apigwwebsocket.Args) { a.ManageAccountRole = false })
 	assert.Empty(t, m.ByType(controls.TApiAccount))
 	assert.Empty(t, m.ByType(controls.TRoleAttachment))
 	assert.Len(t, m.ByType(controls.TRole), 1, "only the authorizer's role")
@@ -293,24 +278,24 @@ func TestArgsValidation(t *testing.T) {
 	require.NoError(t, os.WriteFile(notZip, []byte("#!/bin/sh"), 0o600))
 	cases := []struct {
 		name   string
-		mutate func(*apigwws.Args)
+		mutate func(*apigwwebsocket.Args)
 		want   string
 	}{
-		{"missing package", func(a *apigwws.Args) { a.AuthorizerZip = filepath.Join(t.TempDir(), "none.zip") }, "run make build-authorizer"},
-		{"not a zip", func(a *apigwws.Args) { a.AuthorizerZip = notZip }, "is not a zip file"},
-		{"bad stage", func(a *apigwws.Args) { a.StageName = "$default" }, "StageName"},
-		{"logging off", func(a *apigwws.Args) { a.LoggingLevel = "OFF" }, "LoggingLevel"},
-		{"no throttling", func(a *apigwws.Args) { a.ThrottlingRateLimit = 0 }, "throttling"},
-		{"no log groups", func(a *apigwws.Args) { a.AccessLogGroupArn = nil }, "AccessLogGroupArn"},
+		{"missing package", func(a *apigwwebsocket.Args) { a.AuthorizerZip = filepath.Join(t.TempDir(), "none.zip") }, "run make build-authorizer"},
+		{"not a zip", func(a *apigwwebsocket.Args) { a.AuthorizerZip = notZip }, "is not a zip file"},
+		{"bad stage", func(a *apigwwebsocket.Args) { a.StageName = "$default" }, "StageName"},
+		{"logging off", func(a *apigwwebsocket.Args) { a.LoggingLevel = "OFF" }, "LoggingLevel"},
+		{"no throttling", func(a *apigwwebsocket.Args) { a.ThrottlingRateLimit = 0 }, "throttling"},
+		{"no logs key", func(a *apigwwebsocket.Args) { a.LogsKMSKeyARN = nil }, "LogsKMSKeyARN"},
 	}
 	zipPath := zipFile(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := infratest.RunErr(func(ctx *pulumi.Context) error {
 				args := apiArgs(awsenv.Account{ID: "123456789012", Region: "eu-west-1", Partition: "aws", DNSSuffix: "amazonaws.com"},
-					&fixture{authorizerLog: pulumi.String("lg").ToStringOutput(), accessLogArn: pulumi.String("arn").ToStringOutput()}, zipPath)
+					&fixture{logsKey: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/logs").ToStringOutput()}, zipPath)
 				c.mutate(args)
-				_, err := apigwws.New(ctx, "websocket", args)
+				_, err := apigwwebsocket.New(ctx, "websocket", args)
 				return err
 			})
 			require.Error(t, err)
@@ -332,11 +317,11 @@ func TestConnectTwice(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		api, err := apigwws.New(ctx, "websocket", apiArgs(a, f, zipPath))
+		api, err := apigwwebsocket.New(ctx, "websocket", apiArgs(a, f, zipPath))
 		if err != nil {
 			return err
 		}
-		c := &apigwws.ConnectArgs{NlbArn: f.nlbArn, NlbDnsName: f.nlbDNS, BackendPort: 8080}
+		c := &apigwwebsocket.ConnectArgs{NLBARN: f.nlbArn, NLBDNSName: f.nlbDNS, BackendPort: 8080}
 		if err := api.Connect(ctx, c); err != nil {
 			return err
 		}

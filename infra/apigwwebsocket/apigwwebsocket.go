@@ -1,4 +1,4 @@
-// Package apigwws is the apigw-websocket component: the API Gateway WebSocket API in front of
+// Package apigwwebsocket is the apigw-websocket component: the API Gateway WebSocket API in front of
 // the backend, its $connect Lambda REQUEST authorizer, the VPC link (v1) to the internal NLB,
 // the HTTP_PROXY integrations and routes the backend expects
 // (app/internal/transport/apigw/README.md), and the stage with access and execution logs and
@@ -9,7 +9,7 @@
 // stage's URLs and @connections ARNs (the backend needs them); Connect, called once the
 // services exist, creates the VPC link to their NLB, the integrations, routes, deployment and
 // stage, and registers the outputs. Every API must be connected.
-package apigwws
+package apigwwebsocket
 
 import (
 	"errors"
@@ -26,12 +26,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 	"chessplatform/infra/kmskey"
 )
 
 // Type is the component's type token.
-const Type = "chess:apigwws:WebSocketApi"
+const Type = "chess:apigwwebsocket:WebSocketAPI"
 
 // Route keys, integration paths and header names of the backend's API Gateway transport
 // (app/internal/transport/apigw: RouteConnect..., PathConnect..., HeaderConnectionID...).
@@ -121,35 +122,30 @@ func RequestParameters(route, secret string) map[string]string {
 
 // Args configures the API.
 type Args struct {
-	// Account is the target account and region. Required.
-	Account awsenv.Account
-	// NamePrefix prefixes physical names, e.g. "chess-platform-dev". Required.
-	NamePrefix string
+	// Common are the Account, NamePrefix, LogRetentionDays, KMSDeletionWindowDays and Tags
+	// every component takes.
+	component.Common
 	// StageName, e.g. "live". Required.
 	StageName string
 	// AuthorizerZip is the path of dist/ws-authorizer.zip (make build-authorizer). Required;
 	// the file must exist.
 	AuthorizerZip string
-	// AuthorizerLogGroup is the name of the Lambda's log group; AccessLogGroupArn the ARN of
-	// the stage's access-log group. Both come from observability. Required.
-	AuthorizerLogGroup pulumi.StringInput
-	AccessLogGroupArn  pulumi.StringInput
+	// LogsKMSKeyARN is the stack's logs key (observability) that encrypts the authorizer's and
+	// the stage's access-log groups (AuthorizerLogGroupName, AccessLogGroupName), which the
+	// component creates. Required.
+	LogsKMSKeyARN pulumi.StringInput
 	// ManageAccountRole sets the region-wide API Gateway CloudWatch role from this stack.
 	ManageAccountRole bool
 	// ThrottlingRateLimit and ThrottlingBurstLimit of the stage's default route settings.
 	ThrottlingRateLimit, ThrottlingBurstLimit int
 	// LoggingLevel of execution logs: ERROR or INFO.
 	LoggingLevel string
-	// LogRetentionDays (execution log group) and KMSDeletionWindowDays. Required.
-	LogRetentionDays, KMSDeletionWindowDays int
-	// Tags are added to every taggable child. Optional.
-	Tags map[string]string
 }
 
 // ConnectArgs are the services' side of the API.
 type ConnectArgs struct {
-	// NlbArn and NlbDnsName are the internal NLB of the backend. Required.
-	NlbArn, NlbDnsName pulumi.StringInput
+	// NLBARN and NLBDNSName are the internal NLB of the backend. Required.
+	NLBARN, NLBDNSName pulumi.StringInput
 	// BackendPort is the NLB listener port. Required.
 	BackendPort int
 }
@@ -158,32 +154,32 @@ type ConnectArgs struct {
 type API struct {
 	pulumi.ResourceState
 
-	ApiID pulumi.StringOutput `pulumi:"apiId"`
+	APIID pulumi.StringOutput `pulumi:"apiId"`
 	// WebSocketURL is wss://<api>.execute-api.<region>.amazonaws.com/<stage>, what browsers open.
 	WebSocketURL pulumi.StringOutput `pulumi:"webSocketUrl"`
 	// ManagementEndpoint is https://<api>.execute-api.<region>.amazonaws.com/<stage>, the
 	// @connections base the backend posts to.
 	ManagementEndpoint pulumi.StringOutput `pulumi:"managementEndpoint"`
-	// ConnectionsArns are the execute-api ARNs of the stage's @connections, one per method.
-	ConnectionsArns pulumi.StringArrayOutput `pulumi:"connectionsArns"`
-	// TokenKeySecretArn is the session-signing key (backend TOKEN_KEY, authorizer
-	// TOKEN_KEY_SECRET_ARN); SharedSecretArn the X-Chess-Gateway-Secret value (backend
-	// APIGW_SHARED_SECRET); SecretsKmsKeyArn encrypts both.
-	TokenKeySecretArn pulumi.StringOutput `pulumi:"tokenKeySecretArn"`
-	SharedSecretArn   pulumi.StringOutput `pulumi:"sharedSecretArn"`
-	SecretsKmsKeyArn  pulumi.StringOutput `pulumi:"secretsKmsKeyArn"`
+	// ConnectionsARNs are the execute-api ARNs of the stage's @connections, one per method.
+	ConnectionsARNs pulumi.StringArrayOutput `pulumi:"connectionsArns"`
+	// TokenKeySecretARN is the session-signing key (backend TOKEN_KEY, authorizer
+	// TOKEN_KEY_SECRET_ARN); SharedSecretARN the X-Chess-Gateway-Secret value (backend
+	// APIGW_SHARED_SECRET); SecretsKMSKeyARN encrypts both.
+	TokenKeySecretARN pulumi.StringOutput `pulumi:"tokenKeySecretArn"`
+	SharedSecretARN   pulumi.StringOutput `pulumi:"sharedSecretArn"`
+	SecretsKMSKeyARN  pulumi.StringOutput `pulumi:"secretsKmsKeyArn"`
 	// AuthorizerFunctionName is the Lambda's name (alarms, dashboards).
 	AuthorizerFunctionName pulumi.StringOutput `pulumi:"authorizerFunctionName"`
 	// ExecutionLogGroup is API-Gateway-Execution-Logs_<api>/<stage>.
 	ExecutionLogGroup pulumi.StringOutput `pulumi:"executionLogGroup"`
 	// Set by Connect.
-	StageArn  pulumi.StringOutput `pulumi:"stageArn"`
-	VpcLinkID pulumi.StringOutput `pulumi:"vpcLinkId"`
+	StageARN  pulumi.StringOutput `pulumi:"stageArn"`
+	VPCLinkID pulumi.StringOutput `pulumi:"vpcLinkId"`
 
 	// StageName is known at preview.
 	StageName string
 
-	Api        *apigatewayv2.Api
+	API        *apigatewayv2.Api
 	Authorizer *apigatewayv2.Authorizer
 	Function   *lambda.Function
 	Stage      *apigatewayv2.Stage
@@ -191,22 +187,60 @@ type API struct {
 	name        string
 	args        *Args
 	sharedValue pulumi.StringOutput
-	stageDeps   []pulumi.Resource
-	connected   bool
+	// authorizerLogGroup is the authorizer's log group name; accessLogGroupARN the stage's
+	// access-log group (logGroups).
+	authorizerLogGroup, accessLogGroupARN pulumi.StringOutput
+	stageDeps                             []pulumi.Resource
+	connected                             bool
 }
 
 func (api *API) wrap(what string, err error) error {
-	return fmt.Errorf("apigwws: %s: %w", what, err)
+	return fmt.Errorf("apigwwebsocket: %s: %w", what, err)
 }
 
 func (api *API) tags(suffix string) pulumi.StringMap {
 	return awsenv.Tags(api.args.Tags, api.args.NamePrefix+"-"+suffix)
 }
 
+// AuthorizerLogGroupName is the $connect authorizer's log group.
+func AuthorizerLogGroupName(prefix string) string { return "/" + prefix + "/lambda/ws-authorizer" }
+
+// AccessLogGroupName is the stage's access-log group.
+func AccessLogGroupName(prefix string) string { return "/" + prefix + "/apigw/access" }
+
+// logGroups creates the authorizer's and the access log's groups (retention, the logs key).
+func (api *API) logGroups(ctx *pulumi.Context) error {
+	a := api.args
+	for _, g := range []struct {
+		suffix, full string
+		name, arn    *pulumi.StringOutput
+	}{
+		{"authorizer-logs", AuthorizerLogGroupName(a.NamePrefix), &api.authorizerLogGroup, nil},
+		{"access-logs", AccessLogGroupName(a.NamePrefix), nil, &api.accessLogGroupARN},
+	} {
+		lg, err := cloudwatch.NewLogGroup(ctx, api.name+"-"+g.suffix, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(g.full),
+			RetentionInDays: pulumi.Int(a.LogRetentionDays),
+			KmsKeyId:        a.LogsKMSKeyARN,
+			Tags:            awsenv.Tags(a.Tags, g.full),
+		}, pulumi.Parent(api))
+		if err != nil {
+			return api.wrap("log group "+g.full, err)
+		}
+		if g.name != nil {
+			*g.name = lg.Name
+		}
+		if g.arn != nil {
+			*g.arn = lg.Arn
+		}
+	}
+	return nil
+}
+
 // New creates the API, its authorizer and secrets (phase one).
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*API, error) {
 	if err := args.validate(); err != nil {
-		return nil, fmt.Errorf("apigwws %s: %w", name, err)
+		return nil, fmt.Errorf("apigwwebsocket %s: %w", name, err)
 	}
 	a := args.Account
 	api := &API{name: name, args: args, StageName: args.StageName}
@@ -214,7 +248,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(api)
-	wrap := func(what string, err error) error { return fmt.Errorf("apigwws %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("apigwwebsocket", name)
+	if err := api.logGroups(ctx); err != nil {
+		return nil, err
+	}
 
 	key, err := kmskey.New(ctx, name+"-key", &kmskey.Args{
 		Account:            a,
@@ -227,17 +264,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("key", err)
 	}
-	api.SecretsKmsKeyArn = key.Arn
+	api.SecretsKMSKeyARN = key.ARN
 
-	tokenKey, _, err := generatedKeySet(ctx, name+"-token-key", "Session-signing keys of "+args.NamePrefix+" (backend TOKEN_KEY/TOKEN_KEY_NEXT/TOKEN_KEYS_PREVIOUS, $connect authorizer; rotated)", key.Arn, api.tags("token-key"), parent)
+	tokenKey, _, err := generatedKeySet(ctx, name+"-token-key", "Session-signing keys of "+args.NamePrefix+" (backend TOKEN_KEY/TOKEN_KEY_NEXT/TOKEN_KEYS_PREVIOUS, $connect authorizer; rotated)", key.ARN, api.tags("token-key"), parent)
 	if err != nil {
 		return nil, wrap("token key", err)
 	}
-	shared, sharedValue, err := generatedSecret(ctx, name+"-shared-secret", SharedSecretLength, "Value of "+HeaderSecret+" that API Gateway sends to the "+args.NamePrefix+" backend", key.Arn, api.tags("shared-secret"), parent)
+	shared, sharedValue, err := generatedSecret(ctx, name+"-shared-secret", SharedSecretLength, "Value of "+HeaderSecret+" that API Gateway sends to the "+args.NamePrefix+" backend", key.ARN, api.tags("shared-secret"), parent)
 	if err != nil {
 		return nil, wrap("shared secret", err)
 	}
-	api.TokenKeySecretArn, api.SharedSecretArn, api.sharedValue = tokenKey.Arn, shared.Arn, sharedValue
+	api.TokenKeySecretARN, api.SharedSecretARN, api.sharedValue = tokenKey.Arn, shared.Arn, sharedValue
 
 	ws, err := apigatewayv2.NewApi(ctx, name+"-api", &apigatewayv2.ApiArgs{
 		Name:                     pulumi.String(args.NamePrefix + "-ws"),
@@ -250,13 +287,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("API", err)
 	}
-	api.Api = ws
-	api.ApiID = ws.ID().ToStringOutput()
+	api.API = ws
+	api.APIID = ws.ID().ToStringOutput()
 	api.WebSocketURL = pulumi.Sprintf("%s/%s", ws.ApiEndpoint, args.StageName)
 	api.ManagementEndpoint = pulumi.Sprintf("https://%s.execute-api.%s.%s/%s", ws.ID(), a.Region, a.DNSSuffix, args.StageName)
-	api.ConnectionsArns = ws.ID().ToStringOutput().ApplyT(func(id string) []string { return ConnectionsArns(a, id, args.StageName) }).(pulumi.StringArrayOutput)
+	api.ConnectionsARNs = ws.ID().ToStringOutput().ApplyT(func(id string) []string { return ConnectionsARNs(a, id, args.StageName) }).(pulumi.StringArrayOutput)
 
-	if err := api.authorizer(ctx, name, key.Arn, parent); err != nil {
+	if err := api.authorizer(ctx, name, key.ARN, parent); err != nil {
 		return nil, err
 	}
 
@@ -265,7 +302,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	execLogs, err := cloudwatch.NewLogGroup(ctx, name+"-execution-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.Sprintf("%s%s/%s", ExecutionLogGroupPrefix, ws.ID(), args.StageName),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        key.Arn,
+		KmsKeyId:        key.ARN,
 		Tags:            api.tags("execution-logs"),
 	}, parent)
 	if err != nil {
@@ -284,8 +321,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return api, nil
 }
 
-// ConnectionsArns are the execute-api ARNs of a stage's @connections for ConnectionMethods.
-func ConnectionsArns(a awsenv.Account, apiID, stage string) []string {
+// ConnectionsARNs are the execute-api ARNs of a stage's @connections for ConnectionMethods.
+func ConnectionsARNs(a awsenv.Account, apiID, stage string) []string {
 	out := make([]string, len(ConnectionMethods))
 	for i, m := range ConnectionMethods {
 		out[i] = a.ARN("execute-api", apiID+"/"+stage+"/"+m+"/@connections/*")
@@ -378,7 +415,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 	if err != nil {
 		return api.wrap("authorizer role", err)
 	}
-	policy := pulumi.All(pulumi.StringMap{"lg": args.AuthorizerLogGroup, "secret": api.TokenKeySecretArn, "key": keyArn}.ToStringMapOutput()).
+	policy := pulumi.All(pulumi.StringMap{"lg": api.authorizerLogGroup, "secret": api.TokenKeySecretARN, "key": keyArn}.ToStringMapOutput()).
 		ApplyT(func(v []any) (string, error) {
 			s := v[0].(map[string]string)
 			return AuthorizerPolicy(a, s["lg"], s["secret"], s["key"]).JSON()
@@ -404,13 +441,13 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		Role:          role.Arn,
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
 			// The ARN only: the key itself stays in Secrets Manager, never in the configuration.
-			"TOKEN_KEY_SECRET_ARN": api.TokenKeySecretArn,
+			"TOKEN_KEY_SECRET_ARN": api.TokenKeySecretARN,
 			"TOKEN_KEY_REFRESH":    pulumi.String("5m"),
 			"LOG_LEVEL":            pulumi.String("info"),
 		}},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat: pulumi.String("JSON"),
-			LogGroup:  args.AuthorizerLogGroup,
+			LogGroup:  api.authorizerLogGroup,
 		},
 		Tags: api.tags("ws-authorizer"),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
@@ -418,7 +455,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		return api.wrap("authorizer function", err)
 	}
 	auth, err := apigatewayv2.NewAuthorizer(ctx, name+"-authorizer", &apigatewayv2.AuthorizerArgs{
-		ApiId:           api.Api.ID(),
+		ApiId:           api.API.ID(),
 		Name:            pulumi.String("token"),
 		AuthorizerType:  pulumi.String("REQUEST"),
 		AuthorizerUri:   fn.InvokeArn,
@@ -431,7 +468,7 @@ func (api *API) authorizer(ctx *pulumi.Context, name string, keyArn pulumi.Strin
 		Action:        pulumi.String("lambda:InvokeFunction"),
 		Function:      fn.Name,
 		Principal:     pulumi.String(a.ServicePrincipal("apigateway")),
-		SourceArn:     pulumi.Sprintf("%s/authorizers/%s", api.Api.ExecutionArn, auth.ID()),
+		SourceArn:     pulumi.Sprintf("%s/authorizers/%s", api.API.ExecutionArn, auth.ID()),
 		SourceAccount: pulumi.String(a.ID),
 	}, parent); err != nil {
 		return api.wrap("authorizer permission", err)
@@ -481,16 +518,8 @@ func (a *Args) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
-	var errs []error
-	req := func(ok bool, what string) {
-		if !ok {
-			errs = append(errs, errors.New(what+" is required"))
-		}
-	}
-	req(a.Account.ID != "", "Account")
-	req(a.NamePrefix != "", "NamePrefix")
-	req(a.AuthorizerLogGroup != nil && a.AccessLogGroupArn != nil, "AuthorizerLogGroup and AccessLogGroupArn")
-	req(a.LogRetentionDays > 0 && a.KMSDeletionWindowDays > 0, "LogRetentionDays and KMSDeletionWindowDays")
+	errs := a.Common.Check()
+	errs.Require(a.LogsKMSKeyARN != nil, "LogsKMSKeyARN")
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(a.StageName) {
 		errs = append(errs, fmt.Errorf("StageName %q: want 1 to 64 letters, digits, _ or -", a.StageName))
 	}
@@ -503,5 +532,5 @@ func (a *Args) validate() error {
 	if err := awsenv.CheckLambdaZip("AuthorizerZip", a.AuthorizerZip, "build-authorizer"); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -23,15 +23,15 @@ func TestInvalidArgsCreateNothing(t *testing.T) {
 		args Args
 		want string
 	}{
-		"upper case":      {Args{Name: "Chess-Assets", KMSKeyArn: key, AccessLogBucket: sink}, "not a valid bucket name"},
-		"too short":       {Args{Name: "ab", KMSKeyArn: key, AccessLogBucket: sink}, "not a valid bucket name"},
-		"xn prefix":       {Args{Name: "xn--assets", KMSKeyArn: key, AccessLogBucket: sink}, "not a valid bucket name"},
+		"upper case":      {Args{Name: "Chess-Assets", KMSKeyARN: key, AccessLogBucket: sink}, "not a valid bucket name"},
+		"too short":       {Args{Name: "ab", KMSKeyARN: key, AccessLogBucket: sink}, "not a valid bucket name"},
+		"xn prefix":       {Args{Name: "xn--assets", KMSKeyARN: key, AccessLogBucket: sink}, "not a valid bucket name"},
 		"no key":          {Args{Name: "assets-bucket", AccessLogBucket: sink}, "KMSKeyArn is required"},
-		"key and defer":   {Args{Name: "assets-bucket", KMSKeyArn: key, DeferEncryption: true, AccessLogBucket: sink}, "exclude each other"},
-		"no access logs":  {Args{Name: "assets-bucket", KMSKeyArn: key}, "AccessLogBucket is required"},
-		"sink with key":   {Args{Name: "log-sink", LogSink: true, KMSKeyArn: key}, "SSE-S3"},
+		"key and defer":   {Args{Name: "assets-bucket", KMSKeyARN: key, DeferEncryption: true, AccessLogBucket: sink}, "exclude each other"},
+		"no access logs":  {Args{Name: "assets-bucket", KMSKeyARN: key}, "AccessLogBucket is required"},
+		"sink with key":   {Args{Name: "log-sink", LogSink: true, KMSKeyARN: key}, "SSE-S3"},
 		"sink logs self":  {Args{Name: "log-sink", LogSink: true, AccessLogBucket: sink}, "does not log its own access"},
-		"negative expiry": {Args{Name: "assets-bucket", KMSKeyArn: key, AccessLogBucket: sink, ExpireDays: -1}, "must not be negative"},
+		"negative expiry": {Args{Name: "assets-bucket", KMSKeyARN: key, AccessLogBucket: sink, ExpireDays: -1}, "must not be negative"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"chessplatform/infra/awsenv"
+	"chessplatform/infra/component"
 	"chessplatform/infra/iampolicy"
 )
 
@@ -29,10 +30,10 @@ type Args struct {
 	// Name is the bucket name, globally unique: 3 to 63 lowercase letters, digits and hyphens.
 	// Required.
 	Name string
-	// KMSKeyArn is the customer managed key of SSE-KMS (with an S3 bucket key). Required unless
+	// KMSKeyARN is the customer managed key of SSE-KMS (with an S3 bucket key). Required unless
 	// LogSink or DeferEncryption; must be nil for a log sink.
-	KMSKeyArn pulumi.StringInput
-	// DeferEncryption leaves KMSKeyArn to a later Encrypt call, for a key whose policy needs
+	KMSKeyARN pulumi.StringInput
+	// DeferEncryption leaves KMSKeyARN to a later Encrypt call, for a key whose policy needs
 	// something created after the bucket (the CloudFront distribution that reads it). Objects
 	// must wait for Settings, which then include the encryption. Default false.
 	DeferEncryption bool
@@ -55,6 +56,11 @@ type Args struct {
 	ForceDestroy bool
 	// Tags are added to the bucket. Optional.
 	Tags map[string]string
+	// SettingsAlias is the logical name the bucket's settings (public access block, ownership,
+	// encryption, versioning, lifecycle) had when a component created them itself, all under
+	// the bucket's name; each gets an alias to it so adopting this helper replaces nothing.
+	// Optional.
+	SettingsAlias string
 }
 
 // Bucket is a created bucket.
@@ -65,7 +71,7 @@ type Bucket struct {
 	ID pulumi.StringOutput
 	// Arn and RegionalDomainName are the bucket's ARN and its regional endpoint (what a
 	// CloudFront S3 origin takes).
-	Arn                pulumi.StringOutput
+	ARN                pulumi.StringOutput
 	RegionalDomainName pulumi.StringOutput
 
 	Bucket *s3.BucketV2
@@ -91,7 +97,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("s3bucket %s: %w", name, err)
 	}
-	wrap := func(what string, err error) error { return fmt.Errorf("s3bucket %s: %s: %w", name, what, err) }
+	wrap := component.Wrap("s3bucket", name)
 
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		Bucket:       pulumi.String(args.Name),
@@ -101,7 +107,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, wrap("bucket", err)
 	}
-	b := &Bucket{Name: args.Name, ID: bucket.ID().ToStringOutput(), Arn: bucket.Arn, RegionalDomainName: bucket.BucketRegionalDomainName, Bucket: bucket, logical: name}
+	b := &Bucket{Name: args.Name, ID: bucket.ID().ToStringOutput(), ARN: bucket.Arn, RegionalDomainName: bucket.BucketRegionalDomainName, Bucket: bucket, logical: name}
+	if args.SettingsAlias != "" {
+		opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(args.SettingsAlias)}}))
+	}
 	add := func(r pulumi.Resource, err error, what string) error {
 		if err != nil {
 			return wrap(what, err)
@@ -133,7 +142,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 	} else if !args.DeferEncryption {
-		if err := b.encrypt(ctx, name, args.KMSKeyArn, opts); err != nil {
+		if err := b.encrypt(ctx, name, args.KMSKeyARN, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -234,7 +243,7 @@ func (b *Bucket) Policy(ctx *pulumi.Context, name string, inputs pulumi.StringAr
 	if inputs == nil {
 		inputs = pulumi.StringArray{}
 	}
-	all := pulumi.All(b.Arn, inputs).ApplyT(func(v []any) []string {
+	all := pulumi.All(b.ARN, inputs).ApplyT(func(v []any) []string {
 		return append([]string{v[0].(string)}, v[1].([]string)...)
 	}).(pulumi.StringArrayOutput)
 	doc := iampolicy.RenderAll(all, func(v []string) iampolicy.Document {
@@ -297,17 +306,17 @@ func (a *Args) validate() error {
 		errs = append(errs, fmt.Errorf("Name %q is not a valid bucket name (3-63 lowercase letters, digits, hyphens)", a.Name))
 	}
 	if a.LogSink {
-		if a.KMSKeyArn != nil || a.DeferEncryption {
+		if a.KMSKeyARN != nil || a.DeferEncryption {
 			errs = append(errs, errors.New("a log sink takes SSE-S3: S3 server access logs cannot be delivered to an SSE-KMS bucket; leave KMSKeyArn nil"))
 		}
 		if a.AccessLogBucket != nil {
 			errs = append(errs, errors.New("a log sink does not log its own access"))
 		}
 	} else {
-		if a.KMSKeyArn == nil && !a.DeferEncryption {
+		if a.KMSKeyARN == nil && !a.DeferEncryption {
 			errs = append(errs, errors.New("KMSKeyArn is required (only log sinks use SSE-S3), or DeferEncryption and a later Encrypt"))
 		}
-		if a.KMSKeyArn != nil && a.DeferEncryption {
+		if a.KMSKeyARN != nil && a.DeferEncryption {
 			errs = append(errs, errors.New("KMSKeyArn and DeferEncryption exclude each other"))
 		}
 		if a.AccessLogBucket == nil {

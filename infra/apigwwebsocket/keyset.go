@@ -1,4 +1,4 @@
-package apigwws
+package apigwwebsocket
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package apigwws
+package apigwwebsocket
 
 import (
 	"crypto/sha256"
@@ -17,10 +17,10 @@ import (
 // component's outputs (phase two).
 func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 	if api.connected {
-		return errors.New("apigwws: Connect called twice")
+		return errors.New("apigwwebsocket: Connect called twice")
 	}
-	if c == nil || c.NlbArn == nil || c.NlbDnsName == nil || c.BackendPort <= 0 {
-		return errors.New("apigwws: Connect needs NlbArn, NlbDnsName and BackendPort")
+	if c == nil || c.NLBARN == nil || c.NLBDNSName == nil || c.BackendPort <= 0 {
+		return errors.New("apigwwebsocket: Connect needs NlbArn, NlbDnsName and BackendPort")
 	}
 	args := api.args
 	parent := pulumi.Parent(api)
@@ -30,7 +30,7 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 	link, err := apigateway.NewVpcLink(ctx, base+"-vpc-link", &apigateway.VpcLinkArgs{
 		Name:        pulumi.String(args.NamePrefix + "-backend"),
 		Description: pulumi.String("WebSocket API of " + args.NamePrefix + " to the backend's internal NLB"),
-		TargetArn:   c.NlbArn,
+		TargetArn:   c.NLBARN,
 		Tags:        api.tags("vpc-link"),
 	}, parent)
 	if err != nil {
@@ -43,11 +43,11 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 		key := routeName(route)
 		params := api.sharedValue.ApplyT(func(secret string) map[string]string { return RequestParameters(route, secret) }).(pulumi.StringMapOutput)
 		integ, err := apigatewayv2.NewIntegration(ctx, base+"-"+key, &apigatewayv2.IntegrationArgs{
-			ApiId:               api.Api.ID(),
+			ApiId:               api.API.ID(),
 			Description:         pulumi.String(route + " to the backend's " + IntegrationPaths[route]),
 			IntegrationType:     pulumi.String("HTTP_PROXY"),
 			IntegrationMethod:   pulumi.String("POST"),
-			IntegrationUri:      pulumi.Sprintf("http://%s:%d%s", c.NlbDnsName, c.BackendPort, IntegrationPaths[route]),
+			IntegrationUri:      pulumi.Sprintf("http://%s:%d%s", c.NLBDNSName, c.BackendPort, IntegrationPaths[route]),
 			ConnectionType:      pulumi.String("VPC_LINK"),
 			ConnectionId:        link.ID(),
 			TimeoutMilliseconds: pulumi.Int(IntegrationTimeoutsMs[route]),
@@ -57,7 +57,7 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 			return api.wrap("integration "+route, err)
 		}
 		routeArgs := &apigatewayv2.RouteArgs{
-			ApiId:             api.Api.ID(),
+			ApiId:             api.API.ID(),
 			RouteKey:          pulumi.String(route),
 			Target:            pulumi.Sprintf("integrations/%s", integ.ID()),
 			OperationName:     pulumi.String(key),
@@ -73,7 +73,7 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 		}
 		routes = append(routes, r)
 		// Everything a deployment snapshots: a change to any of it needs a new deployment.
-		settings[key] = pulumi.All(integ.ID(), r.ID(), api.Authorizer.ID(), params, c.NlbDnsName).ApplyT(func(v []any) (string, error) {
+		settings[key] = pulumi.All(integ.ID(), r.ID(), api.Authorizer.ID(), params, c.NLBDNSName).ApplyT(func(v []any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
 		}).(pulumi.StringOutput)
@@ -88,7 +88,7 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 	}).(pulumi.StringOutput)
 
 	dep, err := apigatewayv2.NewDeployment(ctx, base+"-deployment", &apigatewayv2.DeploymentArgs{
-		ApiId:       api.Api.ID(),
+		ApiId:       api.API.ID(),
 		Description: pulumi.String("Routes and integrations of " + args.NamePrefix),
 		Triggers:    pulumi.StringMap{"settings": fingerprint},
 	}, parent, pulumi.DependsOn(routes))
@@ -96,12 +96,12 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 		return api.wrap("deployment", err)
 	}
 	stage, err := apigatewayv2.NewStage(ctx, base+"-stage", &apigatewayv2.StageArgs{
-		ApiId:        api.Api.ID(),
+		ApiId:        api.API.ID(),
 		Name:         pulumi.String(args.StageName),
 		Description:  pulumi.String("Live stage of " + args.NamePrefix),
 		DeploymentId: dep.ID(),
 		AccessLogSettings: &apigatewayv2.StageAccessLogSettingsArgs{
-			DestinationArn: args.AccessLogGroupArn,
+			DestinationArn: api.accessLogGroupARN,
 			Format:         pulumi.String(AccessLogFormat),
 		},
 		DefaultRouteSettings: &apigatewayv2.StageDefaultRouteSettingsArgs{
@@ -117,21 +117,21 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 		return api.wrap("stage", err)
 	}
 	api.Stage = stage
-	api.StageArn = stage.Arn
-	api.VpcLinkID = link.ID().ToStringOutput()
+	api.StageARN = stage.Arn
+	api.VPCLinkID = link.ID().ToStringOutput()
 	api.connected = true
 	if err := ctx.RegisterResourceOutputs(api, pulumi.Map{
-		"apiId":                  api.ApiID,
+		"apiId":                  api.APIID,
 		"webSocketUrl":           api.WebSocketURL,
 		"managementEndpoint":     api.ManagementEndpoint,
-		"connectionsArns":        api.ConnectionsArns,
-		"tokenKeySecretArn":      api.TokenKeySecretArn,
-		"sharedSecretArn":        api.SharedSecretArn,
-		"secretsKmsKeyArn":       api.SecretsKmsKeyArn,
+		"connectionsArns":        api.ConnectionsARNs,
+		"tokenKeySecretArn":      api.TokenKeySecretARN,
+		"sharedSecretArn":        api.SharedSecretARN,
+		"secretsKmsKeyArn":       api.SecretsKMSKeyARN,
 		"authorizerFunctionName": api.AuthorizerFunctionName,
 		"executionLogGroup":      api.ExecutionLogGroup,
-		"stageArn":               api.StageArn,
-		"vpcLinkId":              api.VpcLinkID,
+		"stageArn":               api.StageARN,
+		"vpcLinkId":              api.VPCLinkID,
 	}); err != nil {
 		return api.wrap("register outputs", err)
 	}
