@@ -9,7 +9,7 @@ import (
 	"chessplatform/infra/infratest"
 )
 
-// API Gateway: the WebSocket API of the apigwws component, its authorizer and its private
+// API Gateway: the WebSocket API of the apigw-websocket component, its authorizer and its private
 // integrations.
 
 // APIGateway lists the WebSocket API controls.

@@ -90,7 +90,9 @@ type Thresholds struct {
 	WAFBlockedPer5Min float64
 }
 
-// DefaultThresholds are starting points (shared/reference/aws.md §3.7); tune them.
+// DefaultThresholds are starting points close to the CloudWatch recommended alarms for these
+// services (5xx counts, latency percentiles, 80 % CPU and memory, 10 % free storage); tune them
+// per environment.
 var DefaultThresholds = Thresholds{
 	ELB5xxPer5Min:               10,
 	Target5xxPercent:            5,
