@@ -73,35 +73,9 @@ func frameVersion(t *testing.T, frame []byte) (v int64, full bool) {
 // every later version of a were never published: the game stalled for its watchers.
 func TestHeldEventsThatNoLongerJoinUpArePublishedAsAState(t *testing.T) {
 	ctx := context.Background()
-	durable := memstore.NewDurable()
-	shared := memstore.NewLive(func() int64 { return time.Now().UnixMilli() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	// No background retry: the test decides when held events are offered again.
-	cfg := Config{RetryInterval: time.Hour, EpochInterval: time.Hour, ReconcileInterval: time.Hour}
-	liveA, liveB := &downLive{Live: shared}, &downLive{Live: shared}
-	a, err := New(ctx, durable, liveA, log, cfg)
-	require.NoError(t, err)
-	b, err := New(ctx, durable, liveB, log, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		assert.NoError(t, a.Shutdown(sctx, "test over"))
-		assert.NoError(t, b.Shutdown(sctx, "test over"))
-	})
-
-	tc, err := protocol.ParseTimeControl("5+0")
-	require.NoError(t, err)
-	st := game.New("g_held01", game.PlayerRef{ID: "p_w"}, game.PlayerRef{ID: "p_b"}, tc, false, time.Now().UnixMilli())
-	require.NoError(t, durable.CreateGame(ctx, st))
-	require.NoError(t, shared.PutGame(ctx, st, nil))
-
+	d := twoInstances(t, "g_held01")
+	a, b, liveA, shared, st, move := d.a, d.b, d.liveA, d.shared, d.st, d.move
 	w := listen(t, shared, st.ID)
-	move := func(s *Server, player, uci string, ply int) {
-		t.Helper()
-		require.NoError(t, s.gameAction(ctx, player, protocol.ClientMessage{Type: protocol.TMove, Game: st.ID, UCI: uci, Ply: ply}),
-			"ply %d (%s)", ply, uci)
-	}
 
 	move(a, "p_w", "e2e4", 1)
 	move(b, "p_b", "e7e5", 2)
@@ -184,33 +158,9 @@ func (h *heard) until(t *testing.T, v int64) (versions, states []int64) {
 // published v2, and every watcher saw a hole (v4 after v2) that no later frame filled.
 func TestEventAfterAnUnpublishedCommitGoesOutAsAState(t *testing.T) {
 	ctx := context.Background()
-	durable := memstore.NewDurable()
-	shared := memstore.NewLive(func() int64 { return time.Now().UnixMilli() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cfg := Config{RetryInterval: time.Hour, EpochInterval: time.Hour, ReconcileInterval: time.Hour}
-	liveA := &downLive{Live: shared}
-	a, err := New(ctx, durable, liveA, log, cfg)
-	require.NoError(t, err)
-	b, err := New(ctx, durable, shared, log, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		assert.NoError(t, a.Shutdown(sctx, "test over"))
-		assert.NoError(t, b.Shutdown(sctx, "test over"))
-	})
-
-	tc, err := protocol.ParseTimeControl("5+0")
-	require.NoError(t, err)
-	st := game.New("g_dead01", game.PlayerRef{ID: "p_w"}, game.PlayerRef{ID: "p_b"}, tc, false, time.Now().UnixMilli())
-	require.NoError(t, durable.CreateGame(ctx, st))
-	require.NoError(t, shared.PutGame(ctx, st, nil))
+	d := twoInstances(t, "g_dead01")
+	a, b, liveA, shared, st, move := d.a, d.b, d.liveA, d.shared, d.st, d.move
 	w := listen(t, shared, st.ID)
-	move := func(s *Server, player, uci string, ply int) {
-		t.Helper()
-		require.NoError(t, s.gameAction(ctx, player, protocol.ClientMessage{Type: protocol.TMove, Game: st.ID, UCI: uci, Ply: ply}),
-			"ply %d (%s)", ply, uci)
-	}
 
 	move(a, "p_w", "e2e4", 1)
 	move(b, "p_b", "e7e5", 2)
@@ -281,4 +231,48 @@ func TestSlowPublishIsNotPreemptedByARepair(t *testing.T) {
 	v, full := frameVersion(t, hist[0])
 	assert.Equal(t, int64(1), v)
 	assert.False(t, full, "a repair replaced the winner's move event with a full state")
+}
+
+// duo is two server instances on one shared store, each seeing Live through its own downLive
+// (so a test can cut one off), and a game between p_w and p_b created on it.
+type duo struct {
+	a, b         *Server
+	liveA, liveB *downLive
+	shared       *memstore.Live
+	st           *game.State
+	move         func(s *Server, player, uci string, ply int)
+}
+
+// twoInstances starts a duo with no background retries, epochs or reconciles: the test decides
+// when held events are offered again.
+func twoInstances(t *testing.T, gameID string) *duo {
+	t.Helper()
+	ctx := context.Background()
+	durable := memstore.NewDurable()
+	d := &duo{shared: memstore.NewLive(func() int64 { return time.Now().UnixMilli() })}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg := Config{RetryInterval: time.Hour, EpochInterval: time.Hour, ReconcileInterval: time.Hour}
+	d.liveA, d.liveB = &downLive{Live: d.shared}, &downLive{Live: d.shared}
+	var err error
+	d.a, err = New(ctx, durable, d.liveA, log, cfg)
+	require.NoError(t, err)
+	d.b, err = New(ctx, durable, d.liveB, log, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		assert.NoError(t, d.a.Shutdown(sctx, "test over"))
+		assert.NoError(t, d.b.Shutdown(sctx, "test over"))
+	})
+	tc, err := protocol.ParseTimeControl("5+0")
+	require.NoError(t, err)
+	d.st = game.New(gameID, game.PlayerRef{ID: "p_w"}, game.PlayerRef{ID: "p_b"}, tc, false, time.Now().UnixMilli())
+	require.NoError(t, durable.CreateGame(ctx, d.st))
+	require.NoError(t, d.shared.PutGame(ctx, d.st, nil))
+	d.move = func(s *Server, player, uci string, ply int) {
+		t.Helper()
+		require.NoError(t, s.gameAction(ctx, player, protocol.ClientMessage{Type: protocol.TMove, Game: d.st.ID, UCI: uci, Ply: ply}),
+			"ply %d (%s)", ply, uci)
+	}
+	return d
 }
