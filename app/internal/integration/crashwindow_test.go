@@ -213,6 +213,7 @@ func TestRedisDownBetweenCommitAndPublish(t *testing.T) {
 	require.NoError(t, c.rd.Start(ctx))
 	requireAllReach(t, c, game, 13, 15*time.Second, "after Redis came back, not every client received the move held while it was down",
 		white, black, spectator)
+	c.waitAllReady(insts)
 	play(t, white, black, game, operaGame, 14, len(operaGame))
 	total := len(operaGame) + 1
 	for _, cl := range []*client{white, black, spectator} {
@@ -326,6 +327,7 @@ func TestResyncAfterLiveDeliveryNoDuplicate(t *testing.T) {
 			"resync was under way, and then again from the resync (Session.finishWatch lowers the session's last "+
 			"version to the one the resync started from)", cl.name)
 	}
+	c.waitAllReady(w.insts)
 	play(t, white, black, game, operaGame, 14, len(operaGame))
 	for _, cl := range []*client{white, black, spectator} {
 		cl.waitEnded(game, 10*time.Second)
