@@ -28,8 +28,14 @@ func TestMakeTestRunsThisPackage(t *testing.T) {
 	require.NoError(t, err)
 	pkg := strings.TrimSpace(string(self))
 
-	mk := exec.Command("make", "-n", "test")
+	// Under `make test` itself this is a sub-make: without the parent's flags and level it
+	// prints neither "Entering directory" lines nor jobserver notes around the dry run.
+	mk := exec.Command("make", "--no-print-directory", "-n", "test")
 	mk.Dir = root
+	mk.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return name == "MAKEFLAGS" || name == "MFLAGS" || name == "MAKELEVEL"
+	})
 	dry, err := mk.CombinedOutput()
 	require.NoError(t, err, "make -n test:\n%s", dry)
 	var runs [][]string
