@@ -230,24 +230,59 @@ func (s *Server) retryPending(ctx context.Context) {
 }
 
 // resyncAll brings every local session up to date with its watched games, after the fan-out
-// may have lost messages (the Live subscription reconnected).
+// may have lost messages (the Live subscription reconnected). A catch-up that fails is tried
+// again every RetryInterval, until it succeeds, its watch ends or a newer resync starts: just
+// after Redis returns, its command connections can still refuse for a moment while the
+// subscription is already back, and a watcher skipped then would have missed, for good, the
+// versions published while the subscription was down.
 func (s *Server) resyncAll(ctx context.Context) {
+	gen := s.resyncGen.Add(1)
 	s.mu.Lock()
 	sessions := make([]*Session, 0, len(s.sessions))
 	for sess := range s.sessions {
 		sessions = append(sessions, sess)
 	}
 	s.mu.Unlock()
-	n := 0
+	type watchRef struct {
+		sess *Session
+		game string
+	}
+	var todo []watchRef
 	for _, sess := range sessions {
 		games, _ := sess.watchedGames()
 		for _, g := range games {
-			if err := s.watch(ctx, sess, g, 0, true); err != nil {
-				s.log.WarnContext(ctx, "resyncing a watcher", "game", g, "player", sess.Player.PlayerID, "err", err)
+			todo = append(todo, watchRef{sess, g})
+		}
+	}
+	n, retries := 0, 0
+	for {
+		var failed []watchRef
+		for _, w := range todo {
+			if !w.sess.watching(w.game) {
+				continue
+			}
+			if err := s.watch(ctx, w.sess, w.game, 0, true); err != nil {
+				if retries == 0 {
+					s.log.WarnContext(ctx, "resyncing a watcher; will retry", "game", w.game, "player", w.sess.Player.PlayerID, "err", err)
+				}
+				failed = append(failed, w)
 				continue
 			}
 			n++
 		}
+		todo = failed
+		if len(todo) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.cfg.RetryInterval):
+		}
+		if s.resyncGen.Load() != gen {
+			return
+		}
+		retries++
 	}
-	s.log.InfoContext(ctx, "resynced watchers after a fan-out reconnect", "sessions", len(sessions), "watches", n)
+	s.log.InfoContext(ctx, "resynced watchers after a fan-out reconnect", "sessions", len(sessions), "watches", n, "retries", retries)
 }

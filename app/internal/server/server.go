@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chessplatform/app/internal/authn"
@@ -61,6 +62,9 @@ type Server struct {
 	// retryMu lets one retry of the pending events run at a time (the retry loop and a
 	// fan-out reconnect both start one), so a held event is offered and logged once.
 	retryMu sync.Mutex
+	// resyncGen numbers the fan-out resyncs: a resync still retrying stops when a newer one
+	// has started, since that one covers every watch.
+	resyncGen atomic.Int64
 
 	// behind: games whose published version was behind the durable store at the last
 	// reconcile (only the reconcile loop touches it).

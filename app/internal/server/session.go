@@ -150,6 +150,14 @@ func (s *Session) unwatch(gameID string) bool {
 	return ok
 }
 
+// watching reports whether the session is open and watches the game.
+func (s *Session) watching(gameID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.watches[gameID]
+	return ok && !s.closed
+}
+
 // watchedGames lists the watched games, oldest watch first, and whether the session is open.
 func (s *Session) watchedGames() (games []string, open bool) {
 	s.mu.Lock()
