@@ -225,3 +225,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
   return file;
 }
+
+/** The two widths every browser test records (issue 14): a desktop and a phone (375×667). */
+export const WIDTHS = [
+  { label: '1280', width: 1280, height: 900 },
+  { label: '375', width: 375, height: 667 },
+] as const;
+
+/**
+ * Screenshots of `page` at 1280 and at 375 px wide into artifacts/e2e/ as `<name>-1280.png` and
+ * `<name>-375.png`; the page's own viewport is restored afterwards.
+ */
+export async function screenshotBothWidths(page: Page, name: string): Promise<string[]> {
+  const before = page.viewportSize();
+  const files: string[] = [];
+  try {
+    for (const w of WIDTHS) {
+      await page.setViewportSize({ width: w.width, height: w.height });
+      files.push(await screenshot(page, `${name}-${w.label}`));
+    }
+  } finally {
+    if (before) await page.setViewportSize(before);
+  }
+  return files;
+}
