@@ -13,6 +13,7 @@ import (
 
 	"chessplatform/app/internal/authn"
 	"chessplatform/app/internal/protocol"
+	"chessplatform/app/internal/store/memstore"
 	"chessplatform/app/internal/store/redisstore"
 )
 
@@ -222,3 +223,41 @@ func TestClaimAbandonedAcrossInstances(t *testing.T) {
 	require.NotNil(t, wconn.errorFor(15))
 	assert.Equal(t, protocol.CodeGameOver, wconn.errorFor(15).Code)
 }
+
+// TestGoneTimeStartsOverAfterAReturn: a player who comes back and leaves again is gone from the
+// second departure, even when nothing asked in between (Connected forgets the first time), in
+// Redis and in memory.
+func TestGoneTimeStartsOverAfterAReturn(t *testing.T) {
+	rs := startRealStores(t)
+	for name, live := range map[string]interface {
+		Connected(context.Context, string) (bool, error)
+		Disconnected(context.Context, string) (bool, error)
+		GoneSince(context.Context, string, int64) (int64, error)
+	}{"redis": rs.live, "memory": memLive()} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			_, err := live.Connected(ctx, "p_goner")
+			require.NoError(t, err)
+			since, err := live.GoneSince(ctx, "p_goner", 1000)
+			require.NoError(t, err)
+			assert.Zero(t, since, "connected: not gone")
+			_, err = live.Disconnected(ctx, "p_goner")
+			require.NoError(t, err)
+			since, err = live.GoneSince(ctx, "p_goner", 2000)
+			require.NoError(t, err)
+			assert.Equal(t, int64(2000), since)
+			since, err = live.GoneSince(ctx, "p_goner", 9000)
+			require.NoError(t, err)
+			assert.Equal(t, int64(2000), since, "the recorded time stays")
+			_, err = live.Connected(ctx, "p_goner")
+			require.NoError(t, err)
+			_, err = live.Disconnected(ctx, "p_goner")
+			require.NoError(t, err)
+			since, err = live.GoneSince(ctx, "p_goner", 20000)
+			require.NoError(t, err)
+			assert.Equal(t, int64(20000), since, "gone from the second departure")
+		})
+	}
+}
+
+func memLive() *memstore.Live { return memstore.NewLive(func() int64 { return time.Now().UnixMilli() }) }
