@@ -101,7 +101,9 @@ func open(t *testing.T, s *Server, c authn.Claims) (*Session, *frameConn) {
 	return sess, conn
 }
 
-func send(s *Server, sess *Session, frame string) { s.Handle(context.Background(), sess, []byte(frame)) }
+func send(s *Server, sess *Session, frame string) {
+	s.Handle(context.Background(), sess, []byte(frame))
+}
 
 // TestSpectatorCountAcrossInstances: connections that watch a game without playing it are
 // counted over both instances, players are not, and the count reaches the watchers of either
@@ -260,4 +262,6 @@ func TestGoneTimeStartsOverAfterAReturn(t *testing.T) {
 	}
 }
 
-func memLive() *memstore.Live { return memstore.NewLive(func() int64 { return time.Now().UnixMilli() }) }
+func memLive() *memstore.Live {
+	return memstore.NewLive(func() int64 { return time.Now().UnixMilli() })
+}
