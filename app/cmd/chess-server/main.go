@@ -54,6 +54,7 @@ type config struct {
 	authPerMinute     int
 	forwardedForHops  int
 	connLimits        store.ConnLimits
+	abandonTimeout    time.Duration
 }
 
 func main() {
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Signer: signer, Log: log, AllowedOrigins: cfg.allowedOrigins, TokenTTL: cfg.tokenTTL, APIGW: gwOpts,
 		TrustForwardedFor: cfg.trustForwardedFor, ForwardedForHops: cfg.forwardedForHops,
 		API:    httpapi.Options{AuthPerMinute: cfg.authPerMinute},
-		Server: server.Config{ConnLimits: cfg.connLimits},
+		Server: server.Config{ConnLimits: cfg.connLimits, AbandonTimeout: cfg.abandonTimeout},
 	})
 	if err != nil {
 		return err
@@ -282,6 +283,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	ttl := fs.Duration("token-ttl", ttlDefault, "session token lifetime (env TOKEN_TTL)")
+	abandonDefault, err := envDuration(getenv, "ABANDON_TIMEOUT", server.DefaultAbandonTimeout)
+	if err != nil {
+		return config{}, err
+	}
+	abandon := fs.Duration("abandon-timeout", abandonDefault, "how long a player must have been gone before the opponent may claim the game (env ABANDON_TIMEOUT; 1s-10m)")
 	authDefault, err := envInt(getenv, "AUTH_PER_MINUTE", 30)
 	if err != nil {
 		return config{}, err
@@ -328,6 +334,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("FORWARDED_FOR_HOPS (-forwarded-for-hops) %d: must be between 1 and %d", *hops, clientip.MaxHops)
 	}
 	cfg.connLimits = store.ConnLimits{PerPlayer: *perPlayer, PerAddr: *perAddr}
+	if *abandon < server.MinAbandonTimeout || *abandon > server.MaxAbandonTimeout {
+		return config{}, fmt.Errorf("ABANDON_TIMEOUT (-abandon-timeout) %s: must be between %s and %s", *abandon, server.MinAbandonTimeout, server.MaxAbandonTimeout)
+	}
+	cfg.abandonTimeout = *abandon
 	cfg.forwardedForHops = *hops
 	if cfg.pprofAddr != "" {
 		host, _, err := net.SplitHostPort(cfg.pprofAddr)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"chessplatform/app/internal/server"
 	"chessplatform/app/internal/store"
 )
 
@@ -43,6 +44,11 @@ func TestParseConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.ConnLimits{PerPlayer: 3, PerAddr: 50}, cfg.connLimits)
 	assert.Equal(t, 1, cfg.forwardedForHops)
+	assert.Equal(t, server.DefaultAbandonTimeout, cfg.abandonTimeout, "default abandon timeout")
+
+	cfg, err = parseConfig(nil, env(map[string]string{"ABANDON_TIMEOUT": "5s"}))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, cfg.abandonTimeout)
 }
 
 func TestParseConfigRejectsBadValues(t *testing.T) {
@@ -73,6 +79,9 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"forwarded hops too many", nil, map[string]string{"FORWARDED_FOR_HOPS": "9"}, "between 1 and 5"},
 		{"pprof on a public address", []string{"-pprof", "0.0.0.0:6060"}, nil, "pprof address"},
 		{"pprof without port", nil, map[string]string{"PPROF_ADDR": "127.0.0.1"}, "pprof address"},
+		{"abandon timeout not a duration", nil, map[string]string{"ABANDON_TIMEOUT": "soon"}, "ABANDON_TIMEOUT"},
+		{"abandon timeout too short", []string{"-abandon-timeout", "500ms"}, nil, "ABANDON_TIMEOUT (-abandon-timeout) 500ms: must be between 1s and 10m0s"},
+		{"abandon timeout too long", nil, map[string]string{"ABANDON_TIMEOUT": "11m"}, "between 1s and 10m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

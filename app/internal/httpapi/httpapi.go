@@ -82,6 +82,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/players/{name}", a.player)
 	mux.HandleFunc("GET /api/players/{name}/games", a.playerGames)
 	mux.HandleFunc("GET /api/players/{name}/ratings", a.ratingHistory)
+	mux.HandleFunc("GET /api/games/live", a.liveGames)
 	mux.HandleFunc("GET /api/games/{id}", a.gameState)
 	mux.HandleFunc("GET /api/games/{id}/pgn", a.gamePGN)
 	mux.HandleFunc("GET /api/leaderboard", a.leaderboard)
@@ -348,6 +349,15 @@ type summaryJSON struct {
 
 func (a *API) playerGames(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	switch q.Get("status") {
+	case "":
+	case "started":
+		a.runningGames(w, r)
+		return
+	default:
+		a.fail(w, r, errorf(http.StatusBadRequest, "bad_request", "status must be started (or absent for the history)"))
+		return
+	}
 	limit, err := queryLimit(q, 20, 100)
 	if err != nil {
 		a.fail(w, r, err)

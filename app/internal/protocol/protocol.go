@@ -220,6 +220,7 @@ type ClientMessage struct {
 	To          string      // challenge
 	Color       string      // challenge
 	ChallengeID string      // acceptChallenge, declineChallenge
+	Draw        bool        // claimAbandoned: "result":"draw"
 }
 
 // Decode parses and validates one client frame. On failure it returns a *Error with code
@@ -328,6 +329,7 @@ const (
 	seekPayload
 	challengePayload
 	challengeRefPayload
+	claimAbandonedPayload
 )
 
 type clientSpec struct {
@@ -353,6 +355,7 @@ var clientSpecs = map[string]clientSpec{
 	TDrawDecline:      {TDrawDecline, gameRefPayload},
 	TDrawClaim:        {TDrawClaim, gameRefPayload},
 	TFlag:             {TFlag, gameRefPayload},
+	TClaimAbandoned:   {TClaimAbandoned, claimAbandonedPayload},
 }
 
 func decodePayload(kind payloadKind, raw []byte, m *ClientMessage) error {
@@ -369,6 +372,8 @@ func decodePayload(kind payloadKind, raw []byte, m *ClientMessage) error {
 		return decodeChallenge(raw, m)
 	case challengeRefPayload:
 		return decodeChallengeRef(raw, m)
+	case claimAbandonedPayload:
+		return decodeClaimAbandoned(raw, m)
 	}
 	return nil
 }

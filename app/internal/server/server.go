@@ -39,7 +39,13 @@ type Config struct {
 	// ConnLimits caps the open connections per player and per client address over every
 	// instance; the zero value takes DefaultConnLimits().
 	ConnLimits store.ConnLimits
-	Now        func() time.Time
+	// AbandonTimeout: how long a player must have been gone before the opponent may claim the
+	// game (claimAbandoned); DefaultAbandonTimeout.
+	AbandonTimeout time.Duration
+	// SpectatorInterval: the shortest time between `spectators` messages of a game from one
+	// instance; DefaultSpectatorInterval.
+	SpectatorInterval time.Duration
+	Now               func() time.Time
 }
 
 // Server is the chess service of one instance. Safe for concurrent use.
@@ -74,6 +80,9 @@ type Server struct {
 	repairing map[string]bool
 	// afterRepairCheck, when set (tests), is told the outcome of each check of repairSoon.
 	afterRepairCheck func(gameID string, published int64, behind bool)
+
+	// spec counts this instance's spectators (spectators.go).
+	spec spectators
 
 	// rankKick wakes the rankings loop at once when Live turns out to be empty.
 	rankKick chan struct{}
@@ -114,6 +123,12 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	}
 	if cfg.ConnLimits == (store.ConnLimits{}) {
 		cfg.ConnLimits = DefaultConnLimits()
+	}
+	if cfg.AbandonTimeout <= 0 {
+		cfg.AbandonTimeout = DefaultAbandonTimeout
+	}
+	if cfg.SpectatorInterval <= 0 {
+		cfg.SpectatorInterval = DefaultSpectatorInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -222,11 +237,12 @@ func (s *Server) Close(ctx context.Context, sess *Session) {
 	for _, g := range games {
 		s.hub.leave(store.GameTopic(g), sess)
 	}
+	s.spectatorClosed(ctx, sess)
 	wentOffline, err := s.live.Disconnected(ctx, sess.Player.PlayerID)
 	if err != nil {
 		s.log.WarnContext(ctx, "recording presence", "player", sess.Player.PlayerID, "err", err)
 	} else if wentOffline {
-		s.notifyOpponents(ctx, sess.Player.PlayerID, protocol.TOpponentGone)
+		s.playerGone(ctx, sess.Player.PlayerID)
 	}
 }
 
@@ -329,13 +345,20 @@ func (s *Server) dispatch(ctx context.Context, sess *Session, m protocol.ClientM
 	case protocol.TDeclineChallenge:
 		return s.declineChallenge(ctx, sess, m.ChallengeID)
 	case protocol.TWatch:
-		return s.watch(ctx, sess, m.Game, m.V, false)
+		if err := s.watch(ctx, sess, m.Game, m.V, false); err != nil {
+			return err
+		}
+		s.watched(ctx, sess, m.Game)
+		return nil
 	case protocol.TUnwatch:
 		if sess.unwatch(m.Game) {
 			s.hub.leave(store.GameTopic(m.Game), sess)
 			s.watchesChanged(sess)
+			s.unwatched(ctx, sess, m.Game)
 		}
 		return nil
+	case protocol.TClaimAbandoned:
+		return s.claimAbandoned(ctx, sess, m)
 	default:
 		return s.gameAction(ctx, p.PlayerID, m)
 	}

@@ -147,6 +147,8 @@ type Durable interface {
 	// ActiveGames lists the games that have not ended with their committed versions, oldest
 	// first (for rebuilding Live and for finding games whose cache fell behind).
 	ActiveGames(ctx context.Context) ([]GameVersion, error)
+	// LatestGames: see PresenceDurable.
+	PresenceDurable
 
 	Ping(ctx context.Context) error
 }
@@ -269,6 +271,8 @@ type Live interface {
 
 	// The rankings (leaderboards and ranks); see RankingLive.
 	RankingLive
+	// Since when players are gone, and spectator counts; see PresenceLive.
+	PresenceLive
 
 	Ping(ctx context.Context) error
 }

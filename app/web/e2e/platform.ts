@@ -96,7 +96,10 @@ export async function startPlatform(): Promise<Running> {
   const log = createWriteStream(path.join(artifactsDir, 'devrun.log'));
   // detached: its own process group, so the teardown can signal everything devrun started even
   // if devrun itself is stuck. stdin stays a pipe: when this process dies, devrun sees EOF.
-  const child = spawn(bin, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // ABANDON_TIMEOUT: a short abandon timeout (the backend's default is 30 s), so the claim of a
+  // game whose opponent left can be tested without a long wait (e2e/presence.e2e.ts).
+  const env = { ...process.env, ABANDON_TIMEOUT: process.env.ABANDON_TIMEOUT ?? '5s' };
+  const child = spawn(bin, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stderr!.pipe(log, { end: false });
   const onExit = () => signalGroup(child, 'SIGKILL');
   process.once('exit', onExit);

@@ -345,3 +345,23 @@ func decode(b []byte) (*game.State, error) {
 	}
 	return &st, nil
 }
+
+// LatestGames implements store.Durable: running games, newest first.
+func (d *Durable) LatestGames(_ context.Context, limit int) ([]store.GameSummary, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("latest games: negative limit %d", limit)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := []store.GameSummary{}
+	for i := len(d.order) - 1; i >= 0 && len(out) < limit; i-- {
+		st, err := decode(d.games[d.order[i]].state)
+		if err != nil {
+			return nil, err
+		}
+		if !st.Ended() {
+			out = append(out, store.Summarize(st))
+		}
+	}
+	return out, nil
+}

@@ -25,6 +25,7 @@ type Live struct {
 	now        func() int64
 	epoch      bool
 	ranks      rankings
+	pres       presence // since when players are gone, spectator counts (presence.go)
 }
 
 type liveGame struct {
@@ -261,6 +262,7 @@ func (l *Live) Connected(_ context.Context, playerID string) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.conns[playerID]++
+	delete(l.pres.gone, playerID)
 	return l.conns[playerID] == 1, nil
 }
 

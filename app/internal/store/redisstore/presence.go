@@ -29,7 +29,7 @@ func (s *Store) presence(ctx context.Context, playerID, op string) (bool, error)
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	n, err := presenceScript.Run(ctx, s.rdb, []string{s.presenceKey(playerID)}, s.cfg.InstanceID, s.instPrefix(), op).Int()
+	n, err := presenceScript.Run(ctx, s.rdb, []string{s.presenceKey(playerID), s.goneKey(playerID)}, s.cfg.InstanceID, s.instPrefix(), op).Int()
 	if err != nil {
 		return false, wrap(op+" "+playerID, err)
 	}

@@ -186,7 +186,8 @@ return r[2]
 // came online (connect) or went offline (disconnect) over all live instances. Counts held by
 // instances whose heartbeat key has expired (crashed) are removed on the way.
 //
-// KEYS: 1 presence hash (field instance id, value count). ARGV: 1 this instance, 2 prefix of
+// KEYS: 1 presence hash (field instance id, value count), 2 the player's gone key (a connect
+// forgets since when the player was gone, see GoneSince). ARGV: 1 this instance, 2 prefix of
 // the heartbeat keys, 3 "connect" or "disconnect".
 //
 // The heartbeat keys are not declared in KEYS: fine on a single node, not in Redis Cluster.
@@ -205,6 +206,7 @@ for i = 1, #f, 2 do
   end
 end
 if ARGV[3] == 'connect' then
+  redis.call('DEL', KEYS[2])
   local n = redis.call('HINCRBY', KEYS[1], own, 1)
   if n == 1 and not others then return 1 end
   return 0

@@ -13,6 +13,8 @@
 //	presence:{<player>} hash   instance id -> open connections of the player on that instance
 //	inst:<instance>     string heartbeat of a live instance (PX); presence and Gateway share it
 //	active:{<player>}   set    running games the player plays
+//	gone:{<player>}     string since when the player has had no connection (spectate.go)
+//	g:{<game>}:w        hash   instance id -> spectators of the game on that instance (spectate.go)
 //	gw:<conn>           hash   API Gateway connection: o (owner), p, n, g, x; PX
 //	epoch               string set once per Redis lifetime (EnsureEpoch)
 //	rank:<speed>[:d], rank:built, rank:lease   the rankings (see ranking.go)

@@ -36,6 +36,9 @@ import { useApp } from './AppProvider';
 import { Board, kingSquare } from './Board';
 import { ClockView, monoNow } from './ClockView';
 import { MoveList } from './MoveList';
+import { ClaimPanel } from './game/ClaimPanel';
+import { Spectators } from './game/Spectators';
+import { useGamePresence } from './game/usePresence';
 
 interface Pending {
   uci: string;
@@ -66,6 +69,7 @@ export function GameView({ id }: { id: string }) {
     }
   }, [confirmResign]);
   const modelRef = useRef<GameModel | null>(null);
+  const presence = useGamePresence(client, id);
   const lagRef = useRef(lagMs);
   useEffect(() => {
     lagRef.current = lagMs;
@@ -295,6 +299,7 @@ export function GameView({ id }: { id: string }) {
                   Spectating
                 </span>
               )}
+              <Spectators n={presence.spectators} />
               {status !== 'open' && (
                 <span className="badge badge-warn" role="status" data-testid="reconnecting" data-status={status}>
                   {status === 'reconnecting' ? 'Reconnecting…' : status === 'expired' ? 'Session expired' : 'Connecting…'}
@@ -306,6 +311,7 @@ export function GameView({ id }: { id: string }) {
                 Your opponent disconnected. They can come back while their clock runs.
               </p>
             )}
+            {seat && started && <ClaimPanel client={client} id={id} claimAt={presence.claimAt} />}
             {started && (
               <p className="muted" data-testid="turn">
                 {pendingActive ? 'Sending your move…' : `${model.turn === 'white' ? 'White' : 'Black'} to move`}

@@ -5,6 +5,8 @@ import { type FormEvent, useState } from 'react';
 import { speedOf } from '@/lib/clock';
 import { useApp } from './AppProvider';
 import { LoginPanel } from './LoginPanel';
+import { LiveGames } from './lobby/LiveGames';
+import { YourGames } from './lobby/YourGames';
 
 export const TIME_CONTROLS = ['1+0', '2+1', '3+0', '3+2', '5+0', '5+3', '10+0', '10+5', '15+10', '30+0'] as const;
 
@@ -34,6 +36,7 @@ export function Lobby() {
             {session.guest ? ' (guest)' : ''}.
           </p>
           <ServerError />
+          <YourGames name={session.name} />
           <div className="grid-2">
             <QuickPair />
             <div>
@@ -44,6 +47,7 @@ export function Lobby() {
           </div>
         </>
       )}
+      <LiveGames viewer={session?.name ?? null} />
     </>
   );
 }

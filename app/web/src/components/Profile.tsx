@@ -5,11 +5,14 @@ import { useEffect, useState } from 'react';
 import { ApiError, apiJson } from '@/lib/api';
 import { resultText } from '@/lib/game/model';
 import { type GamesPage, type Profile as P, SPEEDS, outcomeFor, parseGamesPage, parseProfile, rankText } from '@/lib/playerData';
+import { runningGameAction } from '@/lib/presence';
+import { useApp } from './AppProvider';
 import { RatingChart } from './RatingChart';
 
 const PAGE = 20;
 
 export function Profile({ name }: { name: string }) {
+  const viewer = useApp().session?.name;
   const [profile, setProfile] = useState<P | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Cursors of the pages seen so far: cursors[i] is the `before` of page i ('' = newest).
@@ -199,7 +202,9 @@ export function Profile({ name }: { name: string }) {
                         {g.status === 'ended' ? (
                           <Link href={`/replay/${encodeURIComponent(g.id)}`}>Replay</Link>
                         ) : (
-                          <Link href={`/game/${encodeURIComponent(g.id)}`}>Watch</Link>
+                          <Link href={`/game/${encodeURIComponent(g.id)}`} data-testid={`running-${g.id}`}>
+                            {runningGameAction(g, viewer)}
+                          </Link>
                         )}
                       </td>
                     </tr>

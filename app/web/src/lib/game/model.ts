@@ -169,6 +169,7 @@ const REASONS: Record<string, string> = {
   agreement: 'agreement',
   abort: 'abort',
   timeoutVsInsufficient: 'time out against insufficient material',
+  abandoned: 'abandonment',
 };
 
 /** A sentence for the result banner and the live region, e.g. "White wins by checkmate." */
