@@ -10,8 +10,9 @@
 // a test can spread one connection's messages over several instances. A connection's messages
 // are sent to the backend one at a time, each after the previous one was answered.
 //
-// Fidelity notes: the SigV4 Authorization header must be present (scope execute-api) but is not
-// verified; $connect passes the client's headers through (except hop-by-hop ones); an
+// Fidelity notes: @connections requests must carry a valid SigV4 signature (scope
+// {region}/execute-api, Config.Credentials; recomputed from the request by SigV4Verifier, 403
+// otherwise); $connect passes the client's headers through (except hop-by-hop ones); an
 // integration that fails or answers non-2xx on a message makes the gateway send the client
 // {"message": "Internal server error", ...} as API Gateway does; a non-2xx answer on $connect
 // refuses the connection with that status.
@@ -108,6 +109,11 @@ type Config struct {
 	// $connect refuses the connection, which is the default here).
 	ConnectStatusIgnored bool
 
+	// Credentials the @connections API accepts; every request's SigV4 signature (scope
+	// {Region}/execute-api) is recomputed and a mismatch answered 403 as AWS does.
+	// Default: TestAccessKeyID / TestSecretAccessKey.
+	Credentials []Credential
+
 	HTTPClient         *http.Client  // for integration requests; a plain client
 	IntegrationTimeout time.Duration // 29 s
 	IdleTimeout        time.Duration // no client message for this long closes; 10 min
@@ -126,6 +132,8 @@ type Gateway struct {
 	conns map[string]*clientConn
 	fail  []*faultRule
 
+	verifier   SigV4Verifier
+	sigRejects atomic.Int64
 	posts      atomic.Int64
 	maxPost    atomic.Int64
 	errorsSent atomic.Int64
@@ -187,6 +195,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if len(cfg.Credentials) == 0 {
+		cfg.Credentials = []Credential{{AccessKeyID: TestAccessKeyID, SecretAccessKey: TestSecretAccessKey}}
+	}
 	for route, params := range cfg.RequestParameters {
 		for k, expr := range params {
 			if err := checkParam(route, k, expr); err != nil {
@@ -204,6 +215,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, ln: ln, url: "http://" + ln.Addr().String(), conns: map[string]*clientConn{}}
+	g.verifier = SigV4Verifier{Region: cfg.Region, Service: "execute-api", Credentials: cfg.Credentials, MaxSkew: 15 * time.Minute, Now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{stage}/@connections/{id}", g.serveManagement)
 	mux.HandleFunc("/", g.serveUpgrade)
@@ -299,7 +311,11 @@ func (g *Gateway) FailPosts(connID string, status, n int) {
 }
 
 // Posts counts successful @connections POSTs; MaxPostBytes is the largest one.
-func (g *Gateway) Posts() int64        { return g.posts.Load() }
+func (g *Gateway) Posts() int64 { return g.posts.Load() }
+
+// SignatureRejections counts @connections requests answered 403 for their signature.
+func (g *Gateway) SignatureRejections() int64 { return g.sigRejects.Load() }
+
 func (g *Gateway) MaxPostBytes() int64 { return g.maxPost.Load() }
 
 // PostsTo counts successful POSTs to one connection (0 once it is closed).

@@ -90,8 +90,8 @@ func (f *apigwFront) serverEnv() []string {
 	return []string{
 		"APIGW_MANAGEMENT_ENDPOINT=" + f.gw.ManagementEndpoint(),
 		"APIGW_SHARED_SECRET=" + f.secret,
-		// The emulator checks that requests are signed, not the signature.
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=loadgen", "AWS_SECRET_ACCESS_KEY=loadgen",
+		// The emulator verifies the signatures with its test credentials.
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + gatewaytest.TestAccessKeyID, "AWS_SECRET_ACCESS_KEY=" + gatewaytest.TestSecretAccessKey,
 	}
 }
 

@@ -326,9 +326,9 @@ func (e *env) startInstance(i int) *instance {
 	srv, err := server.New(ctx, e.sh.durable, e.sh.live, testLog(t), e.srvConfig)
 	require.NoError(t, err)
 	in.srv = srv
-	client, err := apigw.NewClient(aws.Config{
+	client, err := apigw.NewLeanClient(aws.Config{
 		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(gatewaytest.TestAccessKeyID, gatewaytest.TestSecretAccessKey, ""),
 	}, apigw.ClientOptions{Endpoint: e.gw.ManagementEndpoint(), Retry: apigw.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	var gw store.Gateway = killableGateway{Gateway: e.sh.gw, k: k}
