@@ -96,8 +96,15 @@ type Config struct {
 
 	// Backend returns the base URL (http://host:port) an integration request goes to.
 	Backend func(Request) string
-	// Paths are the integration URIs' paths per route.
+	// Paths are the integration URIs' paths per route. Besides $connect, $default and
+	// $disconnect, a key names a custom route: with the route selection expression
+	// $request.body.t, a JSON frame whose "t" is that key goes to it; every other frame to
+	// $default.
 	Paths map[string]string
+	// TwoWayRoutes have a $default route response: the body of their integration's 2xx answer
+	// is sent to the client as a message (HTTP_PROXY passes it through unchanged). Other routes
+	// are one-way: the integration's answer never reaches the client.
+	TwoWayRoutes []string
 	// RequestParameters per route: "integration.request.header.NAME" (or .querystring.NAME)
 	// → a mapping expression (context.*, route.request.querystring|header.* on $connect,
 	// stageVariables.*, 'static').
@@ -132,13 +139,16 @@ type Gateway struct {
 	conns map[string]*clientConn
 	fail  []*faultRule
 
-	verifier   SigV4Verifier
-	sigRejects atomic.Int64
-	posts      atomic.Int64
-	maxPost    atomic.Int64
-	errorsSent atomic.Int64
-	wg         sync.WaitGroup
-	closing    atomic.Bool
+	customRoutes   bool
+	twoWay         map[string]bool
+	routeResponses atomic.Int64
+	verifier       SigV4Verifier
+	sigRejects     atomic.Int64
+	posts          atomic.Int64
+	maxPost        atomic.Int64
+	errorsSent     atomic.Int64
+	wg             sync.WaitGroup
+	closing        atomic.Bool
 }
 
 type clientConn struct {
@@ -215,6 +225,18 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, ln: ln, url: "http://" + ln.Addr().String(), conns: map[string]*clientConn{}}
+	g.twoWay = map[string]bool{}
+	for _, r := range cfg.TwoWayRoutes {
+		if _, ok := cfg.Paths[r]; !ok && r != RouteDefault {
+			return nil, fmt.Errorf("gatewaytest: two-way route %q has no integration (Paths)", r)
+		}
+		g.twoWay[r] = true
+	}
+	for r := range cfg.Paths {
+		if !strings.HasPrefix(r, "$") {
+			g.customRoutes = true
+		}
+	}
 	g.verifier = SigV4Verifier{Region: cfg.Region, Service: "execute-api", Credentials: cfg.Credentials, MaxSkew: 15 * time.Minute, Now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{stage}/@connections/{id}", g.serveManagement)
@@ -312,6 +334,29 @@ func (g *Gateway) FailPosts(connID string, status, n int) {
 
 // Posts counts successful @connections POSTs; MaxPostBytes is the largest one.
 func (g *Gateway) Posts() int64 { return g.posts.Load() }
+
+// RouteResponses counts the integration answers sent to clients through a route response.
+func (g *Gateway) RouteResponses() int64 { return g.routeResponses.Load() }
+
+// selectRoute evaluates the route selection expression $request.body.t: a custom route whose
+// key is the frame's "t", else $default (also for frames that are not JSON objects).
+func (g *Gateway) selectRoute(data []byte) string {
+	if !g.customRoutes {
+		return RouteDefault
+	}
+	var sel struct {
+		T any `json:"t"`
+	}
+	if json.Unmarshal(data, &sel) != nil {
+		return RouteDefault
+	}
+	if key, ok := sel.T.(string); ok && !strings.HasPrefix(key, "$") {
+		if _, ok := g.cfg.Paths[key]; ok {
+			return key
+		}
+	}
+	return RouteDefault
+}
 
 // SignatureRejections counts @connections requests answered 403 for their signature.
 func (g *Gateway) SignatureRejections() int64 { return g.sigRejects.Load() }
@@ -444,8 +489,15 @@ func (g *Gateway) readLoop(ctx context.Context, c *clientConn) {
 		}
 		idle.Reset(g.cfg.IdleTimeout)
 		c.lastActive.Store(time.Now().UnixMilli())
-		resp, err := g.integrate(ctx, c, RouteDefault, seq, data)
+		route := g.selectRoute(data)
+		resp, err := g.integrate(ctx, c, route, seq, data)
 		if err == nil && resp.status >= 200 && resp.status <= 299 {
+			if g.twoWay[route] && len(resp.body) > 0 {
+				g.routeResponses.Add(1)
+				wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+				_ = c.ws.Write(wctx, websocket.MessageText, resp.body)
+				wcancel()
+			}
 			continue
 		}
 		if err != nil {

@@ -115,7 +115,11 @@ func TestManagementRejectsBadSignatures(t *testing.T) {
 		req.Header.Set("X-Custom", "signed")
 		return req
 	}
-	st, _ := send(func() *http.Request { r := newReq(); sdkSign(t, r, body, gatewaytest.TestSecretAccessKey, time.Now()); return r }())
+	st, _ := send(func() *http.Request {
+		r := newReq()
+		sdkSign(t, r, body, gatewaytest.TestSecretAccessKey, time.Now())
+		return r
+	}())
 	require.Equal(t, http.StatusOK, st, "a correct signature")
 	_, data, err := ws.Read(ctxT(t))
 	require.NoError(t, err)

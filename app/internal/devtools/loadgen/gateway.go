@@ -48,7 +48,7 @@ func newAPIGWFront(tokenKey string, log *slog.Logger) (*apigwFront, error) {
 	empty := []string{}
 	f.backends.Store(&empty)
 	params := map[string]map[string]string{}
-	for _, r := range []string{apigw.RouteConnect, apigw.RouteDefault, apigw.RouteDisconnect} {
+	for _, r := range apigw.Routes {
 		params[r] = apigw.RequestParameters(r, f.secret)
 	}
 	auth := wsauth.New(wsauth.StaticKeys{S: signer}, log, nil)
@@ -57,6 +57,7 @@ func newAPIGWFront(tokenKey string, log *slog.Logger) (*apigwFront, error) {
 		IdentitySources:   []string{"route.request.querystring.token"},
 		Backend:           f.route,
 		Paths:             apigw.IntegrationPaths,
+		TwoWayRoutes:      apigw.TwoWayRoutes,
 		RequestParameters: params,
 		Log:               log,
 	})
