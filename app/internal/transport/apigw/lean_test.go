@@ -125,7 +125,9 @@ func TestLeanClientConcurrentOrder(t *testing.T) {
 		}()
 	}
 	const n = 50
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for i := 0; i < n; i++ {
 			if !assert.NoError(t, c.Post(ctx, id, []byte{'0' + byte(i%10)})) {
 				return
