@@ -37,6 +37,7 @@ type LeanClient struct {
 	hc                      *http.Client
 	retry                   RetryPolicy
 	keys                    keyCache
+	stamps                  stampCache
 	hmacs                   hmacPool
 	bufs                    sync.Pool
 	now                     func() time.Time
@@ -233,7 +234,7 @@ func (c *LeanClient) newRequest(ctx context.Context, method, connID string, body
 	if body == nil {
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 	}
-	stamp, date := amzDate(c.now())
+	stamp, date := c.stamps.get(c.now())
 	signed := signedHeadersPlain
 	if cr.SessionToken != "" {
 		signed = signedHeadersToken

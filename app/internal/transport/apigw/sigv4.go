@@ -96,6 +96,25 @@ func amzDate(t time.Time) (stamp, date string) {
 	return stamp, stamp[:8]
 }
 
+// stampCache keeps the X-Amz-Date of the current second: formatting it was half of the
+// cost of building a request in the saturated profile (docs/performance.md, phase 3).
+type stampCache struct{ cur atomic.Pointer[stampEntry] }
+
+type stampEntry struct {
+	sec         int64
+	stamp, date string
+}
+
+func (c *stampCache) get(t time.Time) (stamp, date string) {
+	sec := t.Unix()
+	if e := c.cur.Load(); e != nil && e.sec == sec {
+		return e.stamp, e.date
+	}
+	stamp, date = amzDate(t)
+	c.cur.Store(&stampEntry{sec: sec, stamp: stamp, date: date})
+	return stamp, date
+}
+
 // noEscape marks the bytes SigV4 leaves unescaped in a URI: the unreserved characters of
 // RFC 3986.
 var noEscape = func() (t [256]bool) {
