@@ -40,15 +40,26 @@ const (
 	RouteConnect    = "$connect"
 	RouteDefault    = "$default"
 	RouteDisconnect = "$disconnect"
+	// RoutePing takes the client's {"t":"ping"} frames. It is the only two-way route: with a
+	// $default route response, API Gateway sends the integration's response body (the
+	// backend's pong) to the client, so a ping costs no @connections POST.
+	RoutePing = "ping"
+	// RouteResponseKey is the only route response key WebSocket APIs support, also used as
+	// the route's routeResponseSelectionExpression.
+	RouteResponseKey = "$default"
 
 	HeaderConnectionID = "connectionId"
 	HeaderSecret       = "X-Chess-Gateway-Secret"
 	HeaderToken        = "X-Chess-Token"
 	HeaderPlayer       = "X-Chess-Player"
 	HeaderClientIP     = "X-Chess-Client-Ip"
+	// HeaderRouteResponse (static value RouteResponseBody) tells the backend that its answer's
+	// body reaches the client (set on the two-way routes only).
+	HeaderRouteResponse = "X-Chess-Route-Response"
+	RouteResponseBody   = "body"
 
-	// RouteSelectionExpression: the backend's frames carry their type in "t"; no custom route
-	// matches, so every frame goes to $default.
+	// RouteSelectionExpression: the client's frames carry their type in "t"; pings go to
+	// RoutePing, every other frame to $default.
 	RouteSelectionExpression = "$request.body.t"
 	// IdentitySource: API Gateway answers 401 to a connect without ?token= before invoking
 	// the Lambda.
@@ -56,19 +67,24 @@ const (
 )
 
 // Routes lists the routes in creation order.
-var Routes = []string{RouteConnect, RouteDefault, RouteDisconnect}
+var Routes = []string{RouteConnect, RouteDefault, RoutePing, RouteDisconnect}
+
+// TwoWayRoutes have a $default route response (app/internal/transport/apigw.TwoWayRoutes).
+var TwoWayRoutes = []string{RoutePing}
 
 // IntegrationPaths are the backend paths behind each route.
 var IntegrationPaths = map[string]string{
 	RouteConnect:    "/apigw/connect",
 	RouteDefault:    "/apigw/message",
+	RoutePing:       "/apigw/message",
 	RouteDisconnect: "/apigw/disconnect",
 }
 
-// IntegrationTimeoutsMs: $default may wait for a forward to the connection's owner.
+// IntegrationTimeoutsMs: $default and ping may wait for a forward to the connection's owner.
 var IntegrationTimeoutsMs = map[string]int{
 	RouteConnect:    10000,
 	RouteDefault:    29000,
+	RoutePing:       29000,
 	RouteDisconnect: 10000,
 }
 
@@ -106,11 +122,15 @@ const AccessLogFormat = `{"requestId":"$context.requestId","requestTime":"$conte
 
 // RequestParameters are the integration request parameters of a route, as the backend reads
 // them (apigw.RequestParameters): the connection id on every route, the shared secret as a
-// static header, and on $connect the authorizer's token and player and the client's address.
+// static header, on $connect the authorizer's token and player and the client's address, and on
+// the two-way routes the route-response marker.
 func RequestParameters(route, secret string) map[string]string {
 	p := map[string]string{
 		"integration.request.header." + HeaderConnectionID: "context.connectionId",
 		"integration.request.header." + HeaderSecret:       "'" + secret + "'",
+	}
+	if isTwoWay(route) {
+		p["integration.request.header."+HeaderRouteResponse] = "'" + RouteResponseBody + "'"
 	}
 	if route == RouteConnect {
 		p["integration.request.header."+HeaderToken] = "context.authorizer.token"
@@ -118,6 +138,15 @@ func RequestParameters(route, secret string) map[string]string {
 		p["integration.request.header."+HeaderClientIP] = "context.identity.sourceIp" // the per-address connection cap
 	}
 	return p
+}
+
+func isTwoWay(route string) bool {
+	for _, r := range TwoWayRoutes {
+		if r == route {
+			return true
+		}
+	}
+	return false
 }
 
 // Args configures the API.

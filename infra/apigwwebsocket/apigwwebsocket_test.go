@@ -146,7 +146,9 @@ func TestRoutesAndIntegrations(t *testing.T) {
 	want := map[string]struct {
 		path    string
 		timeout int
-	}{"$connect": {"/apigw/connect", 10000}, "$default": {"/apigw/message", 29000}, "$disconnect": {"/apigw/disconnect", 10000}}
+	}{"$connect": {"/apigw/connect", 10000}, "$default": {"/apigw/message", 29000}, "ping": {"/apigw/message", 29000}, "$disconnect": {"/apigw/disconnect", 10000}}
+	responses := m.ByType(controls.TRouteResp)
+	require.Len(t, responses, 1, "one route response: ping's")
 	for _, r := range m.ByType(controls.TApiRoute) {
 		key := str(r, "routeKey")
 		w, ok := want[key]
@@ -173,11 +175,23 @@ func TestRoutesAndIntegrations(t *testing.T) {
 		require.Regexp(t, `^'[A-Za-z0-9]{80}'$`, secret, "static quoted secret")
 		assert.Equal(t, apigwwebsocket.RequestParameters(key, strings.Trim(secret, "'")), params)
 		assert.True(t, i.IsSecret("requestParameters"), "the shared secret is secret in state")
+		if key == "ping" {
+			// Two-way: the route response passes the backend's answer (the pong) to the
+			// client, and the integration tells the backend so.
+			assert.Equal(t, "$default", str(r, "routeResponseSelectionExpression"))
+			assert.Equal(t, r.ID, str(responses[0], "routeId"))
+			assert.Equal(t, "$default", str(responses[0], "routeResponseKey"))
+			assert.Equal(t, api.ID, str(responses[0], "apiId"))
+			assert.Equal(t, "'body'", params["integration.request.header.X-Chess-Route-Response"])
+			assert.Len(t, params, 3, key)
+		} else {
+			assert.Empty(t, str(r, "routeResponseSelectionExpression"), "%s is one-way: its answer never reaches the client", key)
+		}
 		if key == "$connect" {
 			assert.Equal(t, "context.authorizer.token", params["integration.request.header.X-Chess-Token"])
 			assert.Equal(t, "context.authorizer.principalId", params["integration.request.header.X-Chess-Player"])
 			assert.Equal(t, "context.identity.sourceIp", params["integration.request.header.X-Chess-Client-Ip"])
-		} else {
+		} else if key != "ping" {
 			assert.Len(t, params, 2, key)
 		}
 		delete(want, key)
@@ -204,13 +218,17 @@ func TestRoutesAndIntegrations(t *testing.T) {
 	dep := m.One(t, controls.TDeployment)
 	assert.Equal(t, dep.ID, str(stage, "deploymentId"))
 	assert.True(t, dep.IsSecret("triggers"), "the fingerprint covers the shared secret")
-	var routes int
+	var routes, routeResponses int
 	for _, d := range dep.Dependencies {
 		if strings.Contains(d, "aws:apigatewayv2/route:Route::") {
 			routes++
 		}
+		if strings.Contains(d, "aws:apigatewayv2/routeResponse:RouteResponse::") {
+			routeResponses++
+		}
 	}
-	assert.Equal(t, 3, routes, "the deployment waits for the routes")
+	assert.Equal(t, 4, routes, "the deployment waits for the routes")
+	assert.Equal(t, 1, routeResponses, "and for the route response")
 }
 
 // TestAuthorizer: the Lambda is the README's (runtime, architecture, handler, memory, timeout,

@@ -6,14 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Connect creates the VPC link to the backend's NLB, the three HTTP_PROXY integrations, the
-// routes ($connect behind the authorizer), the deployment and the stage, and registers the
+// Connect creates the VPC link to the backend's NLB, the HTTP_PROXY integrations, the routes
+// ($connect behind the authorizer; ping two-way with its route response), the deployment and
+// the stage, and registers the
 // component's outputs (phase two).
 func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 	if api.connected {
@@ -67,13 +69,31 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 			routeArgs.AuthorizationType = pulumi.String("CUSTOM")
 			routeArgs.AuthorizerId = api.Authorizer.ID()
 		}
+		if isTwoWay(route) {
+			routeArgs.RouteResponseSelectionExpression = pulumi.String(RouteResponseKey)
+		}
 		r, err := apigatewayv2.NewRoute(ctx, base+"-"+key, routeArgs, parent)
 		if err != nil {
 			return api.wrap("route "+route, err)
 		}
 		routes = append(routes, r)
+		respID := pulumi.String("").ToStringOutput()
+		if isTwoWay(route) {
+			// Two-way: the HTTP_PROXY integration's response (the backend's pong) is passed
+			// to the client as is; proxy integrations have no integration response to set.
+			rr, err := apigatewayv2.NewRouteResponse(ctx, base+"-"+key+"-response", &apigatewayv2.RouteResponseArgs{
+				ApiId:            api.API.ID(),
+				RouteId:          r.ID(),
+				RouteResponseKey: pulumi.String(RouteResponseKey),
+			}, parent)
+			if err != nil {
+				return api.wrap("route response "+route, err)
+			}
+			routes = append(routes, rr)
+			respID = rr.ID().ToStringOutput()
+		}
 		// Everything a deployment snapshots: a change to any of it needs a new deployment.
-		settings[key] = pulumi.All(integ.ID(), r.ID(), api.Authorizer.ID(), params, c.NLBDNSName).ApplyT(func(v []any) (string, error) {
+		settings[key] = pulumi.All(integ.ID(), r.ID(), api.Authorizer.ID(), params, c.NLBDNSName, respID).ApplyT(func(v []any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
 		}).(pulumi.StringOutput)
@@ -138,5 +158,5 @@ func (api *API) Connect(ctx *pulumi.Context, c *ConnectArgs) error {
 	return nil
 }
 
-// routeName is a route key usable in logical names: "$connect" -> "connect".
-func routeName(route string) string { return route[1:] }
+// routeName is a route key usable in logical names: "$connect" -> "connect", "ping" -> "ping".
+func routeName(route string) string { return strings.TrimPrefix(route, "$") }

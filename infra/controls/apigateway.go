@@ -102,13 +102,15 @@ var connectAuthorized = Control{
 			k, _ := r.Str("routeKey")
 			routes[k] = r
 		}
-		for _, k := range []string{"$connect", "$default", "$disconnect"} {
+		// ping: the two-way route whose route response carries the backend's pong.
+		want := []string{"$connect", "$default", "ping", "$disconnect"}
+		for _, k := range want {
 			if _, ok := routes[k]; !ok {
 				errs = append(errs, fmt.Errorf("route %s missing", k))
 			}
 		}
-		if len(routes) != 3 {
-			errs = append(errs, fmt.Errorf("%d routes, want $connect, $default, $disconnect", len(routes)))
+		if len(routes) != len(want) {
+			errs = append(errs, fmt.Errorf("%d routes, want %v", len(routes), want))
 		}
 		for k, r := range routes {
 			if k != "$connect" {

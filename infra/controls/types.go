@@ -72,6 +72,7 @@ const (
 	TAuthorizer  = "aws:apigatewayv2/authorizer:Authorizer"
 	TIntegration = "aws:apigatewayv2/integration:Integration"
 	TApiRoute    = "aws:apigatewayv2/route:Route"
+	TRouteResp   = "aws:apigatewayv2/routeResponse:RouteResponse"
 	TStage       = "aws:apigatewayv2/stage:Stage"
 	TDeployment  = "aws:apigatewayv2/deployment:Deployment"
 	TVpcLink     = "aws:apigateway/vpcLink:VpcLink"
@@ -96,7 +97,7 @@ var untaggable = []string{
 	TSecretVersion, TSecretRotation, TRepoLifecycle, TScalingPolicy,
 	"aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record",
 	TBucketPAB, TBucketOwnership, TBucketSSE, TBucketVersion, TBucketLifecycle, TBucketPolicy, TS3BucketLogging,
-	TPermission, TAuthorizer, TIntegration, TApiRoute, TDeployment, TApiAccount,
+	TPermission, TAuthorizer, TIntegration, TApiRoute, TRouteResp, TDeployment, TApiAccount,
 	TWebACLAssociation, TWebACLLogging, TOriginAccessControl, TResponseHeadersPolicy,
 	TTopicPolicy, TTopicSubscription, TDashboard,
 }

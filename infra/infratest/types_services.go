@@ -202,7 +202,13 @@ var serviceTypes = map[string]filler{
 	"aws:apigatewayv2/authorizer:Authorizer":   apiChild("auth"),
 	"aws:apigatewayv2/integration:Integration": apiChild("integ"),
 	"aws:apigatewayv2/route:Route":             apiChild("route"),
-	"aws:apigatewayv2/deployment:Deployment":   apiChild("dep"),
+	"aws:apigatewayv2/routeResponse:RouteResponse": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
+		if str(in, "apiId") == "" || str(in, "routeId") == "" {
+			return "", nil, fmt.Errorf("route response needs apiId and routeId")
+		}
+		return hexOf("rresp/"+name, 7), nil, nil
+	},
+	"aws:apigatewayv2/deployment:Deployment": apiChild("dep"),
 	"aws:apigatewayv2/stage:Stage": func(e env, name string, in resource.PropertyMap) (string, map[string]any, error) {
 		api, stage := str(in, "apiId"), str(in, "name")
 		if api == "" || stage == "" {

@@ -94,7 +94,7 @@ func TestResourceCounts(t *testing.T) {
 		controls.TCluster: 1, controls.TTaskDef: 2, controls.TService: 2, controls.TRepo: 3, controls.TRepoLifecycle: 3,
 		controls.TLoadBalancer: 2, controls.TTargetGroup: 3, controls.TListener: 2, controls.TListenerRule: 5,
 		controls.TScalingTarget: 2, controls.TScalingPolicy: 4, controls.TApi: 1, controls.TAuthorizer: 1,
-		controls.TIntegration: 3, controls.TApiRoute: 3, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
+		controls.TIntegration: 4, controls.TApiRoute: 4, controls.TRouteResp: 1, controls.TDeployment: 1, controls.TStage: 1, controls.TVpcLink: 1,
 		controls.TApiAccount: 1, controls.TFunction: 2, controls.TPermission: 4, controls.TSecretRotation: 3,
 		"aws:acm/certificate:Certificate": 2, "aws:acm/certificateValidation:CertificateValidation": 2,
 		// 2 ALB-certificate validation records, the origin alias, the site's A and AAAA aliases.

@@ -253,7 +253,7 @@ func apigwOptions(ctx context.Context, getenv func(string) string, gw store.Gate
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration for @connections: %w", err)
 	}
-	poster, err := apigw.NewClient(awsCfg, apigw.ClientOptions{Endpoint: endpoint})
+	poster, err := apigw.NewLeanClient(awsCfg, apigw.ClientOptions{Endpoint: endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("APIGW_MANAGEMENT_ENDPOINT: %w", err)
 	}

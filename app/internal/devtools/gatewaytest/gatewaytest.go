@@ -10,8 +10,9 @@
 // a test can spread one connection's messages over several instances. A connection's messages
 // are sent to the backend one at a time, each after the previous one was answered.
 //
-// Fidelity notes: the SigV4 Authorization header must be present (scope execute-api) but is not
-// verified; $connect passes the client's headers through (except hop-by-hop ones); an
+// Fidelity notes: @connections requests must carry a valid SigV4 signature (scope
+// {region}/execute-api, Config.Credentials; recomputed from the request by SigV4Verifier, 403
+// otherwise); $connect passes the client's headers through (except hop-by-hop ones); an
 // integration that fails or answers non-2xx on a message makes the gateway send the client
 // {"message": "Internal server error", ...} as API Gateway does; a non-2xx answer on $connect
 // refuses the connection with that status.
@@ -95,8 +96,15 @@ type Config struct {
 
 	// Backend returns the base URL (http://host:port) an integration request goes to.
 	Backend func(Request) string
-	// Paths are the integration URIs' paths per route.
+	// Paths are the integration URIs' paths per route. Besides $connect, $default and
+	// $disconnect, a key names a custom route: with the route selection expression
+	// $request.body.t, a JSON frame whose "t" is that key goes to it; every other frame to
+	// $default.
 	Paths map[string]string
+	// TwoWayRoutes have a $default route response: the body of their integration's 2xx answer
+	// is sent to the client as a message (HTTP_PROXY passes it through unchanged). Other routes
+	// are one-way: the integration's answer never reaches the client.
+	TwoWayRoutes []string
 	// RequestParameters per route: "integration.request.header.NAME" (or .querystring.NAME)
 	// → a mapping expression (context.*, route.request.querystring|header.* on $connect,
 	// stageVariables.*, 'static').
@@ -107,6 +115,11 @@ type Config struct {
 	// answers, as has been reported for HTTP integrations (AWS documents that a failed
 	// $connect refuses the connection, which is the default here).
 	ConnectStatusIgnored bool
+
+	// Credentials the @connections API accepts; every request's SigV4 signature (scope
+	// {Region}/execute-api) is recomputed and a mismatch answered 403 as AWS does.
+	// Default: TestAccessKeyID / TestSecretAccessKey.
+	Credentials []Credential
 
 	HTTPClient         *http.Client  // for integration requests; a plain client
 	IntegrationTimeout time.Duration // 29 s
@@ -126,11 +139,16 @@ type Gateway struct {
 	conns map[string]*clientConn
 	fail  []*faultRule
 
-	posts      atomic.Int64
-	maxPost    atomic.Int64
-	errorsSent atomic.Int64
-	wg         sync.WaitGroup
-	closing    atomic.Bool
+	customRoutes   bool
+	twoWay         map[string]bool
+	routeResponses atomic.Int64
+	verifier       SigV4Verifier
+	sigRejects     atomic.Int64
+	posts          atomic.Int64
+	maxPost        atomic.Int64
+	errorsSent     atomic.Int64
+	wg             sync.WaitGroup
+	closing        atomic.Bool
 }
 
 type clientConn struct {
@@ -187,6 +205,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if len(cfg.Credentials) == 0 {
+		cfg.Credentials = []Credential{{AccessKeyID: TestAccessKeyID, SecretAccessKey: TestSecretAccessKey}}
+	}
 	for route, params := range cfg.RequestParameters {
 		for k, expr := range params {
 			if err := checkParam(route, k, expr); err != nil {
@@ -204,6 +225,19 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, ln: ln, url: "http://" + ln.Addr().String(), conns: map[string]*clientConn{}}
+	g.twoWay = map[string]bool{}
+	for _, r := range cfg.TwoWayRoutes {
+		if _, ok := cfg.Paths[r]; !ok && r != RouteDefault {
+			return nil, fmt.Errorf("gatewaytest: two-way route %q has no integration (Paths)", r)
+		}
+		g.twoWay[r] = true
+	}
+	for r := range cfg.Paths {
+		if !strings.HasPrefix(r, "$") {
+			g.customRoutes = true
+		}
+	}
+	g.verifier = SigV4Verifier{Region: cfg.Region, Service: "execute-api", Credentials: cfg.Credentials, MaxSkew: 15 * time.Minute, Now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{stage}/@connections/{id}", g.serveManagement)
 	mux.HandleFunc("/", g.serveUpgrade)
@@ -299,7 +333,34 @@ func (g *Gateway) FailPosts(connID string, status, n int) {
 }
 
 // Posts counts successful @connections POSTs; MaxPostBytes is the largest one.
-func (g *Gateway) Posts() int64        { return g.posts.Load() }
+func (g *Gateway) Posts() int64 { return g.posts.Load() }
+
+// RouteResponses counts the integration answers sent to clients through a route response.
+func (g *Gateway) RouteResponses() int64 { return g.routeResponses.Load() }
+
+// selectRoute evaluates the route selection expression $request.body.t: a custom route whose
+// key is the frame's "t", else $default (also for frames that are not JSON objects).
+func (g *Gateway) selectRoute(data []byte) string {
+	if !g.customRoutes {
+		return RouteDefault
+	}
+	var sel struct {
+		T any `json:"t"`
+	}
+	if json.Unmarshal(data, &sel) != nil {
+		return RouteDefault
+	}
+	if key, ok := sel.T.(string); ok && !strings.HasPrefix(key, "$") {
+		if _, ok := g.cfg.Paths[key]; ok {
+			return key
+		}
+	}
+	return RouteDefault
+}
+
+// SignatureRejections counts @connections requests answered 403 for their signature.
+func (g *Gateway) SignatureRejections() int64 { return g.sigRejects.Load() }
+
 func (g *Gateway) MaxPostBytes() int64 { return g.maxPost.Load() }
 
 // PostsTo counts successful POSTs to one connection (0 once it is closed).
@@ -428,8 +489,15 @@ func (g *Gateway) readLoop(ctx context.Context, c *clientConn) {
 		}
 		idle.Reset(g.cfg.IdleTimeout)
 		c.lastActive.Store(time.Now().UnixMilli())
-		resp, err := g.integrate(ctx, c, RouteDefault, seq, data)
+		route := g.selectRoute(data)
+		resp, err := g.integrate(ctx, c, route, seq, data)
 		if err == nil && resp.status >= 200 && resp.status <= 299 {
+			if g.twoWay[route] && len(resp.body) > 0 {
+				g.routeResponses.Add(1)
+				wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+				_ = c.ws.Write(wctx, websocket.MessageText, resp.body)
+				wcancel()
+			}
 			continue
 		}
 		if err != nil {

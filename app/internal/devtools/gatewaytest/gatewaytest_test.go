@@ -258,11 +258,11 @@ func TestManagementAPI(t *testing.T) {
 	ws, _, err := dial(t, g, "")
 	require.NoError(t, err)
 	id := g.Connections()[0]
-	do := func(method, path, auth, body string) (int, string, http.Header) {
+	do := func(method, path string, sign bool, body string) (int, string, http.Header) {
 		req, err := http.NewRequest(method, g.URL()+path, strings.NewReader(body))
 		require.NoError(t, err)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
+		if sign {
+			sdkSign(t, req, []byte(body), gatewaytest.TestSecretAccessKey, time.Now())
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -270,10 +270,10 @@ func TestManagementAPI(t *testing.T) {
 		rb, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(rb), resp.Header
 	}
-	sig := "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00"
+	const sig = true
 	escaped := "/ws/@connections/" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(id)
 
-	st, _, _ := do(http.MethodPost, escaped, "", "x")
+	st, _, _ := do(http.MethodPost, escaped, false, "x")
 	assert.Equal(t, http.StatusForbidden, st, "unsigned")
 	st, _, _ = do(http.MethodPost, "/other/@connections/abc", sig, "x")
 	assert.Equal(t, http.StatusForbidden, st, "wrong stage")

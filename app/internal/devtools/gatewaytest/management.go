@@ -3,9 +3,9 @@ package gatewaytest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -18,10 +18,21 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 		gatewayJSON(w, http.StatusForbidden, "ForbiddenException", "Forbidden")
 		return
 	}
-	// SigV4 with the execute-api scope, as the SDK signs it (not verified).
-	auth := r.Header.Get("Authorization")
-	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || !strings.Contains(auth, "/execute-api/aws4_request") {
-		gatewayJSON(w, http.StatusForbidden, "ForbiddenException", "Missing Authentication Token")
+	// Read the body first: the signature covers its hash. Too large is refused before.
+	data, err := io.ReadAll(io.LimitReader(r.Body, MaxMessageBytes+1))
+	if err != nil {
+		gatewayJSON(w, http.StatusBadRequest, "BadRequestException", "reading body")
+		return
+	}
+	if len(data) > MaxMessageBytes {
+		gatewayJSON(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeException", "Message too long")
+		return
+	}
+	if err := g.verifier.Verify(r, data); err != nil {
+		g.sigRejects.Add(1)
+		var se *SigError
+		errors.As(err, &se)
+		gatewayJSON(w, http.StatusForbidden, se.Type, se.Message)
 		return
 	}
 	id := r.PathValue("id")
@@ -37,7 +48,7 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPost:
-		g.post(w, r, c)
+		g.post(w, c, data)
 	case http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
@@ -60,7 +71,7 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (g *Gateway) post(w http.ResponseWriter, r *http.Request, c *clientConn) {
+func (g *Gateway) post(w http.ResponseWriter, c *clientConn, data []byte) {
 	if status := g.injectedFailure(c.id); status != 0 {
 		errType := "InternalServerErrorException"
 		switch status {
@@ -74,16 +85,7 @@ func (g *Gateway) post(w http.ResponseWriter, r *http.Request, c *clientConn) {
 		gatewayJSON(w, status, errType, "injected failure")
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, MaxMessageBytes+1))
-	if err != nil {
-		gatewayJSON(w, http.StatusBadRequest, "BadRequestException", "reading body")
-		return
-	}
-	if len(data) > MaxMessageBytes {
-		gatewayJSON(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeException", "Message too long")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
 		gatewayJSON(w, http.StatusGone, "GoneException", "")

@@ -48,7 +48,7 @@ func newAPIGWFront(tokenKey string, log *slog.Logger) (*apigwFront, error) {
 	empty := []string{}
 	f.backends.Store(&empty)
 	params := map[string]map[string]string{}
-	for _, r := range []string{apigw.RouteConnect, apigw.RouteDefault, apigw.RouteDisconnect} {
+	for _, r := range apigw.Routes {
 		params[r] = apigw.RequestParameters(r, f.secret)
 	}
 	auth := wsauth.New(wsauth.StaticKeys{S: signer}, log, nil)
@@ -57,6 +57,7 @@ func newAPIGWFront(tokenKey string, log *slog.Logger) (*apigwFront, error) {
 		IdentitySources:   []string{"route.request.querystring.token"},
 		Backend:           f.route,
 		Paths:             apigw.IntegrationPaths,
+		TwoWayRoutes:      apigw.TwoWayRoutes,
 		RequestParameters: params,
 		Log:               log,
 	})
@@ -90,8 +91,8 @@ func (f *apigwFront) serverEnv() []string {
 	return []string{
 		"APIGW_MANAGEMENT_ENDPOINT=" + f.gw.ManagementEndpoint(),
 		"APIGW_SHARED_SECRET=" + f.secret,
-		// The emulator checks that requests are signed, not the signature.
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=loadgen", "AWS_SECRET_ACCESS_KEY=loadgen",
+		// The emulator verifies the signatures with its test credentials.
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + gatewaytest.TestAccessKeyID, "AWS_SECRET_ACCESS_KEY=" + gatewaytest.TestSecretAccessKey,
 	}
 }
 

@@ -35,7 +35,7 @@ func TestOpenLoopRunThroughTheAPIGatewayEmulator(t *testing.T) {
 
 	signer, err := authn.NewSigner(key)
 	require.NoError(t, err)
-	poster, err := apigw.NewClient(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("loadgen", "loadgen", "")},
+	poster, err := apigw.NewLeanClient(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(gatewaytest.TestAccessKeyID, gatewaytest.TestSecretAccessKey, "")},
 		apigw.ClientOptions{Endpoint: front.gw.ManagementEndpoint()})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

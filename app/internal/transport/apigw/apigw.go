@@ -417,6 +417,9 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "bad_request", "reading the message")
 		return
 	}
+	if h.answerPingInBody(w, r, id, body) {
+		return
+	}
 	it := inbound{frame: body}
 	if len(body) > protocol.MaxFrame {
 		// Too big for the protocol: the owner answers bad_request; the bytes are not forwarded.

@@ -20,17 +20,34 @@ import (
 	"chessplatform/app/internal/transport/apigw"
 )
 
+// awsConfig signs with the emulator's test credentials (it verifies every signature).
 func awsConfig() aws.Config {
-	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")}
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(gatewaytest.TestAccessKeyID, gatewaytest.TestSecretAccessKey, "")}
 }
 
-func newClient(t *testing.T, endpoint string) *apigw.Client {
-	t.Helper()
-	c, err := apigw.NewClient(awsConfig(), apigw.ClientOptions{Endpoint: endpoint, Retry: apigw.RetryPolicy{
-		MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, AttemptTimeout: time.Second,
-	}})
-	require.NoError(t, err)
-	return c
+// clientKinds are the two Posters: the lean client (production) and the SDK client (kept for
+// the A/B benchmark); every client test runs on both.
+var clientKinds = []struct {
+	name string
+	make func(aws.Config, apigw.ClientOptions) (apigw.Poster, error)
+}{
+	{"lean", func(c aws.Config, o apigw.ClientOptions) (apigw.Poster, error) { return apigw.NewLeanClient(c, o) }},
+	{"sdk", func(c aws.Config, o apigw.ClientOptions) (apigw.Poster, error) { return apigw.NewClient(c, o) }},
+}
+
+// forEachClient runs f once per client kind, with a client on endpoint.
+func forEachClient(t *testing.T, f func(t *testing.T, newClient func(endpoint string) apigw.Poster)) {
+	for _, k := range clientKinds {
+		t.Run(k.name, func(t *testing.T) {
+			f(t, func(endpoint string) apigw.Poster {
+				c, err := k.make(awsConfig(), apigw.ClientOptions{Endpoint: endpoint, Retry: apigw.RetryPolicy{
+					MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, AttemptTimeout: time.Second,
+				}})
+				require.NoError(t, err)
+				return c
+			})
+		})
+	}
 }
 
 // scripted is a management API that answers each request with the next scripted status.
@@ -88,72 +105,85 @@ func TestClientRetriesAndErrorMapping(t *testing.T) {
 		{"too large is final", []int{413}, nil, true, 1},
 		{"throttled past the attempts", []int{429, 429, 429, 429, 429}, nil, true, 4},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := &scripted{statuses: tt.statuses}
-			ts := httptest.NewServer(s)
-			defer ts.Close()
-			c := newClient(t, ts.URL+"/prod")
-			err := c.Post(context.Background(), "L0SM9cOFvHcCIhw=", []byte(`{"t":"pong"}`))
-			switch {
-			case tt.wantErr != nil:
-				require.ErrorIs(t, err, tt.wantErr)
-			case tt.final:
-				require.Error(t, err)
-				assert.NotErrorIs(t, err, apigw.ErrGone)
-			default:
-				require.NoError(t, err)
-			}
-			assert.Equal(t, tt.attempts, s.count())
-			r := s.reqs[0]
-			assert.Equal(t, http.MethodPost, r.Method)
-			// The id is escaped into the path below the stage; the body is the frame as is.
-			assert.Equal(t, "/prod/@connections/L0SM9cOFvHcCIhw=", r.URL.Path)
-			assert.Equal(t, `{"t":"pong"}`, s.bodies[0])
-			auth := r.Header.Get("Authorization")
-			assert.True(t, strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), auth)
-			assert.Contains(t, auth, "/us-east-1/execute-api/aws4_request", "signed for execute-api")
-		})
-	}
+	forEachClient(t, func(t *testing.T, newClient func(string) apigw.Poster) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := &scripted{statuses: tt.statuses}
+				ts := httptest.NewServer(s)
+				defer ts.Close()
+				c := newClient(ts.URL + "/prod")
+				err := c.Post(context.Background(), "L0SM9cOFvHcCIhw=", []byte(`{"t":"pong"}`))
+				switch {
+				case tt.wantErr != nil:
+					require.ErrorIs(t, err, tt.wantErr)
+				case tt.final:
+					require.Error(t, err)
+					assert.NotErrorIs(t, err, apigw.ErrGone)
+				default:
+					require.NoError(t, err)
+				}
+				assert.Equal(t, tt.attempts, s.count())
+				r := s.reqs[0]
+				assert.Equal(t, http.MethodPost, r.Method)
+				// The id is escaped into the path below the stage; the body is the frame as is.
+				assert.Equal(t, "/prod/@connections/L0SM9cOFvHcCIhw=", r.URL.Path)
+				assert.Equal(t, `{"t":"pong"}`, s.bodies[0])
+				auth := r.Header.Get("Authorization")
+				assert.True(t, strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential="+gatewaytest.TestAccessKeyID+"/"), auth)
+				assert.Contains(t, auth, "/us-east-1/execute-api/aws4_request", "signed for execute-api")
+			})
+		}
+	})
 }
 
 func TestClientRefusesOversizeAndBadEndpoint(t *testing.T) {
-	s := &scripted{}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
-	c := newClient(t, ts.URL+"/prod")
-	err := c.Post(context.Background(), "x", make([]byte, apigw.MaxPostBytes+1))
-	require.ErrorIs(t, err, apigw.ErrTooLarge)
-	assert.Zero(t, s.count(), "never sent")
-	require.NoError(t, c.Post(context.Background(), "x", make([]byte, apigw.MaxPostBytes)))
-
-	for _, ep := range []string{"", "execute-api.example", "ftp://x/prod", "https:///prod"} {
-		_, err := apigw.NewClient(awsConfig(), apigw.ClientOptions{Endpoint: ep})
-		assert.Error(t, err, ep)
+	forEachClient(t, func(t *testing.T, newClient func(string) apigw.Poster) {
+		s := &scripted{}
+		ts := httptest.NewServer(s)
+		defer ts.Close()
+		c := newClient(ts.URL + "/prod")
+		err := c.Post(context.Background(), "x", make([]byte, apigw.MaxPostBytes+1))
+		require.ErrorIs(t, err, apigw.ErrTooLarge)
+		assert.Zero(t, s.count(), "never sent")
+		require.NoError(t, c.Post(context.Background(), "x", make([]byte, apigw.MaxPostBytes)))
+	})
+	for _, k := range clientKinds {
+		for _, ep := range []string{"", "execute-api.example", "ftp://x/prod", "https:///prod"} {
+			_, err := k.make(awsConfig(), apigw.ClientOptions{Endpoint: ep})
+			assert.Error(t, err, "%s %q", k.name, ep)
+		}
 	}
 	assert.Equal(t, "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod", apigw.EndpointURL("a1b2c3", "eu-west-1", "prod"))
 }
 
 func TestClientContextCancelStopsRetries(t *testing.T) {
-	s := &scripted{statuses: []int{500, 500, 500, 500}}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
-	c, err := apigw.NewClient(awsConfig(), apigw.ClientOptions{Endpoint: ts.URL + "/prod", Retry: apigw.RetryPolicy{
-		MaxAttempts: 10, BaseDelay: time.Second, MaxDelay: time.Second,
-	}})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err = c.Post(ctx, "x", []byte("{}"))
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 900*time.Millisecond)
-	assert.Equal(t, 1, s.count())
+	for _, k := range clientKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := &scripted{statuses: []int{500, 500, 500, 500}}
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			c, err := k.make(awsConfig(), apigw.ClientOptions{Endpoint: ts.URL + "/prod", Retry: apigw.RetryPolicy{
+				MaxAttempts: 10, BaseDelay: time.Second, MaxDelay: time.Second,
+			}})
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err = c.Post(ctx, "x", []byte("{}"))
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Less(t, time.Since(start), 900*time.Millisecond)
+			assert.Equal(t, 1, s.count())
+		})
+	}
 }
 
 // TestClientAgainstEmulator posts, reads and deletes a live connection of the emulator, and
 // recovers from injected throttling on the way.
 func TestClientAgainstEmulator(t *testing.T) {
+	forEachClient(t, func(t *testing.T, newClient func(string) apigw.Poster) { clientAgainstEmulator(t, newClient) })
+}
+
+func clientAgainstEmulator(t *testing.T, newClient func(string) apigw.Poster) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer backend.Close()
 	gw, err := gatewaytest.New(gatewaytest.Config{Backend: func(gatewaytest.Request) string { return backend.URL }})
@@ -166,7 +196,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 	defer ws.CloseNow()
 	require.Eventually(t, func() bool { return len(gw.Connections()) == 1 }, 2*time.Second, 5*time.Millisecond)
 	id := gw.Connections()[0]
-	c := newClient(t, gw.ManagementEndpoint())
+	c := newClient(gw.ManagementEndpoint())
 
 	gw.FailPosts(id, http.StatusTooManyRequests, 2)
 	require.NoError(t, c.Post(ctx, id, []byte(`{"t":"pong"}`)))
@@ -175,10 +205,12 @@ func TestClientAgainstEmulator(t *testing.T) {
 	assert.Equal(t, `{"t":"pong"}`, string(b))
 	assert.Equal(t, int64(1), gw.PostsTo(id))
 
-	out, err := c.GetConnection(ctx, id)
-	require.NoError(t, err)
-	require.NotNil(t, out.ConnectedAt)
-	assert.WithinDuration(t, time.Now(), *out.ConnectedAt, 10*time.Second)
+	if sdk, ok := c.(*apigw.Client); ok {
+		out, err := sdk.GetConnection(ctx, id)
+		require.NoError(t, err)
+		require.NotNil(t, out.ConnectedAt)
+		assert.WithinDuration(t, time.Now(), *out.ConnectedAt, 10*time.Second)
+	}
 	require.NoError(t, c.Probe(ctx, id))
 
 	require.NoError(t, c.Delete(ctx, id))
@@ -188,4 +220,5 @@ func TestClientAgainstEmulator(t *testing.T) {
 	assert.ErrorIs(t, c.Probe(ctx, id), apigw.ErrGone)
 	assert.ErrorIs(t, c.Delete(ctx, id), apigw.ErrGone)
 	assert.ErrorIs(t, c.Post(ctx, "never+existed/=", []byte("{}")), apigw.ErrGone)
+	assert.Zero(t, gw.SignatureRejections(), "every request was signed correctly")
 }

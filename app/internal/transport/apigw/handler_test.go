@@ -2,6 +2,7 @@ package apigw_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -169,7 +170,8 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 	e.gw.FailPosts(id, http.StatusTooManyRequests, 1000)
 	ctx := ctxT(t)
 	for i := 0; i < 30; i++ {
-		require.NoError(t, alice.c.Send(ctx, "ping", nil))
+		// Pings with an ack id: plain pings are answered in the route response, not posted.
+		require.NoError(t, alice.c.SendRaw(ctx, []byte(fmt.Sprintf(`{"t":"ping","a":%d}`, i+1))))
 	}
 	st, err := alice.c.WaitClosed(ctx)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package apigw_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,6 +105,7 @@ func (w *watchGateway) DeleteConn(ctx context.Context, id string) error {
 // killSwitch makes an instance's view of the world fail, as if its process died: registry,
 // pub/sub and @connections calls all fail from the moment it is flipped.
 type killSwitch struct {
+	pongs        atomic.Int64 // pong frames posted through @connections
 	dead         atomic.Bool
 	registryDown atomic.Bool // only the registry fails (Redis unreachable from this instance)
 }
@@ -220,6 +222,9 @@ func (p killablePoster) Post(ctx context.Context, id string, data []byte) error 
 	if p.k.dead.Load() {
 		return errKilled
 	}
+	if bytes.Equal(data, protocol.PongFrame()) {
+		p.k.pongs.Add(1)
+	}
 	return p.Poster.Post(ctx, id, data)
 }
 
@@ -235,6 +240,15 @@ func (p killablePoster) Probe(ctx context.Context, id string) error {
 		return errKilled
 	}
 	return p.Poster.Probe(ctx, id)
+}
+
+// postedPongs counts the pongs every instance posted through @connections.
+func (e *env) postedPongs() int64 {
+	var n int64
+	for _, in := range e.insts {
+		n += in.kill.pongs.Load()
+	}
+	return n
 }
 
 // instance is one backend process: the chess service, the HTTP API and the apigw endpoints.
@@ -289,7 +303,7 @@ func newEnv(t *testing.T, n int, sh *shared, opts ...envOpt) *env {
 	e.route.Store(func(gatewaytest.Request) int { return 0 })
 	auth := wsauth.New(wsauth.StaticKeys{S: signer}, testLog(t), nil)
 	params := map[string]map[string]string{}
-	for _, r := range []string{apigw.RouteConnect, apigw.RouteDefault, apigw.RouteDisconnect} {
+	for _, r := range apigw.Routes {
 		params[r] = apigw.RequestParameters(r, testSecret)
 	}
 	cfg := gatewaytest.Config{
@@ -297,6 +311,7 @@ func newEnv(t *testing.T, n int, sh *shared, opts ...envOpt) *env {
 		IdentitySources:   []string{"route.request.querystring.token"},
 		Backend:           e.backendFor,
 		Paths:             apigw.IntegrationPaths,
+		TwoWayRoutes:      apigw.TwoWayRoutes,
 		RequestParameters: params,
 		Log:               testLog(t),
 	}
@@ -326,9 +341,9 @@ func (e *env) startInstance(i int) *instance {
 	srv, err := server.New(ctx, e.sh.durable, e.sh.live, testLog(t), e.srvConfig)
 	require.NoError(t, err)
 	in.srv = srv
-	client, err := apigw.NewClient(aws.Config{
+	client, err := apigw.NewLeanClient(aws.Config{
 		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(gatewaytest.TestAccessKeyID, gatewaytest.TestSecretAccessKey, ""),
 	}, apigw.ClientOptions{Endpoint: e.gw.ManagementEndpoint(), Retry: apigw.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	var gw store.Gateway = killableGateway{Gateway: e.sh.gw, k: k}
