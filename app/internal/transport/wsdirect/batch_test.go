@@ -15,6 +15,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"chessplatform/app/internal/devtools/cputime"
 )
 
 // countingConn counts the writes that reach the socket.
@@ -174,6 +176,7 @@ func BenchmarkWriteBurst(b *testing.B) {
 				fs := frames(burst, 220)
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu := cputime.Now()
 				for range b.N {
 					for _, f := range fs {
 						p.conn.Send(f)
@@ -181,6 +184,7 @@ func BenchmarkWriteBurst(b *testing.B) {
 					p.read(b, burst)
 				}
 				b.StopTimer()
+				cputime.Report(b, cpu, b.N)
 				b.ReportMetric(float64(p.writes.Load())/float64(b.N*burst), "writes/frame")
 			})
 		}
