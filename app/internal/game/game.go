@@ -4,7 +4,6 @@
 package game
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -103,11 +102,7 @@ func (s *State) EncodeJSON() ([]byte, error) {
 	if s.encoded != nil {
 		return s.encoded, nil
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("encoding game %s: %w", s.ID, err)
-	}
-	return b, nil
+	return s.AppendJSON(nil), nil
 }
 
 // New creates a game that starts now with white to move.
@@ -263,14 +258,13 @@ func (o *Outcome) add(t string, d any) { o.pending = append(o.pending, pendingEv
 // Seal assigns versions to the outcome's events, encodes them and advances s.V. Call it once,
 // after the ratings of a rated game end are known (SetRatings).
 func (s *State) Seal(o *Outcome) []Event {
+	prevEncoded := s.encoded
 	s.encoded = nil
 	events := make([]Event, 0, len(o.pending))
 	defer func() {
-		// Encode once for both stores; json.Marshal of a State cannot fail, and if it did
-		// EncodeJSON would report it.
-		if b, err := json.Marshal(s); err == nil {
-			s.encoded = b
-		}
+		// Encode once for both stores, without reflection (statejson.go). The buffer is sized
+		// from the last encoding: the state grows by a move at a time.
+		s.encoded = s.AppendJSON(make([]byte, 0, len(prevEncoded)+64))
 	}()
 	for _, p := range o.pending {
 		if end, ok := p.d.(*protocol.EndPayload); ok {
