@@ -89,7 +89,7 @@ func Load(s State) (*Board, error) {
 		return nil, err
 	}
 	b := &Board{pos: pos, cur: p, fen: p.String()}
-	key := repKey(pos, &p)
+	key := repKey(pos, &p, nil)
 	switch n := len(s.RepKeys); {
 	case n == 0:
 		b.rep = []string{key}
@@ -239,16 +239,16 @@ func (b *Board) Play(uci string) (Move, error) {
 
 	// An irreversible move empties the repetition history: no earlier position
 	// can recur after a capture, a pawn move or a change of castling rights.
-	key := repKey(next, &cur)
+	// The full generation here (Status alone would stop at the first legal move) is what the
+	// next Play on this board validates against; the repetition key reads it too.
+	nextLegal := next.ValidMoves()
+	key := repKey(next, &cur, nextLegal)
 	rep := b.rep
 	if cur.half == 0 || cur.castling != b.cur.castling {
 		rep = []string{key}
 	} else {
 		rep = append(rep, key)
 	}
-	// The full generation here (Status alone would stop at the first legal move) is what the
-	// next Play on this board validates against.
-	nextLegal := next.ValidMoves()
 	b.pos, b.cur, b.fen, b.rep, b.legal = next, cur, cur.String(), rep, nextLegal
 
 	return Move{
