@@ -227,9 +227,11 @@ func (b *Board) Play(uci string) (Move, error) {
 	if err != nil {
 		return Move{}, err
 	}
-	prev := b.pos
-	next := applyMove(prev, m)
-	san := chess.AlgebraicNotation{}.Encode(prev, m) // pre-move position (defect 5)
+	next := applyMove(b.pos, m)
+	// The full generation here (Status alone would stop at the first legal move) is what the
+	// next Play on this board validates against; the repetition key and the SAN read it too.
+	nextLegal := next.ValidMoves()
+	san := sanOf(&b.cur.sq, legal, m, m.HasTag(chess.Check) && len(nextLegal) == 0)
 
 	full := b.cur.full
 	if b.cur.turn == Black {
@@ -239,9 +241,6 @@ func (b *Board) Play(uci string) (Move, error) {
 
 	// An irreversible move empties the repetition history: no earlier position
 	// can recur after a capture, a pawn move or a change of castling rights.
-	// The full generation here (Status alone would stop at the first legal move) is what the
-	// next Play on this board validates against; the repetition key reads it too.
-	nextLegal := next.ValidMoves()
 	key := repKey(next, &cur, nextLegal)
 	rep := b.rep
 	if cur.half == 0 || cur.castling != b.cur.castling {

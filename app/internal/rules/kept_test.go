@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/corentings/chess/v2"
 )
 
 // A Board kept from one move to the next validates the next move against the legal moves its
@@ -22,6 +24,32 @@ func libraryLegal(t testing.TB, fen string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// librarySAN is the library's own SAN of uci in fen: its encoder on its own parse, with the
+// move's tags decoded afresh (upstream #116).
+func librarySAN(t testing.TB, fen, uci string) string {
+	t.Helper()
+	pos := rawPosition(t, fen)
+	m, err := chess.UCINotation{}.Decode(pos, uci)
+	if err != nil {
+		t.Fatalf("library cannot decode %s in %s: %v", uci, fen, err)
+	}
+	return chess.AlgebraicNotation{}.Encode(pos, m)
+}
+
+// sanThroughPlay plays uci on a copy of b and returns the SAN Play wrote.
+func sanThroughPlay(t testing.TB, b *Board, uci string) string {
+	t.Helper()
+	c, err := Load(b.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Play(uci)
+	if err != nil {
+		t.Fatalf("%s: %s refused: %v", b.FEN(), uci, err)
+	}
+	return m.SAN
 }
 
 // keptLegal is the kept board's cached generation as sorted UCI, whatever the ending rules say.
@@ -66,6 +94,9 @@ func FuzzKeptBoardMatchesLibrary(f *testing.F) {
 				break
 			}
 			u := legal[r.IntN(len(legal))]
+			if got, want := sanThroughPlay(t, fresh, u), librarySAN(t, fresh.FEN(), u); got != want {
+				t.Fatalf("ply %d %s %s: SAN %q, library %q", i, fresh.FEN(), u, got, want)
+			}
 			mk, errk := kept.Play(u)
 			mf, errf := fresh.Play(u)
 			if errk != nil || errf != nil || mk != mf {
@@ -124,6 +155,32 @@ func TestPerftOnKeptBoards(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSANMatchesLibrary: every legal move of positions rich in disambiguations, promotions
+// (with check and mate), castling and e.p. is written as the library writes it.
+func TestSANMatchesLibrary(t *testing.T) {
+	fens := []string{
+		StartFEN,
+		"r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1", // kiwipete
+		"r3k2r/Pppp1ppp/1b3nbN/nP6/BBP1P3/q4N2/Pp1P2PP/R2Q1RK1 w kq - 0 1",     // promotions
+		"r2q1rk1/pP1p2pp/Q4n2/bbp1p3/Np6/1B3NBn/pPPP1PPP/R3K2R b KQ - 0 1",     // mirrored
+		"rnbq1k1r/pp1Pbppp/2p5/8/2B5/8/PPP1NnPP/RNBQK2R w KQ - 1 8",            // dxc8=Q+ etc.
+		"1k6/8/8/8/8/8/8/R3K2R w KQ - 0 1",                                     // mates, castles
+		"k7/2P5/1K6/8/8/8/8/8 w - - 0 1",                                       // promotion to mate/stalemate
+		"7k/8/8/3N1N2/8/3N1N2/8/K7 w - - 0 1",                                  // four knights on e4/e6
+		"k7/8/8/8/1R5R/8/8/1K5R w - - 0 1",                                     // rooks by file and rank
+		"rnbqkbnr/ppp1p1pp/8/3pPp2/8/8/PPPP1PPP/RNBQKBNR w KQkq f6 0 3",        // e.p.
+		"6k1/5ppp/8/8/8/8/5PPP/3Q2K1 w - - 0 1",                                // Qd8#
+	}
+	for _, fen := range fens {
+		b := mustLoadFEN(t, fen)
+		for _, u := range b.LegalMoves() {
+			if got, want := sanThroughPlay(t, b, u), librarySAN(t, b.FEN(), u); got != want {
+				t.Errorf("%s %s: SAN %q, library %q", fen, u, got, want)
+			}
+		}
 	}
 }
 
