@@ -131,9 +131,7 @@ func TestQueuedFramesLeaveInOneWrite(t *testing.T) {
 	// A later burst is one write too, and the order holds across batches.
 	more := frames(3, 40)
 	p.conn.mu.Lock() // queue all three before the drain goroutine can start
-	for _, f := range more {
-		p.conn.queue = append(p.conn.queue, f)
-	}
+	p.conn.queue = append(p.conn.queue, more...)
 	p.conn.writing = true
 	p.conn.mu.Unlock()
 	go p.conn.drain()
