@@ -49,7 +49,11 @@ type Handler struct {
 	opts   Options
 	now    func() time.Time
 
-	wg sync.WaitGroup
+	// mu orders wg.Add against Wait: a WaitGroup must not gain its first member while Wait is
+	// starting (the race detector caught a connection upgraded during a test's shutdown).
+	mu      sync.Mutex
+	waiting bool
+	wg      sync.WaitGroup
 	// frameBuffers lends read buffers for the time a frame is read; an idle connection holds none.
 	frameBuffers sync.Pool
 	// batches lends the buffers a connection's queued frames are gathered in (batch.go).
@@ -80,6 +84,9 @@ func New(srv *server.Server, signer *authn.Signer, log *slog.Logger, opts Option
 
 // Wait blocks until every connection handler has returned (after server.Shutdown closed them).
 func (h *Handler) Wait(ctx context.Context) error {
+	h.mu.Lock()
+	h.waiting = true
+	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {
@@ -132,9 +139,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(h.opts.HardReadLimit)
 	conn.attach(c, hj.conn)
+	h.mu.Lock()
+	if h.waiting {
+		// Shutting down: Wait has begun and must not be joined by a new connection.
+		h.mu.Unlock()
+		conn.closeWith(websocket.StatusGoingAway, "server shutting down")
+		h.srv.Close(context.WithoutCancel(ctx), sess)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
 	// The connection outlives the request (ServeHTTP returns now), so its context keeps none
 	// of the request's.
-	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		defer cancel()
