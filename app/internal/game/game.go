@@ -4,7 +4,6 @@
 package game
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -89,6 +88,10 @@ type State struct {
 	// encoded is the JSON of the state as sealed: the live cache and the durable store both
 	// store it, so Seal encodes it once per change (see EncodeJSON).
 	encoded []byte
+	// board is the rules board the last Move left at Rules, kept so the next Move validates
+	// against the legal moves already generated for this position (see rules.Board). A board
+	// must never be shared: Clone leaves it behind and only Handoff moves it.
+	board *rules.Board
 }
 
 // EncodeJSON returns the state's JSON: the encoding Seal made, or a fresh one for a state that
@@ -99,11 +102,7 @@ func (s *State) EncodeJSON() ([]byte, error) {
 	if s.encoded != nil {
 		return s.encoded, nil
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("encoding game %s: %w", s.ID, err)
-	}
-	return b, nil
+	return s.AppendJSON(nil), nil
 }
 
 // New creates a game that starts now with white to move.
@@ -146,6 +145,7 @@ func NewFromPosition(id string, white, black PlayerRef, tc protocol.TimeControl,
 // Clone returns a deep copy, so an operation can be tried without touching the original.
 func (s *State) Clone() *State {
 	c := *s // the memoized encoding is shared: both are the same state until one is sealed
+	c.board = nil
 	c.Moves = append([]string(nil), s.Moves...)
 	c.Rules.RepKeys = append([]string(nil), s.Rules.RepKeys...)
 	c.Acks[0] = append([]int64(nil), s.Acks[0]...)
@@ -155,6 +155,25 @@ func (s *State) Clone() *State {
 		c.Ratings = &r
 	}
 	return &c
+}
+
+// Handoff returns a Clone that takes over s's kept rules board (s keeps none), so the copy
+// that plays the next move can reuse it. The caller must own s exclusively.
+func (s *State) Handoff() *State {
+	c := s.Clone()
+	c.board, s.board = s.board, nil
+	return c
+}
+
+// loadBoard returns the kept board if it is at s.Rules, or loads one; either way s no
+// longer keeps it.
+func (s *State) loadBoard() (*rules.Board, error) {
+	b := s.board
+	s.board = nil
+	if b != nil && b.Is(s.Rules) {
+		return b, nil
+	}
+	return rules.Load(s.Rules)
 }
 
 // Ended reports whether the game is over.
@@ -239,14 +258,13 @@ func (o *Outcome) add(t string, d any) { o.pending = append(o.pending, pendingEv
 // Seal assigns versions to the outcome's events, encodes them and advances s.V. Call it once,
 // after the ratings of a rated game end are known (SetRatings).
 func (s *State) Seal(o *Outcome) []Event {
+	prevEncoded := s.encoded
 	s.encoded = nil
 	events := make([]Event, 0, len(o.pending))
 	defer func() {
-		// Encode once for both stores; json.Marshal of a State cannot fail, and if it did
-		// EncodeJSON would report it.
-		if b, err := json.Marshal(s); err == nil {
-			s.encoded = b
-		}
+		// Encode once for both stores, without reflection (statejson.go). The buffer is sized
+		// from the last encoding: the state grows by a move at a time.
+		s.encoded = s.AppendJSON(make([]byte, 0, len(prevEncoded)+64))
 	}()
 	for _, p := range o.pending {
 		if end, ok := p.d.(*protocol.EndPayload); ok {
@@ -285,7 +303,7 @@ func (s *State) Move(by rules.Color, uci string, ply int, lagMs, now int64) (Out
 	if ply != len(s.Moves)+1 {
 		return o, fmt.Errorf("%w: got ply %d, next is %d", ErrWrongPly, ply, len(s.Moves)+1)
 	}
-	board, err := rules.Load(s.Rules)
+	board, err := s.loadBoard()
 	if err != nil {
 		return o, fmt.Errorf("game %s: loading position: %w", s.ID, err)
 	}
@@ -295,6 +313,7 @@ func (s *State) Move(by rules.Color, uci string, ply int, lagMs, now int64) (Out
 	}
 	m, err := board.Play(uci)
 	if err != nil {
+		s.board = board // Play changes nothing on error: keep it for the next try
 		return o, fmt.Errorf("%w: %s", ErrIllegal, uci)
 	}
 	clk := s.Clock
@@ -307,6 +326,7 @@ func (s *State) Move(by rules.Color, uci string, ply int, lagMs, now int64) (Out
 	}
 	s.Clock = clk
 	s.Rules = board.State()
+	s.board = board
 	s.Moves = append(s.Moves, uci)
 	if s.DrawOffer == by.Other().String() {
 		s.DrawOffer = "" // an offer lapses when the offerer's opponent moves

@@ -57,6 +57,24 @@ type Board struct {
 	cur fenPos   // pos as squares and counters (the library hides the fullmove number)
 	fen string   // canonical FEN of pos
 	rep []string // repetition keys, current position last
+	// legal caches pos's legal moves (nil until needed). Play fills it for the position it
+	// moves to, where it has to generate them anyway to detect the end of the game, so a
+	// Board kept for the next move validates it without generating them again.
+	legal []chess.Move
+}
+
+// legalMoves returns pos's legal moves; the slice is the board's cache, not a copy.
+func (b *Board) legalMoves() []chess.Move {
+	if b.legal == nil {
+		b.legal = b.pos.ValidMoves()
+	}
+	return b.legal
+}
+
+// Is reports whether the board is at exactly the state s (position and repetition history),
+// so a caller that kept it may play on it instead of loading s.
+func (b *Board) Is(s State) bool {
+	return b.fen == s.FEN && slices.Equal(b.rep, s.RepKeys)
 }
 
 // Load parses the state into a Board. The FEN is validated; RepKeys must end
@@ -71,7 +89,7 @@ func Load(s State) (*Board, error) {
 		return nil, err
 	}
 	b := &Board{pos: pos, cur: p, fen: p.String()}
-	key := repKey(pos, &p)
+	key := repKey(pos, &p, nil)
 	switch n := len(s.RepKeys); {
 	case n == 0:
 		b.rep = []string{key}
@@ -175,7 +193,7 @@ func (b *Board) LegalMoves() []string {
 	if b.Ending().Over() {
 		return []string{}
 	}
-	ms := b.pos.ValidMoves()
+	ms := b.legalMoves()
 	out := make([]string, 0, len(ms))
 	for i := range ms {
 		out = append(out, uciOf(&ms[i]))
@@ -196,7 +214,7 @@ func (b *Board) Play(uci string) (Move, error) {
 	if !uciSyntax.MatchString(uci) {
 		return Move{}, fmt.Errorf("%w: %q", ErrBadUCI, clip(uci))
 	}
-	legal := b.pos.ValidMoves()
+	legal := b.legalMoves()
 	status := chess.NoMethod
 	if len(legal) == 0 {
 		status = b.pos.Status()
@@ -209,9 +227,11 @@ func (b *Board) Play(uci string) (Move, error) {
 	if err != nil {
 		return Move{}, err
 	}
-	prev := b.pos
-	next := applyMove(prev, m)
-	san := chess.AlgebraicNotation{}.Encode(prev, m) // pre-move position (defect 5)
+	next := applyMove(b.pos, m)
+	// The full generation here (Status alone would stop at the first legal move) is what the
+	// next Play on this board validates against; the repetition key and the SAN read it too.
+	nextLegal := next.ValidMoves()
+	san := sanOf(&b.cur.sq, legal, m, m.HasTag(chess.Check) && len(nextLegal) == 0)
 
 	full := b.cur.full
 	if b.cur.turn == Black {
@@ -221,21 +241,21 @@ func (b *Board) Play(uci string) (Move, error) {
 
 	// An irreversible move empties the repetition history: no earlier position
 	// can recur after a capture, a pawn move or a change of castling rights.
-	key := repKey(next, &cur)
+	key := repKey(next, &cur, nextLegal)
 	rep := b.rep
 	if cur.half == 0 || cur.castling != b.cur.castling {
 		rep = []string{key}
 	} else {
 		rep = append(rep, key)
 	}
-	b.pos, b.cur, b.fen, b.rep = next, cur, cur.String(), rep
+	b.pos, b.cur, b.fen, b.rep, b.legal = next, cur, cur.String(), rep, nextLegal
 
 	return Move{
 		UCI:    uci,
 		SAN:    san,
 		FEN:    b.fen,
 		Check:  m.HasTag(chess.Check),
-		Ending: b.ending(next.Status()),
+		Ending: b.ending(next.Status()), // uses the moves just generated
 	}, nil
 }
 

@@ -18,9 +18,14 @@
 //  4. The library's Game is O(n) per move; the hot path here works on a
 //     *chess.Position only (decode, legal-move membership, update, status), so
 //     the per-move cost does not grow with the game.
-//  5. SAN is encoded from the position before the move.
+//  5. SAN is written from the position before the move, by this package
+//     (san.go) from the moves already generated; tests hold it equal to the
+//     library's encoder.
 //  6. Position.ValidMoves writes a cache into the Position, so a Board (which
-//     owns one) is not safe for concurrent use and must never be shared.
+//     owns one) is not safe for concurrent use and must never be shared. A
+//     Board also keeps the legal moves Play generated for the position it
+//     moved to, so a caller that keeps the Board (game.State does) validates
+//     the next move without generating them again.
 //
 // It also guards against a seventh defect found while writing this package
 // (upstream #116, fixed after v2.3.2): ValidMoves reuses one Move value across

@@ -20,9 +20,10 @@ const repKeyLen = 16
 // unlike the library's samePosition (defect 3), which compares the square
 // set after every double step. The clocks are not part of it.
 //
-// p must describe pos. It may fill pos's move cache, so pos must belong to
-// the caller.
-func repKey(pos *chess.Position, p *fenPos) string {
+// p must describe pos. legal are pos's legal moves when the caller has them
+// (nil: generated here if needed, which fills pos's move cache, so pos must
+// belong to the caller).
+func repKey(pos *chess.Position, p *fenPos, legal []chess.Move) string {
 	var b strings.Builder
 	b.Grow(80)
 	writePlacement(&b, &p.sq)
@@ -31,7 +32,7 @@ func repKey(pos *chess.Position, p *fenPos) string {
 	b.WriteByte(' ')
 	b.WriteString(p.castling)
 	b.WriteByte(' ')
-	if p.ep != chess.NoSquare && epCaptureLegal(pos) {
+	if p.ep != chess.NoSquare && epCaptureLegal(pos, legal) {
 		b.WriteString(p.ep.String())
 	} else {
 		b.WriteByte('-')
@@ -43,9 +44,12 @@ func repKey(pos *chess.Position, p *fenPos) string {
 // epCaptureLegal reports whether the side to move has a legal e.p. capture.
 // ValidMoves only returns moves that do not leave the king in check, so a
 // pinned capturer (Sedlak's "illegal ep" positions) does not count.
-func epCaptureLegal(pos *chess.Position) bool {
-	for _, m := range pos.ValidMoves() {
-		if m.HasTag(chess.EnPassant) {
+func epCaptureLegal(pos *chess.Position, legal []chess.Move) bool {
+	if legal == nil {
+		legal = pos.ValidMoves()
+	}
+	for i := range legal {
+		if legal[i].HasTag(chess.EnPassant) {
 			return true
 		}
 	}

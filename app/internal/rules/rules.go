@@ -107,7 +107,7 @@ func StateFromFEN(fen string) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	return State{FEN: p.String(), RepKeys: []string{repKey(pos, &p)}}, nil
+	return State{FEN: p.String(), RepKeys: []string{repKey(pos, &p, nil)}}, nil
 }
 
 // parseFEN parses and validates a FEN; the only way positions enter the

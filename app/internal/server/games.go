@@ -133,7 +133,7 @@ func (s *Server) commit(ctx context.Context, st *game.State, prevV int64, out *g
 		return fmt.Errorf("committing game %s v%d: %w: %w", st.ID, st.V, store.ErrUnavailable, err)
 	}
 	// From here on the change is durable; failures below only delay delivery.
-	s.mem.put(st.Clone(), s.cfg.Now())
+	s.mem.put(st.Handoff(), s.cfg.Now())
 	ranks := rankEntries(st, writes)
 	events, ranks = s.takePending(ctx, st, events, ranks)
 	if events, err := s.publish(ctx, st, events, ranks); err != nil {

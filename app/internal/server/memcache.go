@@ -37,7 +37,7 @@ func (c *memCache) get(id string, now time.Time) (*game.State, bool) {
 		return nil, false
 	}
 	e.used = now
-	return e.st.Clone(), true
+	return e.st.Handoff(), true // the first taker gets the kept rules board
 }
 
 // put caches st (the cache takes ownership) unless it already holds a newer version.

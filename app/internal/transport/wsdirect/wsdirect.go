@@ -49,9 +49,17 @@ type Handler struct {
 	opts   Options
 	now    func() time.Time
 
-	wg sync.WaitGroup
+	// mu orders wg.Add against Wait: a WaitGroup must not gain its first member while Wait is
+	// starting (the race detector caught a connection upgraded during a test's shutdown).
+	mu      sync.Mutex
+	waiting bool
+	wg      sync.WaitGroup
 	// frameBuffers lends read buffers for the time a frame is read; an idle connection holds none.
 	frameBuffers sync.Pool
+	// batches lends the buffers a connection's queued frames are gathered in (batch.go).
+	batches batchPool
+	// unbatched writes one syscall per frame, as before batching (for A/B benchmarks only).
+	unbatched bool
 }
 
 // frameBuffer is one byte over MaxFrame, so an oversized frame shows as a full buffer.
@@ -76,6 +84,9 @@ func New(srv *server.Server, signer *authn.Signer, log *slog.Logger, opts Option
 
 // Wait blocks until every connection handler has returned (after server.Shutdown closed them).
 func (h *Handler) Wait(ctx context.Context) error {
+	h.mu.Lock()
+	h.waiting = true
+	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {
@@ -111,7 +122,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, string(protocol.CodeUnavailable), "service unavailable; retry")
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hj := &hijacker{ResponseWriter: w, pool: &h.batches}
+	var rw http.ResponseWriter = hj
+	if h.unbatched {
+		rw = w
+	}
+	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.opts.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled, // small frames; compression costs memory per connection
 	})
@@ -122,10 +138,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(h.opts.HardReadLimit)
-	conn.attach(c)
+	conn.attach(c, hj.conn)
+	h.mu.Lock()
+	if h.waiting {
+		// Shutting down: Wait has begun and must not be joined by a new connection.
+		h.mu.Unlock()
+		conn.closeWith(websocket.StatusGoingAway, "server shutting down")
+		h.srv.Close(context.WithoutCancel(ctx), sess)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
 	// The connection outlives the request (ServeHTTP returns now), so its context keeps none
 	// of the request's.
-	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		defer cancel()
@@ -200,6 +225,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	ws      *websocket.Conn // nil until attach
+	bc      *batchConn      // under ws; nil until attach (and when unbatched)
 	queue   [][]byte
 	writing bool
 	closed  bool
@@ -210,9 +236,9 @@ type conn struct {
 
 // attach hands the accepted connection over: queued frames start flowing, or a close that
 // came first is carried out.
-func (c *conn) attach(ws *websocket.Conn) {
+func (c *conn) attach(ws *websocket.Conn, bc *batchConn) {
 	c.mu.Lock()
-	c.ws = ws
+	c.ws, c.bc = ws, bc
 	if c.closed {
 		status, reason := c.closeStatus, c.closeReason
 		c.mu.Unlock()
@@ -262,25 +288,42 @@ func (c *conn) drain() {
 			c.mu.Unlock()
 			return
 		}
-		batch, ws := c.queue, c.ws
+		batch, ws, bc := c.queue, c.ws, c.bc
 		c.queue = nil
 		c.mu.Unlock()
-		// One deadline per batch: a client that cannot take the batch within the write timeout
-		// is too slow either way, and one timer per frame is measurable at fan-out rates.
-		ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout)
-		for _, f := range batch {
-			if err := ws.Write(ctx, websocket.MessageText, f); err != nil {
-				cancel()
-				c.abort()
-				c.mu.Lock()
-				c.writing = false
-				c.queue = nil
-				c.mu.Unlock()
-				return
-			}
+		if err := writeBatch(ws, bc, batch, c.writeTimeout); err != nil {
+			c.abort()
+			c.mu.Lock()
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
 		}
-		cancel()
 	}
+}
+
+// writeBatch writes the frames of one batch; over a batchConn they leave in one write.
+func writeBatch(ws *websocket.Conn, bc *batchConn, batch [][]byte, timeout time.Duration) error {
+	// One deadline per batch: a client that cannot take the batch within the write timeout
+	// is too slow either way, and one timer per frame is measurable at fan-out rates.
+	deadline := time.Now().Add(timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if bc != nil {
+		bc.cork()
+	}
+	for _, f := range batch {
+		if err := ws.Write(ctx, websocket.MessageText, f); err != nil {
+			if bc != nil {
+				_ = bc.uncork(deadline)
+			}
+			return err
+		}
+	}
+	if bc != nil {
+		return bc.uncork(deadline)
+	}
+	return nil
 }
 
 // Close implements server.Conn: pending frames are flushed first (bounded by the write
