@@ -36,6 +36,7 @@ import { useApp } from './AppProvider';
 import { Board, kingSquare } from './Board';
 import { ClockView, monoNow } from './ClockView';
 import { MoveList } from './MoveList';
+import { Rematch } from './game/Rematch';
 
 interface Pending {
   uci: string;
@@ -281,6 +282,7 @@ export function GameView({ id }: { id: string }) {
         </div>
         <div>
           {model.status === 'ended' && <ResultBanner model={model} />}
+          {model.status === 'ended' && seat && <Rematch game={model.id} />}
           <section className="card" aria-label="Game">
             <p className="row">
               <span>
