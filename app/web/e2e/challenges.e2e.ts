@@ -126,7 +126,10 @@ describe('two-way challenges', () => {
     expect(gameIdOf(a.page)).toBe(gameIdOf(c.page));
     expect(await seatOf(c.page)).toBe('white');
     expect(await seatOf(a.page)).toBe('black');
-    expect(await outgoing(a.page).textContent()).toContain(`Open challenge accepted by ${cName}.`);
+    // The creator reads who accepted once off the game page (the game itself says it over it).
+    await a.page.getByRole('link', { name: 'Play', exact: true }).click();
+    await a.page.waitForURL(/\/$/);
+    expect(await outgoing(a.page).textContent()).toContain(`Open challenge accepted by ${cName}. The game starts.`);
 
     // The link is used up.
     await d.page.goto(href!);

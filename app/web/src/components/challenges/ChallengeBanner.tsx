@@ -3,7 +3,7 @@
 // Challenges announced on every page (mounted in the layout): incoming ones with Accept and
 // Decline, and the ones this player sent, with Cancel while they wait and, once answered, what
 // became of them in words. A rematch offer of the game on screen is left to that page's
-// Rematch box.
+// Rematch box, and an accepted challenge is not repeated over a game.
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useEffect, useState } from 'react';
@@ -38,7 +38,9 @@ export function ChallengeBanner() {
   const onGamePage = (c: ChallengeInfo) => c.rematch !== undefined && pathname === `/game/${encodeURIComponent(c.rematch)}`;
   const onLinkPage = (c: ChallengeInfo) => pathname === `/challenge/${encodeURIComponent(c.id)}`;
   const incoming = snap.incoming.filter((c) => !onGamePage(c));
-  const outgoing = snap.outgoing.filter((o) => !onGamePage(o) && !onLinkPage(o));
+  // On a game page an accepted challenge needs no words: its game is on screen (or was).
+  const playing = pathname.startsWith('/game/');
+  const outgoing = snap.outgoing.filter((o) => !onGamePage(o) && !onLinkPage(o) && !(playing && o.status === 'accepted'));
   const withdrawn = snap.withdrawn.filter((w) => !(w.rematch && pathname === `/game/${encodeURIComponent(w.rematch)}`));
   if (incoming.length === 0 && outgoing.length === 0 && withdrawn.length === 0 && !error) return null;
 

@@ -34,7 +34,9 @@ export function ChallengeForm() {
       setNote({ ok: false, text: r.error?.msg || r.error?.code || 'Failed' });
       return;
     }
-    setNote({ ok: true, text: name ? `Challenge sent to ${name}.` : 'Challenge link created: share it from the box at the top.' });
+    // What happens next is in the banner at the top, which follows the answer.
+    setNote(name ? null : { ok: true, text: 'Challenge link created: share it from the box at the top.' });
+    setTo('');
   }
 
   return (
