@@ -400,7 +400,7 @@ var albRoutes = Configured[ServiceParams]{
 				}
 			}
 		}
-		for _, want := range []string{"/ws", "/api/accounts", "/api/sessions", "/api/players/*", "/api/games/*", "/api/leaderboard", "/healthz", "/readyz"} {
+		for _, want := range []string{"/ws", "/api/accounts", "/api/sessions", "/api/players/*", "/api/games/*", "/api/challenges/*", "/api/leaderboard", "/healthz", "/readyz"} {
 			if !slices.Contains(backendPaths, want) {
 				errs = append(errs, fmt.Errorf("%s is not routed to the backend", want))
 			}

@@ -53,7 +53,7 @@ const OriginVerifyHeader = "X-Origin-Verify"
 // through the NLB behind the VPC link.
 var BackendPaths = []string{
 	"/ws", "/api/accounts", "/api/sessions", "/api/session",
-	"/api/players/*", "/api/games/*", "/api/leaderboard", "/healthz", "/readyz",
+	"/api/players/*", "/api/games/*", "/api/challenges/*", "/api/leaderboard", "/healthz", "/readyz",
 }
 
 // BlockedPaths are answered 404 by the ALB before any forwarding rule.

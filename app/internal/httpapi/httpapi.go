@@ -86,6 +86,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/games/{id}", a.gameState)
 	mux.HandleFunc("GET /api/games/{id}/pgn", a.gamePGN)
 	mux.HandleFunc("GET /api/leaderboard", a.leaderboard)
+	mux.HandleFunc("GET /api/challenges/{id}", a.challenge)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -101,6 +101,8 @@ var legacyClientSpecs = map[string]legacyClientSpec{
 	TChallenge:        {payload: legacyDecodeChallenge},
 	TAcceptChallenge:  {payload: legacyDecodeChallengeRef},
 	TDeclineChallenge: {payload: legacyDecodeChallengeRef},
+	TCancelChallenge:  {payload: legacyDecodeChallengeRef},
+	TRematch:          {payload: legacyDecodeGameRef},
 	TWatch:            {payload: legacyDecodeWatch},
 	TUnwatch:          {payload: legacyDecodeGameRef},
 	TMove:             {payload: legacyDecodeMove},
@@ -255,11 +257,13 @@ func legacyDecodeChallenge(raw json.RawMessage, m *ClientMessage) error {
 	if err != nil {
 		return err
 	}
-	if m.To, err = legacyReqString(f, "to"); err != nil {
-		return err
-	}
-	if !legacyValidUsername(m.To) {
-		return fmt.Errorf("field \"to\" is not a username")
+	if raw, ok := f["to"]; ok && !legacyIsNull(raw) {
+		if m.To, err = legacyReqString(f, "to"); err != nil {
+			return err
+		}
+		if !legacyValidUsername(m.To) {
+			return fmt.Errorf("field \"to\" is not a username")
+		}
 	}
 	tc, err := legacyReqString(f, "tc")
 	if err != nil {

@@ -20,6 +20,8 @@ const (
 	TChallenge        = "challenge"
 	TAcceptChallenge  = "acceptChallenge"
 	TDeclineChallenge = "declineChallenge"
+	TCancelChallenge  = "cancelChallenge"
+	TRematch          = "rematch"
 	TWatch            = "watch"
 	TUnwatch          = "unwatch"
 	TMove             = "move"
@@ -46,6 +48,10 @@ const (
 	TEnd          = "end"
 	TOpponentGone = "opponentGone"
 	TOpponentBack = "opponentBack"
+	// TChallengeSent confirms a challenge to its creator's connections; TChallengeGone tells
+	// both sides that a challenge is no longer open, and why.
+	TChallengeSent = "challengeSent"
+	TChallengeGone = "challengeGone"
 )
 
 // Code is a protocol error code.
@@ -148,6 +154,9 @@ func ValidUsername(name string) bool {
 // ValidGameID reports whether id has the shape of a game id: "g_" and 4-24 of A-Z a-z 0-9.
 func ValidGameID(id string) bool { return validID(id, 'g') }
 
+// ValidChallengeID reports whether id has the shape of a challenge id.
+func ValidChallengeID(id string) bool { return validChallengeID(id) }
+
 // validChallengeID reports whether id has the shape of a challenge id: "c_" and 4-24 of A-Z a-z 0-9.
 func validChallengeID(id string) bool { return validID(id, 'c') }
 
@@ -210,16 +219,16 @@ type ClientMessage struct {
 	Type string
 	Ack  int64 // 0 when the client asked for no ack
 
-	Game        string      // watch, unwatch, move, resign, abort, draw*, flag
+	Game        string      // watch, unwatch, move, resign, abort, draw*, flag, rematch
 	V           int64       // watch
 	UCI         string      // move
 	Ply         int         // move
 	LagMs       int64       // move (optional)
 	TC          TimeControl // seek, challenge
 	Rated       bool        // seek, challenge
-	To          string      // challenge
+	To          string      // challenge; "" for an open challenge (a link anyone may accept)
 	Color       string      // challenge
-	ChallengeID string      // acceptChallenge, declineChallenge
+	ChallengeID string      // acceptChallenge, declineChallenge, cancelChallenge
 	Draw        bool        // claimAbandoned: "result":"draw"
 }
 
@@ -345,6 +354,8 @@ var clientSpecs = map[string]clientSpec{
 	TChallenge:        {TChallenge, challengePayload},
 	TAcceptChallenge:  {TAcceptChallenge, challengeRefPayload},
 	TDeclineChallenge: {TDeclineChallenge, challengeRefPayload},
+	TCancelChallenge:  {TCancelChallenge, challengeRefPayload},
+	TRematch:          {TRematch, gameRefPayload},
 	TWatch:            {TWatch, watchPayload},
 	TUnwatch:          {TUnwatch, gameRefPayload},
 	TMove:             {TMove, movePayload},
@@ -532,11 +543,13 @@ func decodeChallenge(raw []byte, m *ClientMessage) error {
 	if err != nil {
 		return err
 	}
-	if m.To, err = reqString(f[0], "to"); err != nil {
-		return err
-	}
-	if !ValidUsername(m.To) {
-		return fmt.Errorf("field \"to\" is not a username")
+	if f[0] != nil && !isNull(f[0]) { // absent or null: an open challenge
+		if m.To, err = reqString(f[0], "to"); err != nil {
+			return err
+		}
+		if !ValidUsername(m.To) {
+			return fmt.Errorf("field \"to\" is not a username")
+		}
 	}
 	tc, err := reqString(f[1], "tc")
 	if err != nil {

@@ -92,13 +92,34 @@ type SeekingPayload struct {
 	Rated bool   `json:"rated"`
 }
 
-// ChallengePayload is the payload of a `challenge` sent to its target.
+// ChallengePayload is the payload of a `challenge` sent to its target and of `challengeSent`
+// sent to its creator. To, ExpiresAt and Rematch are additions to the v1 shape.
 type ChallengePayload struct {
-	ID    string `json:"id"`
-	From  string `json:"from"`
-	TC    string `json:"tc"`
-	Color string `json:"color"`
-	Rated bool   `json:"rated"`
+	ID        string `json:"id"`
+	From      string `json:"from"`
+	To        string `json:"to,omitempty"` // absent for an open challenge
+	TC        string `json:"tc"`
+	Color     string `json:"color"`
+	Rated     bool   `json:"rated"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"` // Unix ms
+	Rematch   string `json:"rematch,omitempty"`   // the game this is a rematch of
+}
+
+// Reasons a challenge is gone (challengeGone.reason).
+const (
+	GoneAccepted  = "accepted"
+	GoneDeclined  = "declined"
+	GoneCancelled = "cancelled"
+	GoneExpired   = "expired"
+)
+
+// ChallengeGonePayload is the payload of `challengeGone`: the challenge is no longer open.
+// Game and By are set when it was accepted (the new game, and who accepted).
+type ChallengeGonePayload struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	Game   string `json:"game,omitempty"`
+	By     string `json:"by,omitempty"`
 }
 
 // ErrorPayload is the payload of `error`.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -116,76 +115,4 @@ func (s *Server) playerRef(ctx context.Context, id string, speed rating.Speed) (
 		return game.PlayerRef{}, err
 	}
 	return game.PlayerRef{ID: p.ID, Name: p.Name, Rating: r.Rating.Int(), Provisional: r.Rating.Provisional(), Guest: p.Guest}, nil
-}
-
-// challenge sends a direct challenge to another player.
-func (s *Server) challenge(ctx context.Context, sess *Session, m protocol.ClientMessage) error {
-	p := sess.Player
-	target, err := s.durable.PlayerByName(ctx, m.To)
-	if errors.Is(err, store.ErrNotFound) {
-		return protocol.Errorf(protocol.CodeNotFound, "no player named %q", m.To)
-	}
-	if err != nil {
-		return unavailable(err)
-	}
-	if target.ID == p.PlayerID {
-		return protocol.Errorf(protocol.CodeBadRequest, "you cannot challenge yourself")
-	}
-	if m.Rated && (p.Guest || target.Guest) {
-		return protocol.Errorf(protocol.CodeBadRequest, "rated games need two registered players")
-	}
-	c := store.Challenge{
-		ID: newChallengeID(), FromID: p.PlayerID, From: p.Name, ToID: target.ID, To: target.Name,
-		TC: m.TC.String(), Color: m.Color, Rated: m.Rated, Expires: s.nowMs() + store.ChallengeTTL.Milliseconds(),
-	}
-	if err := s.live.PutChallenge(ctx, c); err != nil {
-		return unavailable(err)
-	}
-	frame := protocol.MustEncode(protocol.TChallenge, 0, protocol.ChallengePayload{ID: c.ID, From: c.From, TC: c.TC, Color: c.Color, Rated: c.Rated})
-	return unavailable(s.live.Publish(ctx, store.PlayerTopic(target.ID), frame))
-}
-
-// takeOwnChallenge removes a challenge addressed to the player; others' challenges stay.
-func (s *Server) takeOwnChallenge(ctx context.Context, playerID, id string) (store.Challenge, error) {
-	c, err := s.live.TakeChallenge(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, err
-	}
-	if err != nil {
-		return c, unavailable(err)
-	}
-	if c.ToID != playerID {
-		if err := s.live.PutChallenge(ctx, c); err != nil {
-			return c, unavailable(err)
-		}
-		return c, store.ErrNotFound
-	}
-	return c, nil
-}
-
-func (s *Server) acceptChallenge(ctx context.Context, sess *Session, id string) error {
-	c, err := s.takeOwnChallenge(ctx, sess.Player.PlayerID, id)
-	if err != nil {
-		return err
-	}
-	tc, err := protocol.ParseTimeControl(c.TC)
-	if err != nil {
-		return fmt.Errorf("stored challenge %s: %w", c.ID, err)
-	}
-	white, black := c.FromID, c.ToID
-	switch c.Color {
-	case protocol.ColorBlack:
-		white, black = black, white
-	case protocol.ColorRandom:
-		if rand.IntN(2) == 1 {
-			white, black = black, white
-		}
-	}
-	_, err = s.startGame(ctx, white, black, tc, c.Rated, "")
-	return err
-}
-
-func (s *Server) declineChallenge(ctx context.Context, sess *Session, id string) error {
-	_, err := s.takeOwnChallenge(ctx, sess.Player.PlayerID, id)
-	return err
 }

@@ -34,6 +34,8 @@ type Config struct {
 	ReconcileInterval time.Duration
 	// RetryInterval: how often events held while Live was down are offered to it again; 500 ms.
 	RetryInterval time.Duration
+	// ChallengeInterval: how often expired challenges are looked for (and their players told); 1 s.
+	ChallengeInterval time.Duration
 	// StateCache bounds the game states kept in memory (see memCache); 100,000.
 	StateCache int
 	// ConnLimits caps the open connections per player and per client address over every
@@ -103,6 +105,9 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	if cfg.MatchInterval <= 0 {
 		cfg.MatchInterval = 250 * time.Millisecond
 	}
+	if cfg.ChallengeInterval <= 0 {
+		cfg.ChallengeInterval = time.Second
+	}
 	if cfg.DeadlineLease <= 0 {
 		cfg.DeadlineLease = 2 * time.Second
 	}
@@ -149,10 +154,11 @@ func New(ctx context.Context, durable store.Durable, live store.Live, log *slog.
 	s.hub = newHub(sub, log, func() { s.retryPending(bg); s.resyncAll(bg) }, s.mem.observe)
 	s.checkEpoch(ctx)
 	var wg sync.WaitGroup
-	wg.Add(8)
+	wg.Add(9)
 	go func() { defer wg.Done(); s.hub.run() }()
 	go func() { defer wg.Done(); s.every(bg, cfg.TickInterval, s.checkDeadlines) }()
 	go func() { defer wg.Done(); s.every(bg, cfg.MatchInterval, s.matchmake) }()
+	go func() { defer wg.Done(); s.every(bg, cfg.ChallengeInterval, s.expireChallenges) }()
 	go func() {
 		defer wg.Done()
 		s.every(bg, cfg.SweepInterval, func(ctx context.Context) {
@@ -344,6 +350,10 @@ func (s *Server) dispatch(ctx context.Context, sess *Session, m protocol.ClientM
 		return s.acceptChallenge(ctx, sess, m.ChallengeID)
 	case protocol.TDeclineChallenge:
 		return s.declineChallenge(ctx, sess, m.ChallengeID)
+	case protocol.TCancelChallenge:
+		return s.cancelChallenge(ctx, sess, m.ChallengeID)
+	case protocol.TRematch:
+		return s.rematch(ctx, sess, m.Game)
 	case protocol.TWatch:
 		if err := s.watch(ctx, sess, m.Game, m.V, false); err != nil {
 			return err

@@ -163,18 +163,37 @@ type Seek struct {
 	Since    int64 // Unix ms
 }
 
-// Challenge is a direct challenge waiting for its target.
+// Challenge is a challenge waiting for its target: a named player, or, when ToID is empty, an
+// open challenge (a link) that anyone but its creator may accept.
 type Challenge struct {
 	ID      string
 	FromID  string
 	From    string
-	ToID    string
+	ToID    string // "" for an open challenge
 	To      string
 	TC      string
 	Color   string
 	Rated   bool
-	Expires int64 // Unix ms
+	Expires int64  // Unix ms
+	Rematch string // the game this challenge offers a rematch of; "" for other challenges
 }
+
+// ChallengeAction is what a player takes a challenge out of the store for; it decides who may.
+type ChallengeAction uint8
+
+// Challenge actions.
+const (
+	// TakeAccept: the target; for an open challenge, anyone but its creator.
+	TakeAccept ChallengeAction = iota + 1
+	// TakeDecline: the target only.
+	TakeDecline
+	// TakeCancel: the creator only.
+	TakeCancel
+)
+
+// ErrNotYours means a challenge exists but the player may not take it for that action; it is
+// left as it was.
+var ErrNotYours = errors.New("challenge belongs to someone else")
 
 // Message is one message received from a Live topic.
 type Message struct {
@@ -239,9 +258,17 @@ type Live interface {
 	// pairs. Each seek is returned in at most one pair, by one caller.
 	MatchSeeks(ctx context.Context, now int64) ([][2]Seek, error)
 
+	// PutChallenge stores a challenge until it is taken or expires (replacing one of the same id).
 	PutChallenge(ctx context.Context, c Challenge) error
-	// TakeChallenge removes and returns a challenge; ErrNotFound if it is gone or expired.
-	TakeChallenge(ctx context.Context, id string) (Challenge, error)
+	// GetChallenge returns a challenge without taking it; ErrNotFound if it is gone or expired.
+	GetChallenge(ctx context.Context, id string) (Challenge, error)
+	// TakeChallenge removes and returns a challenge if playerID may take it for action;
+	// ErrNotFound if it is gone or expired, ErrNotYours (nothing changed) if it is someone
+	// else's. An expired challenge stays for ExpireChallenges.
+	TakeChallenge(ctx context.Context, id, playerID string, action ChallengeAction) (Challenge, error)
+	// ExpireChallenges removes and returns challenges whose expiry is at or before now, each to
+	// one caller over every instance, so exactly one instance tells their players.
+	ExpireChallenges(ctx context.Context, now int64) ([]Challenge, error)
 
 	// Connected and Disconnected count a player's open connections over every instance; they
 	// report whether the player just came online or went offline.
@@ -402,4 +429,18 @@ type Gateway interface {
 	// Heartbeat marks an instance alive for ttl; InstanceAlive reports whether it still is.
 	Heartbeat(ctx context.Context, instanceID string, ttl time.Duration) error
 	InstanceAlive(ctx context.Context, instanceID string) (bool, error)
+}
+
+// MayTake reports whether playerID may take c for action (the rule of TakeChallenge; the Redis
+// store applies the same rule in its script).
+func MayTake(c Challenge, playerID string, action ChallengeAction) bool {
+	switch action {
+	case TakeAccept:
+		return c.ToID == playerID || (c.ToID == "" && c.FromID != playerID)
+	case TakeDecline:
+		return c.ToID != "" && c.ToID == playerID
+	case TakeCancel:
+		return c.FromID == playerID
+	}
+	return false
 }

@@ -237,26 +237,6 @@ func (l *Live) MatchSeeks(_ context.Context, now int64) ([][2]store.Seek, error)
 	return pairs, nil
 }
 
-// PutChallenge implements store.Live.
-func (l *Live) PutChallenge(_ context.Context, c store.Challenge) error {
-	l.mu.Lock()
-	l.challenges[c.ID] = c
-	l.mu.Unlock()
-	return nil
-}
-
-// TakeChallenge implements store.Live.
-func (l *Live) TakeChallenge(_ context.Context, id string) (store.Challenge, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.challenges[id]
-	delete(l.challenges, id)
-	if !ok || c.Expires <= l.now() {
-		return store.Challenge{}, store.ErrNotFound
-	}
-	return c, nil
-}
-
 // Connected implements store.Live.
 func (l *Live) Connected(_ context.Context, playerID string) (bool, error) {
 	l.mu.Lock()

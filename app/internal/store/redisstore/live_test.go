@@ -219,7 +219,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	ctx := tctx(t)
 	_, err := s.GetGame(ctx, "g_missing")
 	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.TakeChallenge(ctx, "c_missing")
+	_, err = s.TakeChallenge(ctx, "c_missing", "p_x", store.TakeAccept)
 	assert.ErrorIs(t, err, store.ErrNotFound)
 	_, err = s.GetConn(ctx, "missing")
 	assert.ErrorIs(t, err, store.ErrNotFound)
@@ -231,6 +231,8 @@ func TestErrorsAreClassified(t *testing.T) {
 		func() error { _, err := s.GetGame(ctx, "g_x"); return err }(),
 		func() error { _, err := s.Connected(ctx, "p_x"); return err }(),
 		s.Publish(ctx, "p:x", []byte("x")),
+		func() error { _, err := s.TakeChallenge(ctx, "c_x", "p_x", store.TakeCancel); return err }(),
+		func() error { _, err := s.ExpireChallenges(ctx, 1); return err }(),
 	} {
 		assert.ErrorIs(t, err, store.ErrUnavailable)
 		assert.False(t, errors.Is(err, store.ErrNotFound))

@@ -5,10 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"chessplatform/app/internal/store"
 )
@@ -102,60 +98,4 @@ func (s *Store) MatchSeeks(ctx context.Context, now int64) ([][2]store.Seek, err
 		pairs = append(pairs, proposed[i])
 	}
 	return pairs, nil
-}
-
-type challengeJSON struct {
-	ID      string `json:"id"`
-	FromID  string `json:"fromId"`
-	From    string `json:"from"`
-	ToID    string `json:"toId"`
-	To      string `json:"to"`
-	TC      string `json:"tc"`
-	Color   string `json:"color"`
-	Rated   bool   `json:"rated,omitempty"`
-	Expires int64  `json:"exp"`
-}
-
-// challengeSlack keeps a challenge key a little past its expiry; the script's check against
-// the store's clock decides, the TTL only collects garbage.
-const challengeSlack = 5 * time.Second
-
-// PutChallenge implements store.Live.
-func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
-	if c.ID == "" {
-		return errors.New("put challenge: no id")
-	}
-	left := time.Duration(c.Expires-s.cfg.Now()) * time.Millisecond
-	if left <= 0 {
-		return nil // already expired: TakeChallenge would not return it anyway
-	}
-	b, err := json.Marshal(challengeJSON(c))
-	if err != nil {
-		return fmt.Errorf("encoding challenge: %w", err)
-	}
-	ctx, cancel := s.opCtx(ctx)
-	defer cancel()
-	k := s.challengeKey(c.ID)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, k)
-		p.HSet(ctx, k, "e", strconv.FormatInt(c.Expires, 10), "d", b)
-		p.PExpire(ctx, k, left+challengeSlack)
-		return nil
-	})
-	return wrap("storing challenge "+c.ID, err)
-}
-
-// TakeChallenge implements store.Live.
-func (s *Store) TakeChallenge(ctx context.Context, id string) (store.Challenge, error) {
-	ctx, cancel := s.opCtx(ctx)
-	defer cancel()
-	b, err := takeChallengeScript.Run(ctx, s.rdb, []string{s.challengeKey(id)}, strconv.FormatInt(s.cfg.Now(), 10)).Text()
-	if err != nil {
-		return store.Challenge{}, wrap("taking challenge "+id, err)
-	}
-	var c challengeJSON
-	if err := json.Unmarshal([]byte(b), &c); err != nil {
-		return store.Challenge{}, fmt.Errorf("decoding challenge %s: %w", id, err)
-	}
-	return store.Challenge(c), nil
 }

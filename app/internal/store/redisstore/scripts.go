@@ -170,18 +170,6 @@ end
 return taken
 `)
 
-// takeChallengeScript removes a challenge and returns it unless it expired by the store's
-// clock (the key's own TTL only collects garbage).
-//
-// KEYS: 1 challenge hash. ARGV: 1 now.
-var takeChallengeScript = redis.NewScript(`
-local r = redis.call('HMGET', KEYS[1], 'e', 'd')
-if not r[2] then return false end
-redis.call('DEL', KEYS[1])
-if tonumber(r[1]) <= tonumber(ARGV[1]) then return false end
-return r[2]
-`)
-
 // presenceScript counts a player's connections per instance and reports whether the player
 // came online (connect) or went offline (disconnect) over all live instances. Counts held by
 // instances whose heartbeat key has expired (crashed) are removed on the way.

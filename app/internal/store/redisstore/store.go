@@ -9,7 +9,9 @@
 //	g:{<game>}:h        list   frames of the last store.HistorySize events, contiguous, ending at v
 //	deadlines           zset   game id -> flag/abort deadline (Unix ms); leased by DueGames
 //	{seeks}             hash   player id -> seek JSON; a pool is the seeks of one tc + rated
-//	ch:<challenge>      hash   e (expires, Unix ms), d (challenge JSON); PX until expiry
+//	ch:<challenge>      hash   e (expires, Unix ms), d (challenge JSON), f (from id), t (to id, "" when
+//	                           open); PX until a little after expiry
+//	chx                 zset   challenge id -> expiry (Unix ms); drained by ExpireChallenges
 //	presence:{<player>} hash   instance id -> open connections of the player on that instance
 //	inst:<instance>     string heartbeat of a live instance (PX); presence and Gateway share it
 //	active:{<player>}   set    running games the player plays
@@ -189,6 +191,7 @@ func (s *Store) histKey(id string) string      { return s.prefix + "g:{" + id + 
 func (s *Store) deadlineKey() string           { return s.prefix + "deadlines" }
 func (s *Store) seekKey() string               { return s.prefix + "{seeks}" }
 func (s *Store) challengeKey(id string) string { return s.prefix + "ch:" + id }
+func (s *Store) challengeExpiryKey() string    { return s.prefix + "chx" }
 func (s *Store) presenceKey(p string) string   { return s.prefix + "presence:{" + p + "}" }
 func (s *Store) instPrefix() string            { return s.prefix + "inst:" }
 func (s *Store) capPlayerKey(p string) string  { return s.prefix + "cap:p:{" + p + "}" }

@@ -305,16 +305,100 @@ func RunLive(t *testing.T, newStore func(t *testing.T) (store.Live, LiveClock)) 
 		clock.Set(now)
 		c := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", ToID: "p_b", To: "b", TC: "5+0", Color: "random", Expires: now + 60_000}
 		require.NoError(t, l.PutChallenge(ctx(t), c))
-		got, err := l.TakeChallenge(ctx(t), c.ID)
+		got, err := l.GetChallenge(ctx(t), c.ID)
 		require.NoError(t, err)
 		assert.Equal(t, c, got)
-		_, err = l.TakeChallenge(ctx(t), c.ID)
+		got, err = l.TakeChallenge(ctx(t), c.ID, "p_b", store.TakeAccept)
+		require.NoError(t, err)
+		assert.Equal(t, c, got)
+		_, err = l.TakeChallenge(ctx(t), c.ID, "p_b", store.TakeAccept)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = l.GetChallenge(ctx(t), c.ID)
 		assert.ErrorIs(t, err, store.ErrNotFound)
 		c.ID = unique("c_")
 		require.NoError(t, l.PutChallenge(ctx(t), c))
 		clock.Set(now + 61_000)
-		_, err = l.TakeChallenge(ctx(t), c.ID)
+		_, err = l.TakeChallenge(ctx(t), c.ID, "p_b", store.TakeAccept)
 		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = l.GetChallenge(ctx(t), c.ID)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("only the right player takes a challenge", func(t *testing.T) {
+		l, clock := newStore(t)
+		now := time.Now().UnixMilli()
+		clock.Set(now)
+		direct := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", ToID: "p_b", To: "b", TC: "5+0", Color: "white", Expires: now + 60_000, Rematch: "g_abcd1234"}
+		open := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", TC: "3+2", Color: "random", Rated: true, Expires: now + 60_000}
+		require.NoError(t, l.PutChallenge(ctx(t), direct))
+		require.NoError(t, l.PutChallenge(ctx(t), open))
+		for _, tc := range []struct {
+			c      store.Challenge
+			player string
+			action store.ChallengeAction
+		}{
+			{direct, "p_a", store.TakeAccept}, {direct, "p_c", store.TakeAccept}, {direct, "p_a", store.TakeDecline},
+			{direct, "p_b", store.TakeCancel}, {open, "p_a", store.TakeAccept}, {open, "p_c", store.TakeDecline},
+			{open, "p_c", store.TakeCancel}, {open, "", store.TakeDecline},
+		} {
+			_, err := l.TakeChallenge(ctx(t), tc.c.ID, tc.player, tc.action)
+			assert.ErrorIs(t, err, store.ErrNotYours, "%s taking %s for %d", tc.player, tc.c.ID, tc.action)
+		}
+		// Refusals changed nothing.
+		got, err := l.GetChallenge(ctx(t), direct.ID)
+		require.NoError(t, err)
+		assert.Equal(t, direct, got)
+		got, err = l.TakeChallenge(ctx(t), direct.ID, "p_b", store.TakeDecline)
+		require.NoError(t, err)
+		assert.Equal(t, direct, got)
+		got, err = l.TakeChallenge(ctx(t), open.ID, "p_c", store.TakeAccept)
+		require.NoError(t, err)
+		assert.Equal(t, open, got)
+		cancelled := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", ToID: "p_b", To: "b", TC: "1+0", Color: "black", Expires: now + 60_000}
+		require.NoError(t, l.PutChallenge(ctx(t), cancelled))
+		got, err = l.TakeChallenge(ctx(t), cancelled.ID, "p_a", store.TakeCancel)
+		require.NoError(t, err)
+		assert.Equal(t, cancelled, got)
+		_, err = l.TakeChallenge(ctx(t), cancelled.ID, "p_b", store.TakeAccept)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("expired challenges go to one caller", func(t *testing.T) {
+		l, clock := newStore(t)
+		now := time.Now().UnixMilli()
+		clock.Set(now)
+		soon := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", ToID: "p_b", To: "b", TC: "5+0", Color: "random", Expires: now + 1_000}
+		later := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", TC: "5+0", Color: "random", Expires: now + 60_000}
+		taken := store.Challenge{ID: unique("c_"), FromID: "p_a", From: "a", ToID: "p_b", To: "b", TC: "5+0", Color: "random", Expires: now + 1_000}
+		for _, c := range []store.Challenge{soon, later, taken} {
+			require.NoError(t, l.PutChallenge(ctx(t), c))
+		}
+		_, err := l.TakeChallenge(ctx(t), taken.ID, "p_b", store.TakeDecline)
+		require.NoError(t, err)
+		mine := func(cs []store.Challenge) []store.Challenge {
+			var out []store.Challenge
+			for _, c := range cs {
+				if c.ID == soon.ID || c.ID == later.ID || c.ID == taken.ID {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		due, err := l.ExpireChallenges(ctx(t), now+500)
+		require.NoError(t, err)
+		assert.Empty(t, mine(due))
+		clock.Set(now + 2_000)
+		// Expired: neither accepted nor declined, but still reported once.
+		_, err = l.TakeChallenge(ctx(t), soon.ID, "p_b", store.TakeAccept)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		due, err = l.ExpireChallenges(ctx(t), now+2_000)
+		require.NoError(t, err)
+		assert.Equal(t, []store.Challenge{soon}, mine(due))
+		due, err = l.ExpireChallenges(ctx(t), now+2_000)
+		require.NoError(t, err)
+		assert.Empty(t, mine(due))
+		_, err = l.GetChallenge(ctx(t), later.ID)
+		require.NoError(t, err)
 	})
 
 	t.Run("presence and active games", func(t *testing.T) {

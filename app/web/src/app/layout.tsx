@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import { AppProvider } from '@/components/AppProvider';
+import { ChallengeBanner } from '@/components/challenges/ChallengeBanner';
 import { SessionExpired } from '@/components/ConnectionBadge';
 import { Nav } from '@/components/Nav';
 import './globals.css';
@@ -26,6 +27,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <Nav />
           <main id="main" tabIndex={-1}>
             <SessionExpired />
+            <ChallengeBanner />
             {children}
           </main>
         </AppProvider>

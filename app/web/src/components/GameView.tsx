@@ -39,6 +39,7 @@ import { MoveList } from './MoveList';
 import { ClaimPanel } from './game/ClaimPanel';
 import { Spectators } from './game/Spectators';
 import { useGamePresence } from './game/usePresence';
+import { Rematch } from './game/Rematch';
 
 interface Pending {
   uci: string;
@@ -285,6 +286,7 @@ export function GameView({ id }: { id: string }) {
         </div>
         <div>
           {model.status === 'ended' && <ResultBanner model={model} />}
+          {model.status === 'ended' && seat && <Rematch game={model.id} />}
           <section className="card" aria-label="Game">
             <p className="row">
               <span>

@@ -1,9 +1,10 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { speedOf } from '@/lib/clock';
 import { useApp } from './AppProvider';
+import { ChallengeForm } from './challenges/ChallengeForm';
 import { LoginPanel } from './LoginPanel';
 import { LiveGames } from './lobby/LiveGames';
 import { YourGames } from './lobby/YourGames';
@@ -40,7 +41,6 @@ export function Lobby() {
           <div className="grid-2">
             <QuickPair />
             <div>
-              <IncomingChallenges />
               <ChallengeForm />
               <WatchForm />
             </div>
@@ -123,109 +123,6 @@ function QuickPair() {
             Cancel
           </button>
         </div>
-      )}
-    </section>
-  );
-}
-
-function IncomingChallenges() {
-  const { challenges, answerChallenge } = useApp();
-  return (
-    <section className="card" aria-labelledby="incoming-heading">
-      <h2 id="incoming-heading">Incoming challenges</h2>
-      {challenges.length === 0 ? (
-        <p className="muted">None right now.</p>
-      ) : (
-        <ul aria-live="polite" data-testid="challenges">
-          {challenges.map((c) => (
-            <li key={c.id} className="row" data-testid={`challenge-${c.id}`}>
-              <span>
-                <strong>{c.from}</strong> challenges you: {c.tc} {c.rated ? 'rated' : 'casual'}, you play{' '}
-                {c.color === 'random' ? 'a random colour' : c.color === 'white' ? 'black' : 'white'}
-              </span>
-              <button type="button" onClick={() => answerChallenge(c.id, true)} aria-label={`Accept challenge from ${c.from}`}>
-                Accept
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => answerChallenge(c.id, false)}
-                aria-label={`Decline challenge from ${c.from}`}
-              >
-                Decline
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
-  );
-}
-
-function ChallengeForm() {
-  const { client, status, session } = useApp();
-  const [to, setTo] = useState('');
-  const [tc, setTc] = useState<string>('5+3');
-  const [color, setColor] = useState<'random' | 'white' | 'black'>('random');
-  const [rated, setRated] = useState(false);
-  const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
-
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    if (!client) return;
-    const name = to.trim();
-    if (!/^[A-Za-z0-9_-]{3,20}$/.test(name)) {
-      setNote({ ok: false, text: 'Enter a valid player name.' });
-      return;
-    }
-    if (name === session?.name) {
-      setNote({ ok: false, text: 'You cannot challenge yourself.' });
-      return;
-    }
-    setNote(null);
-    const r = await client.send('challenge', { to: name, tc, color, rated });
-    setNote(r.ok ? { ok: true, text: `Challenge sent to ${name}.` } : { ok: false, text: r.error?.msg || r.error?.code || 'Failed' });
-  }
-
-  return (
-    <section className="card" aria-labelledby="challenge-heading">
-      <h2 id="challenge-heading">Challenge a player</h2>
-      <form onSubmit={(e) => void onSubmit(e)}>
-        <label>
-          Player name <input value={to} onChange={(e) => setTo(e.target.value)} data-testid="challenge-to" required />
-        </label>
-        <div className="row">
-          <label>
-            Time control{' '}
-            <select value={tc} onChange={(e) => setTc(e.target.value)}>
-              {TIME_CONTROLS.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Your colour{' '}
-            <select value={color} onChange={(e) => setColor(e.target.value as typeof color)}>
-              <option value="random">Random</option>
-              <option value="white">White</option>
-              <option value="black">Black</option>
-            </select>
-          </label>
-          <label>
-            <input type="checkbox" checked={rated} onChange={(e) => setRated(e.target.checked)} disabled={session?.guest} />{' '}
-            Rated
-          </label>
-        </div>
-        <button type="submit" disabled={status !== 'open'}>
-          Send challenge
-        </button>
-      </form>
-      {note && (
-        <p className={note.ok ? 'muted' : 'alert'} role={note.ok ? 'status' : 'alert'}>
-          {note.text}
-        </p>
       )}
     </section>
   );
