@@ -341,7 +341,7 @@ export function GameView({ id }: { id: string }) {
               </p>
             )}
             <MoveList sans={model.sans} current={viewPly ?? undefined} onSelect={history.go} />
-            {started && <HistoryNav plies={model.moves.length} viewPly={viewPly} sans={model.sans} onGo={history.go} />}
+            {model.moves.length > 0 && <HistoryNav plies={model.moves.length} viewPly={viewPly} sans={model.sans} onGo={history.go} />}
             {seat && started && (
               <div className="controls" role="group" aria-label="Game actions">
                 {canAbort(model) && (
