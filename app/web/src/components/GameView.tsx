@@ -195,7 +195,18 @@ export function GameView({ id }: { id: string }) {
   const history = useHistoryView(model?.moves.length ?? 0);
   const viewPly = history.viewPly;
   const { muted, toggle: toggleMute } = useMute();
-  useGameSounds(model, seat, muted);
+
+  const liveLine = useMemo(() => {
+    if (!model) return { plies: 0, lastSan: undefined };
+    if (!pendingActive) return { plies: model.moves.length, lastSan: model.sans[model.moves.length - 1] };
+    let san: string | undefined;
+    try {
+      san = new Chess(model.fen).move(uciParts(pending!.uci)!).san;
+    } catch {
+      // validated before sending; no sound for it otherwise
+    }
+    return { plies: model.moves.length + 1, lastSan: san };
+  }, [model, pending, pendingActive]);
 
   const shown = useMemo(() => {
     if (!model) return null;
@@ -250,6 +261,7 @@ export function GameView({ id }: { id: string }) {
   );
 
   const onOpponentZero = useCallback(() => act('flag'), [act]);
+  useGameSounds(model, liveLine, seat, muted);
   const premove = usePremove(model, seat, pendingActive, viewPly === null, onMove);
 
   if (guestError) {

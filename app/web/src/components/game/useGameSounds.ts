@@ -1,7 +1,7 @@
 'use client';
 
 // Plays the game's sounds: one per new move (move, capture or check, from its SAN; none for
-// the moves already there when the page loads) and the low-time warning once per game when
+// the moves already there when the page loads; the player's own move as it is made) and the low-time warning once per game when
 // the player's own clock drops under 10 s.
 import { useEffect, useRef, useState } from 'react';
 import type { GameModel } from '@/lib/game/model';
@@ -23,7 +23,13 @@ export function useMute() {
   return { muted, toggle };
 }
 
-export function useGameSounds(model: GameModel | null, seat: Color | null, muted: boolean) {
+/** The moves as the player sees them: the server's, plus the player's own move on its way. */
+export interface LiveLine {
+  plies: number;
+  lastSan: string | undefined;
+}
+
+export function useGameSounds(model: GameModel | null, line: LiveLine, seat: Color | null, muted: boolean) {
   const mutedRef = useRef(muted);
   useEffect(() => {
     mutedRef.current = muted;
@@ -36,8 +42,9 @@ export function useGameSounds(model: GameModel | null, seat: Color | null, muted
   }, []);
 
   const sounded = useRef<{ game: string; plies: number } | null>(null);
-  const plies = model?.moves.length ?? 0;
-  const lastSan = model?.sans[plies - 1];
+  // The player's own move sounds when it is made, not when the server confirms it; moves that
+  // arrive together (a catch-up) make one sound, that of the last.
+  const { plies, lastSan } = line;
   const game = model?.id;
   useEffect(() => {
     if (!game) return;
