@@ -81,7 +81,9 @@ type State struct {
 	EndedAt   int64        `json:"endedAt,omitempty"`
 	DrawOffer string       `json:"drawOffer,omitempty"` // "white" or "black"
 	// AbortAt is when the side to move loses the chance to make its first move (0 once both have moved).
-	AbortAt int64                `json:"abortAt,omitempty"`
+	AbortAt int64 `json:"abortAt,omitempty"`
+	// Aborted says who aborted the game or failed to move first (reason abort only).
+	Aborted protocol.AbortInfo   `json:"aborted,omitzero"`
 	Ratings *protocol.EndRatings `json:"ratings,omitempty"`
 	Acks    [2][]int64           `json:"acks,omitempty"` // recent ack ids of non-move actions per side
 
@@ -371,6 +373,7 @@ func (s *State) Abort(by rules.Color, ack, now int64) (Outcome, error) {
 		return o, ErrTooLateAbort
 	}
 	s.remember(by, ack)
+	s.Aborted = protocol.AbortInfo{AbortedBy: by.String()}
 	s.end(&o, ResultAborted, ReasonAbort, now)
 	return o, nil
 }
@@ -457,6 +460,7 @@ func (s *State) CheckTime(now int64) Outcome {
 		return o
 	}
 	if s.AbortAt != 0 && now >= s.AbortAt {
+		s.Aborted = protocol.AbortInfo{NoMove: s.Turn().String()}
 		s.end(&o, ResultAborted, ReasonAbort, now)
 	}
 	return o
@@ -483,7 +487,7 @@ func (s *State) end(o *Outcome, result, reason string, now int64) {
 	s.DrawOffer = ""
 	s.AbortAt = 0
 	o.Ended = true
-	o.add(protocol.TEnd, &protocol.EndPayload{Game: s.ID, Result: result, Reason: reason})
+	o.add(protocol.TEnd, &protocol.EndPayload{Game: s.ID, Result: result, Reason: reason, AbortInfo: s.Aborted})
 }
 
 // checkAction validates a non-move action and detects a resent one.
@@ -549,6 +553,9 @@ func (s *State) Snapshot(now int64) protocol.GameState {
 	if s.Ended() {
 		r, why := s.Result, s.Reason
 		gs.Result, gs.Reason = &r, &why
+		gs.AbortInfo = s.Aborted
+	} else if !s.Clock.Running {
+		gs.FirstMoveBy = s.AbortAt
 	}
 	if s.DrawOffer != "" {
 		d := s.DrawOffer

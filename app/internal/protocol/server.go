@@ -42,6 +42,19 @@ type GameState struct {
 	// each side's first move). An addition to the v1 shape; clients may ignore it.
 	ClockRunning bool  `json:"clockRunning"`
 	ServerTime   int64 `json:"serverTime"` // Unix ms at which Clock was read
+	// FirstMoveBy is the Unix ms by which the side to move must make its first move, or the
+	// game is aborted; absent once both sides have moved and after the end. A v1 addition.
+	FirstMoveBy int64 `json:"firstMoveBy,omitempty"`
+	AbortInfo
+}
+
+// AbortInfo says why a game ended with reason `abort` (a v1 addition: older clients see the
+// same reason as before). Exactly one field is set on an aborted game, none on any other.
+type AbortInfo struct {
+	// AbortedBy is the colour that asked for the abort.
+	AbortedBy string `json:"abortedBy,omitempty"`
+	// NoMove is the colour that did not make its first move in time.
+	NoMove string `json:"noMove,omitempty"`
 }
 
 // MovePayload is the payload of a `move` event.
@@ -84,6 +97,7 @@ type EndPayload struct {
 	Result  string      `json:"result"`
 	Reason  string      `json:"reason"`
 	Ratings *EndRatings `json:"ratings,omitempty"`
+	AbortInfo
 }
 
 // SeekingPayload is the payload of `seeking`.

@@ -125,8 +125,8 @@ describe('game controls', () => {
     for (const p of [white, black]) {
       await p.getByTestId('result-banner').waitFor();
       expect(await p.getByTestId('result-banner').getAttribute('data-result')).toBe('1-0');
-      expect(await p.getByTestId('result-text').textContent()).toBe('White wins by resignation.');
-      await expect.poll(() => p.getByTestId('announcer').textContent()).toContain('White wins by resignation.');
+      expect(await p.getByTestId('result-text').textContent()).toBe('White wins: Black resigned.');
+      await expect.poll(() => p.getByTestId('announcer').textContent()).toContain('White wins: Black resigned.');
       // The game is over: no controls left to act with.
       expect(await p.getByTestId('resign').count()).toBe(0);
     }

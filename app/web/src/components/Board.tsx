@@ -8,6 +8,7 @@ import { Chess, type Square } from 'chess.js';
 import { type KeyboardEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Chessboard, type ChessboardOptions } from 'react-chessboard';
 import { pieceName } from '@/lib/game/model';
+import { premoveTargets } from '@/lib/game/premove';
 import type { Color } from '@/lib/realtime/protocol';
 
 const FILES = 'abcdefgh';
@@ -22,6 +23,15 @@ export interface BoardProps {
   checkSquare?: string | null;
   onMove?: (uci: string) => void;
   label: string;
+  /** While the opponent is to move: the player's colour, the queued move and its handlers. */
+  premove?: PremoveInput | null;
+}
+
+export interface PremoveInput {
+  color: Color;
+  queued: string | null;
+  onQueue: (uci: string) => void;
+  onCancel: () => void;
 }
 
 interface Promo {
@@ -43,7 +53,7 @@ export function kingSquare(chess: Chess, color: 'w' | 'b'): string | null {
   return null;
 }
 
-export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove, label }: BoardProps) {
+export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove, label, premove }: BoardProps) {
   const chess = useMemo(() => {
     try {
       return new Chess(fen);
@@ -57,6 +67,9 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
   const wrapRef = useRef<HTMLDivElement>(null);
   const helpId = useId();
   const myTurn = chess !== null && movable !== null && chess.turn() === movable[0];
+  const premoving = !myTurn && chess !== null && !!premove && chess.turn() !== premove.color[0];
+  // The colour whose pieces the viewer handles now: moving, or queueing a premove.
+  const actor: Color | null = myTurn ? movable : premoving ? premove!.color : null;
 
   // A new position (a move was played) or losing the move clears any half-made move.
   const [lastFen, setLastFen] = useState(fen);
@@ -67,21 +80,27 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
   }
 
   const targets = useMemo(() => {
-    if (!chess || !selected || !myTurn) return new Set<string>();
+    if (!chess || !selected || !actor) return new Set<string>();
+    if (premoving) return premoveTargets(fen, actor, selected);
     return new Set(chess.moves({ square: selected, verbose: true }).map((m) => m.to));
-  }, [chess, selected, myTurn]);
+  }, [chess, selected, actor, premoving, fen]);
 
   const ownPiece = useCallback(
     (square: string) => {
       const p = chess?.get(square as Square);
-      return !!p && movable !== null && p.color === movable[0];
+      return !!p && actor !== null && p.color === actor[0];
     },
-    [chess, movable],
+    [chess, actor],
   );
 
   /** Tries a move; returns false when it is not legal here. Opens the picker for promotions. */
   const attempt = useCallback(
     (from: Square, to: Square): boolean => {
+      if (premoving && targets.has(to)) {
+        setSelected(null);
+        premove!.onQueue(`${from}${to}`);
+        return false; // the piece stays until the premove is played; its squares are marked
+      }
       if (!chess || !myTurn || !onMove) return false;
       const legal = chess.moves({ square: from, verbose: true }).filter((m) => m.to === to);
       if (legal.length === 0) return false;
@@ -93,12 +112,13 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
       onMove(`${from}${to}`);
       return true;
     },
-    [chess, myTurn, onMove],
+    [chess, myTurn, onMove, premoving, premove, targets],
   );
 
   const activate = useCallback(
     (square: string) => {
-      if (!myTurn) return;
+      if (!myTurn && !premoving) return;
+      if (premoving && premove!.queued && !selected) premove!.onCancel(); // a click elsewhere cancels
       if (selected && selected !== square && targets.has(square)) {
         attempt(selected, square as Square);
         return;
@@ -109,7 +129,7 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
       }
       setSelected(ownPiece(square) ? (square as Square) : null);
     },
-    [myTurn, selected, targets, attempt, ownPiece],
+    [myTurn, premoving, premove, selected, targets, attempt, ownPiece],
   );
 
   const focusSquare = useCallback((square: string) => {
@@ -147,6 +167,7 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
           return;
         case 'Escape':
           setSelected(null);
+          premove?.onCancel();
           return;
         default:
           return;
@@ -154,7 +175,7 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
       e.preventDefault();
       if (next) focusSquare(next);
     },
-    [orientation, activate, focusSquare],
+    [orientation, activate, focusSquare, premove],
   );
 
   // react-chessboard makes every piece a focusable dnd-kit "button". The squares are the
@@ -184,6 +205,9 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
     if (selected === square) parts.push('selected');
     if (isTarget) parts.push(name ? 'capture' : 'legal move');
     if (checkSquare === square) parts.push('in check');
+    const queued = premove?.queued;
+    const inPremove = !!queued && (queued.slice(0, 2) === square || queued.slice(2, 4) === square);
+    if (inPremove) parts.push('premove');
     return (
       <div
         className="sq"
@@ -199,6 +223,7 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
         data-occupied={!!piece}
         data-last={lastMove ? lastMove.from === square || lastMove.to === square : false}
         data-check={checkSquare === square}
+        data-premove={inPremove}
         onKeyDown={(e) => onKeyDown(e, square)}
         onFocus={() => setCursor(square)}
       >
@@ -211,10 +236,10 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
     id: 'board',
     position: fen,
     boardOrientation: orientation,
-    allowDragging: myTurn,
+    allowDragging: actor !== null,
     allowDrawingArrows: false,
     animationDurationInMs: 150,
-    canDragPiece: ({ piece, square }) => myTurn && !!square && piece.pieceType[0] === movable?.[0],
+    canDragPiece: ({ piece, square }) => actor !== null && !!square && piece.pieceType[0] === actor[0],
     onPieceDrag: ({ square }) => {
       if (square && ownPiece(square)) setSelected(square as Square);
     },
@@ -225,6 +250,10 @@ export function Board({ fen, orientation, movable, lastMove, checkSquare, onMove
     onSquareClick: ({ square }) => {
       setCursor(square);
       activate(square);
+    },
+    onSquareRightClick: () => {
+      setSelected(null);
+      premove?.onCancel();
     },
     squareRenderer,
     lightSquareStyle: { backgroundColor: 'var(--light-sq)' },

@@ -18,7 +18,7 @@ import {
   claimableDraw,
   fromState,
   ratingDelta,
-  resultText,
+  replay,
   seatOf,
   spokenMove,
   uciParts,
@@ -40,6 +40,17 @@ import { ClaimPanel } from './game/ClaimPanel';
 import { Spectators } from './game/Spectators';
 import { useGamePresence } from './game/usePresence';
 import { Rematch } from './game/Rematch';
+import { endText } from '@/lib/game/endReason';
+import { FirstMoveCountdown } from './game/Countdown';
+import { FlipButton } from './game/FlipButton';
+import { HistoryNav } from './game/HistoryNav';
+import { MaterialBar } from './game/MaterialBar';
+import { SoundToggle } from './game/SoundToggle';
+import { useFlip } from './game/useFlip';
+import { useGameSounds, useMute } from './game/useGameSounds';
+import { useHistoryView } from './game/useHistoryView';
+import { usePremove } from './game/usePremove';
+import './game/game.css';
 
 interface Pending {
   uci: string;
@@ -183,11 +194,33 @@ export function GameView({ id }: { id: string }) {
   }, [client, id, load, onEvent]);
 
   const seat = model ? seatOf(model, session?.name) : null;
-  const orientation: Color = seat ?? 'white';
+  const { flipped, toggle: flip } = useFlip(id);
+  const orientation: Color = flipped ? other(seat ?? 'white') : (seat ?? 'white');
   const pendingActive = !!(pending && model && model.moves.length < pending.ply);
+  const history = useHistoryView(model?.moves.length ?? 0);
+  const viewPly = history.viewPly;
+  const { muted, toggle: toggleMute } = useMute();
+
+  const liveLine = useMemo(() => {
+    if (!model) return { plies: 0, lastSan: undefined };
+    if (!pendingActive) return { plies: model.moves.length, lastSan: model.sans[model.moves.length - 1] };
+    let san: string | undefined;
+    try {
+      san = new Chess(model.fen).move(uciParts(pending!.uci)!).san;
+    } catch {
+      // validated before sending; no sound for it otherwise
+    }
+    return { plies: model.moves.length + 1, lastSan: san };
+  }, [model, pending, pendingActive]);
 
   const shown = useMemo(() => {
     if (!model) return null;
+    if (viewPly !== null) {
+      // A past position, read-only: replayed from the moves.
+      const past = replay(model.moves.slice(0, viewPly)) ?? new Chess();
+      const p = viewPly > 0 ? uciParts(model.moves[viewPly - 1]!) : null;
+      return { fen: past.fen(), last: p ? { from: p.from, to: p.to } : null, check: past.inCheck() ? kingSquare(past, past.turn()) : null };
+    }
     const c = new Chess(model.fen);
     let last: { from: string; to: string } | null = null;
     const lastUci = pendingActive ? pending!.uci : model.moves[model.moves.length - 1];
@@ -203,7 +236,7 @@ export function GameView({ id }: { id: string }) {
       if (p) last = { from: p.from, to: p.to };
     }
     return { fen: c.fen(), last, check: c.inCheck() ? kingSquare(c, c.turn()) : null };
-  }, [model, pending, pendingActive]);
+  }, [model, pending, pendingActive, viewPly]);
 
   const onMove = useCallback(
     (uci: string) => {
@@ -233,6 +266,8 @@ export function GameView({ id }: { id: string }) {
   );
 
   const onOpponentZero = useCallback(() => act('flag'), [act]);
+  useGameSounds(model, liveLine, seat, muted);
+  const premove = usePremove(model, seat, pendingActive, viewPly === null, onMove);
 
   if (guestError) {
     return (
@@ -260,7 +295,7 @@ export function GameView({ id }: { id: string }) {
   }
 
   const started = model.status === 'started';
-  const movable = started && seat !== null && !pendingActive && model.turn === seat ? seat : null;
+  const movable = started && seat !== null && !pendingActive && viewPly === null && model.turn === seat ? seat : null;
   const top = other(orientation);
   const opponentOffer = seat !== null && model.drawOffer === other(seat);
   const myOffer = seat !== null && model.drawOffer === seat;
@@ -272,7 +307,7 @@ export function GameView({ id }: { id: string }) {
       </h1>
       <div className="game-layout" data-testid="game" data-status={model.status} data-seat={seat ?? 'spectator'}>
         <div>
-          <PlayerBar player={model[top]} color={top} model={model} onZero={seat === orientation ? onOpponentZero : undefined} />
+          <PlayerBar player={model[top]} color={top} model={model} fen={shown.fen} onZero={seat === other(top) ? onOpponentZero : undefined} />
           <Board
             fen={shown.fen}
             orientation={orientation}
@@ -280,9 +315,14 @@ export function GameView({ id }: { id: string }) {
             lastMove={shown.last}
             checkSquare={shown.check}
             onMove={onMove}
-            label={`Chess board, ${seat ? `you play ${seat}` : 'spectating'}, ${model.turn} to move`}
+            premove={premove}
+            label={`Chess board, ${seat ? `you play ${seat}` : 'spectating'}, ${viewPly === null ? `${model.turn} to move` : `past position after ply ${viewPly}`}`}
           />
-          <PlayerBar player={model[orientation]} color={orientation} model={model} />
+          <PlayerBar player={model[orientation]} color={orientation} model={model} fen={shown.fen} onZero={seat === other(orientation) ? onOpponentZero : undefined} />
+          <p className="row board-tools">
+            <FlipButton flipped={flipped} onFlip={flip} />
+            <SoundToggle muted={muted} onToggle={toggleMute} />
+          </p>
         </div>
         <div>
           {model.status === 'ended' && <ResultBanner model={model} />}
@@ -314,12 +354,14 @@ export function GameView({ id }: { id: string }) {
               </p>
             )}
             {seat && started && <ClaimPanel client={client} id={id} claimAt={presence.claimAt} />}
+            <FirstMoveCountdown model={model} />
             {started && (
               <p className="muted" data-testid="turn">
                 {pendingActive ? 'Sending your move…' : `${model.turn === 'white' ? 'White' : 'Black'} to move`}
               </p>
             )}
-            <MoveList sans={model.sans} />
+            <MoveList sans={model.sans} current={viewPly ?? undefined} onSelect={history.go} />
+            {model.moves.length > 0 && <HistoryNav plies={model.moves.length} viewPly={viewPly} sans={model.sans} onGo={history.go} />}
             {seat && started && (
               <div className="controls" role="group" aria-label="Game actions">
                 {canAbort(model) && (
@@ -407,7 +449,7 @@ export function GameView({ id }: { id: string }) {
 }
 
 function resultAnnouncement(m: GameModel): string {
-  const parts = [resultText(m.result, m.reason)];
+  const parts = [endText(m)];
   const w = ratingDelta(m.ratings?.white);
   const b = ratingDelta(m.ratings?.black);
   if (w) parts.push(`${m.white.name} now ${w}.`);
@@ -419,11 +461,13 @@ function PlayerBar({
   player,
   color,
   model,
+  fen,
   onZero,
 }: {
   player: PlayerRef;
   color: Color;
   model: GameModel;
+  fen: string;
   onZero?: () => void;
 }) {
   return (
@@ -440,6 +484,7 @@ function PlayerBar({
           </span>
         )}
         <span className="sr-only">, plays {color}</span>
+        <MaterialBar fen={fen} color={color} />
       </span>
       <ClockView clock={model.clock} color={color} onZero={onZero} />
     </div>
@@ -452,8 +497,12 @@ function ResultBanner({ model }: { model: GameModel }) {
   return (
     <section className="result-banner" aria-labelledby="result-heading" data-testid="result-banner" data-result={model.result ?? ''}>
       <h2 id="result-heading">
-        <strong>{model.result === '1/2-1/2' ? '½–½' : model.result}</strong>{' '}
-        <span data-testid="result-text">{resultText(model.result, model.reason)}</span>
+        {model.result !== '*' && (
+          <>
+            <strong>{model.result === '1/2-1/2' ? '½–½' : model.result}</strong>{' '}
+          </>
+        )}
+        <span data-testid="result-text">{endText(model)}</span>
       </h2>
       {(w || b) && (
         <ul data-testid="rating-change">

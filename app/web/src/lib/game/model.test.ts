@@ -133,3 +133,36 @@ describe('texts', () => {
     expect(claimableDraw(fromState(base, 0))).toBe(false);
   });
 });
+
+describe('first-move deadline', () => {
+  const fresh: FullState = {
+    ...base,
+    fen: 'rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1',
+    moves: [],
+    clock: { w: 180_000, b: 180_000 },
+    clockRunning: false,
+    firstMoveBy: 1_700_000_030_000,
+    serverTime: 1_700_000_007_000,
+  };
+
+  it('counts from the state deadline in local time, whatever the local clock says', () => {
+    const m = fromState(fresh, 5000, 100);
+    expect(m.firstMoveBy).toBe(5000 + 23_000 - 100);
+  });
+
+  it('starts black 30 s at white first move and clears after black moves', () => {
+    const m = fromState(fresh, 5000);
+    const a = applyMove(m, mv(1, 'e2e4'), 4, 6000, 0)!;
+    expect(a.firstMoveBy).toBe(6000 + 30_000);
+    const b = applyMove(a, mv(2, 'e7e5'), 5, 7000, 0)!;
+    expect(b.firstMoveBy).toBeNull();
+  });
+
+  it('has no deadline without the field (older server) or after the end', () => {
+    expect(fromState(base, 0).firstMoveBy).toBeNull();
+    const ended = applyEnd(fromState(fresh, 0), { game: 'g1', result: '*', reason: 'abort', noMove: 'white' }, 4, 1);
+    expect(ended.firstMoveBy).toBeNull();
+    expect(ended.noMove).toBe('white');
+    expect(ended.abortedBy).toBeNull();
+  });
+});

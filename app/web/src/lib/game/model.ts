@@ -26,7 +26,15 @@ export interface GameModel {
   drawOffer: Color | null;
   ratings: { white?: RatingChange; black?: RatingChange } | null;
   opponentGone: boolean;
+  /** Local time (same clock as `now`) by which the side to move must make its first move, or null. */
+  firstMoveBy: number | null;
+  /** On an aborted game: who asked for it, or who did not move first (null when unknown). */
+  abortedBy: Color | null;
+  noMove: Color | null;
 }
+
+/** Each side's time for its first move (docs/protocol.md); a `move` event does not carry it. */
+export const FIRST_MOVE_WINDOW_MS = 30_000;
 
 export function colorOfPly(ply: number): Color {
   return ply % 2 === 1 ? 'white' : 'black';
@@ -78,6 +86,13 @@ export function fromState(s: FullState, now: number, lagMs = 0): GameModel {
     drawOffer: s.status === 'started' ? s.drawOffer : null,
     ratings: s.ratings ?? null,
     opponentGone: false,
+    // The deadline is in server time; its distance from serverTime is what counts here.
+    firstMoveBy:
+      s.status === 'started' && s.firstMoveBy !== undefined && s.serverTime !== undefined
+        ? now + (s.firstMoveBy - s.serverTime) - Math.max(0, lagMs)
+        : null,
+    abortedBy: s.abortedBy ?? null,
+    noMove: s.noMove ?? null,
   };
 }
 
@@ -112,6 +127,7 @@ export function applyMove(m: GameModel, ev: MoveEvent, v: number | undefined, no
     clock: snapshot(ev.clock, running, now, running ? lagMs : 0),
     // An offer lapses when the offerer's opponent moves.
     drawOffer: m.drawOffer && m.drawOffer !== mover ? null : m.drawOffer,
+    firstMoveBy: plies === 1 ? now + FIRST_MOVE_WINDOW_MS - Math.max(0, lagMs) : null,
   };
 }
 
@@ -125,6 +141,9 @@ export function applyEnd(m: GameModel, ev: EndEvent, v: number | undefined, now:
     ratings: ev.ratings ?? null,
     drawOffer: null,
     clock: freeze(m.clock, now),
+    firstMoveBy: null,
+    abortedBy: ev.abortedBy ?? null,
+    noMove: ev.noMove ?? null,
   };
 }
 

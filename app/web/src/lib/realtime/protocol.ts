@@ -40,6 +40,12 @@ export interface FullState {
   ratings?: { white?: RatingChange; black?: RatingChange } | null;
   /** Backend addition to v1: whether the side to move's clock runs (absent from older servers). */
   clockRunning?: boolean;
+  /** v1 additions: Unix ms of the first-move deadline, and when it was read (docs/protocol.md). */
+  firstMoveBy?: number;
+  serverTime?: number;
+  /** v1 additions on aborted games: who asked for the abort, or who did not move first. */
+  abortedBy?: Color;
+  noMove?: Color;
 }
 
 export interface MoveEvent {
@@ -57,6 +63,8 @@ export interface EndEvent {
   result: string;
   reason: string;
   ratings?: { white?: RatingChange; black?: RatingChange } | null;
+  abortedBy?: Color;
+  noMove?: Color;
 }
 
 export interface ChallengeEvent {
@@ -177,7 +185,16 @@ export function parseFullState(x: unknown): FullState | null {
     drawOffer: parseColor(x.drawOffer),
     ratings: parseRatings(x.ratings),
     ...(typeof x.clockRunning === 'boolean' ? { clockRunning: x.clockRunning } : {}),
+    ...(num(x.firstMoveBy) !== undefined ? { firstMoveBy: num(x.firstMoveBy) } : {}),
+    ...(num(x.serverTime) !== undefined ? { serverTime: num(x.serverTime) } : {}),
+    ...abortInfo(x),
   };
+}
+
+function abortInfo(x: Record<string, unknown>): { abortedBy?: Color; noMove?: Color } {
+  const abortedBy = parseColor(x.abortedBy);
+  const noMove = parseColor(x.noMove);
+  return { ...(abortedBy ? { abortedBy } : {}), ...(noMove ? { noMove } : {}) };
 }
 
 export function parseMoveEvent(x: unknown): MoveEvent | null {
@@ -196,7 +213,7 @@ export function parseEndEvent(x: unknown): EndEvent | null {
   const result = str(x.result);
   const reason = str(x.reason);
   if (!game || !result || !reason) return null;
-  return { game, result, reason, ratings: parseRatings(x.ratings) };
+  return { game, result, reason, ratings: parseRatings(x.ratings), ...abortInfo(x) };
 }
 
 export function parseChallenge(x: unknown): ChallengeEvent | null {
