@@ -63,6 +63,9 @@ func (s *State) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"abortAt":`...)
 		dst = strconv.AppendInt(dst, s.AbortAt, 10)
 	}
+	if s.Aborted != (protocol.AbortInfo{}) {
+		dst = appendAbortInfo(append(dst, `,"aborted":`...), s.Aborted)
+	}
 	if s.Ratings != nil {
 		dst = append(dst, `,"ratings":`...)
 		dst = appendRatings(dst, s.Ratings)
@@ -119,6 +122,21 @@ func appendClock(dst []byte, c *clock.Clock) []byte {
 	dst = strconv.AppendBool(dst, c.Running)
 	dst = append(dst, `,"ts":`...)
 	dst = strconv.AppendInt(dst, c.TurnStart, 10)
+	return append(dst, '}')
+}
+
+// appendAbortInfo writes the object with its omitempty fields, as encoding/json does.
+func appendAbortInfo(dst []byte, a protocol.AbortInfo) []byte {
+	dst = append(dst, '{')
+	if a.AbortedBy != "" {
+		dst = appendString(append(dst, `"abortedBy":`...), a.AbortedBy)
+	}
+	if a.NoMove != "" {
+		if a.AbortedBy != "" {
+			dst = append(dst, ',')
+		}
+		dst = appendString(append(dst, `"noMove":`...), a.NoMove)
+	}
 	return append(dst, '}')
 }
 
