@@ -2,7 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Session } from './session';
 import {
+  BUSY_RETRY_MS,
   CHECK_EVERY_MS,
+  HOLD_MS,
   LOCK_NAME,
   MIN_RENEW_MS,
   RENEW_AFTER_MS,
@@ -26,14 +28,43 @@ class Store {
   };
 }
 
-/** A Web Lock: one holder at a time, the others wait their turn (navigator.locks.request). */
+/**
+ * A tab's view of the store as Chromium gives it: each renderer process keeps its own copy of
+ * localStorage, and another tab's write reaches it only after `lagMs`.
+ */
+function laggingView(store: Store, lagMs: number): Pick<RenewalDeps, 'load' | 'replace'> {
+  let seen = store.session;
+  let seenAt = Date.now();
+  return {
+    load: () => {
+      if (Date.now() - seenAt >= lagMs) {
+        seen = store.session;
+        seenAt = Date.now();
+      }
+      return seen;
+    },
+    replace: (expected, next) => {
+      const ok = store.replace(expected, next);
+      seen = store.session; // a tab sees its own writes at once
+      seenAt = Date.now() + lagMs; // ... and other tabs' only later
+      return ok;
+    },
+  };
+}
+
+/** A Web Lock taken only if free (navigator.locks.request with ifAvailable). */
 function webLock(): NonNullable<RenewalDeps['withLock']> {
-  let tail: Promise<void> = Promise.resolve();
-  return (name, fn) => {
+  let held = false;
+  return async (name, fn) => {
     expect(name).toBe(LOCK_NAME);
-    const run = tail.then(fn);
-    tail = run.catch(() => undefined);
-    return run;
+    if (held) return false;
+    held = true;
+    try {
+      await fn();
+    } finally {
+      held = false;
+    }
+    return true;
   };
 }
 
@@ -125,7 +156,27 @@ describe('startRenewal', () => {
     }
     await vi.advanceTimersByTimeAsync(5_000);
     expect(srv.calls).toEqual(['tok.0']);
-    expect(outcomes.sort()).toEqual(['renewed', 'skipped', 'skipped']);
+    expect(outcomes.sort()).toEqual(['busy', 'busy', 'renewed']);
+    expect(store.session?.token).toBe('tok.1');
+    await vi.advanceTimersByTimeAsync(BUSY_RETRY_MS + HOLD_MS);
+    expect(srv.calls).toEqual(['tok.0']); // the busy tabs looked again and found the new token
+  });
+
+  it('makes one renewal even when the other tabs see the new token seconds late', async () => {
+    const store = new Store();
+    store.session = { ...fresh(), renewAt: null };
+    const srv = server(100);
+    const lock = webLock();
+    // The second tab's copy of the storage lags 3 s behind the first tab's writes, and it
+    // wakes just after the first tab stored the new token: it still reads the old one.
+    const secondView = laggingView(store, 3000);
+    stops.push(startRenewal(tabDeps(store, srv.renew, { withLock: lock, ...laggingView(store, 0) })));
+    await vi.advanceTimersByTimeAsync(150); // the first tab has renewed
+    expect(srv.calls).toEqual(['tok.0']);
+    expect(secondView.load()?.token).toBe('tok.0');
+    stops.push(startRenewal(tabDeps(store, srv.renew, { withLock: lock, ...secondView })));
+    await vi.advanceTimersByTimeAsync(HOLD_MS + BUSY_RETRY_MS + 5000);
+    expect(srv.calls).toEqual(['tok.0']);
     expect(store.session?.token).toBe('tok.1');
   });
 

@@ -2,11 +2,14 @@
 // logged out by TOKEN_TTL (24 h): POST /api/session/renew answers a fresh token for the same
 // player (docs/design/backend.md, "Browser sessions").
 //
-// Every tab runs the loop, but one renewal is made per token: a tab takes the browser-wide Web
-// Lock `chess.session.renew`, re-reads the stored session inside it and renews only if that is
-// still due; the others then find the new token in localStorage (and hear of it through the
-// `storage` event). Without Web Locks two tabs may both renew, which is harmless: both tokens
-// are valid, the last one stored wins.
+// Every tab runs the loop, but one renewal is made per token: a tab renews only while holding
+// the browser-wide Web Lock `chess.session.renew`, taken only if free. It re-reads the stored
+// session inside it, renews if that is still due, and keeps the lock HOLD_MS longer: Chromium
+// carries a localStorage write to the other tabs' processes asynchronously, so a tab that took
+// the lock right after the renewal could still read the old token and renew it again. A tab
+// that finds the lock taken looks again BUSY_RETRY_MS later, by when the new token has reached
+// it (and the `storage` event has told it). Without Web Locks two tabs may both renew, which is
+// harmless: both tokens are valid, the last one stored wins.
 
 import { type SessionResponse, renewSessionToken } from './api';
 import { type Session, loadSession, replaceSession, subscribeSession } from './session';
@@ -20,6 +23,10 @@ export const MIN_RENEW_MS = 30 * 1000;
 /** Wait after a failed renewal (no network, 429, 5xx) before the next attempt. */
 export const RETRY_MS = 60 * 1000;
 export const LOCK_NAME = 'chess.session.renew';
+/** How long the renewing tab keeps the lock after storing the new token. */
+export const HOLD_MS = 10 * 1000;
+/** When a tab that found the lock taken looks again. */
+export const BUSY_RETRY_MS = 15 * 1000;
 
 /** The session a login, registration or renewal answer stands for, received at `now`. */
 export function sessionFrom(r: SessionResponse, now: number): Session {
@@ -51,12 +58,15 @@ export interface RenewalDeps {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
-  /** Runs fn holding the browser-wide lock (navigator.locks); absent: runs it directly. */
-  withLock?: (name: string, fn: () => Promise<void>) => Promise<void>;
+  /**
+   * Runs fn holding the browser-wide lock if it is free (navigator.locks, ifAvailable) and
+   * resolves true, or resolves false at once when another tab holds it. Absent: fn runs directly.
+   */
+  withLock?: (name: string, fn: () => Promise<void>) => Promise<boolean>;
   /** Subscribes to "look again now" hints (session changed, tab visible, back online). */
   onWake?: (fn: () => void) => () => void;
   /** Reports each renewal made by this tab and its outcome (tests, logs). */
-  onRenewed?: (outcome: 'renewed' | 'invalid' | 'failed' | 'skipped') => void;
+  onRenewed?: (outcome: 'renewed' | 'invalid' | 'failed' | 'skipped' | 'busy') => void;
 }
 
 /** Starts the renewal loop; returns its stop function. */
@@ -78,6 +88,7 @@ export function startRenewal(deps: RenewalDeps): () => void {
       deps.onRenewed?.('skipped');
       return;
     }
+    let renewed = false;
     try {
       const r = await deps.renew(cur.token);
       if (r === 'invalid') {
@@ -86,13 +97,15 @@ export function startRenewal(deps: RenewalDeps): () => void {
         deps.replace(cur.token, null);
         deps.onRenewed?.('invalid');
       } else {
-        deps.replace(cur.token, r);
+        renewed = deps.replace(cur.token, r);
         deps.onRenewed?.('renewed');
       }
     } catch {
       retryAfter = deps.now() + RETRY_MS;
       deps.onRenewed?.('failed');
     }
+    // Keep the lock until the new token has reached the other tabs.
+    if (renewed && deps.withLock) await new Promise<void>((r) => deps.setTimeout(r, HOLD_MS));
   };
 
   function check(): void {
@@ -105,7 +118,12 @@ export function startRenewal(deps: RenewalDeps): () => void {
     if (now < due) return schedule(due - now);
     running = true;
     const run = () => renewOnce(s.token);
-    void (deps.withLock ? deps.withLock(LOCK_NAME, run) : run())
+    void (deps.withLock ? deps.withLock(LOCK_NAME, run) : run().then(() => true))
+      .then((ran) => {
+        if (ran) return;
+        retryAfter = deps.now() + BUSY_RETRY_MS; // another tab is renewing, or just did
+        deps.onRenewed?.('busy');
+      })
       .catch(() => {
         retryAfter = deps.now() + RETRY_MS; // the lock itself failed
       })
@@ -142,7 +160,13 @@ export function startBrowserRenewal(): () => void {
     clearTimeout: (h) => window.clearTimeout(h as number),
     withLock: locks
       ? async (name, fn) => {
-          await locks.request(name, fn);
+          let ran = false;
+          await locks.request(name, { ifAvailable: true }, async (lock) => {
+            if (!lock) return; // another tab holds it
+            ran = true;
+            await fn();
+          });
+          return ran;
         }
       : undefined,
     onWake: (fn) => {
