@@ -49,10 +49,10 @@ var Repositories = []string{"web", "backend", "utility"}
 const OriginVerifyHeader = "X-Origin-Verify"
 
 // BackendPaths are the paths the ALB sends to the backend (docs/design/backend.md, plus
-// /api/session, which the backend also serves). /apigw/* is never routed: it is reachable only
-// through the NLB behind the VPC link.
+// /api/session and /api/session/renew, which the backend also serves). /apigw/* is never
+// routed: it is reachable only through the NLB behind the VPC link.
 var BackendPaths = []string{
-	"/ws", "/api/accounts", "/api/sessions", "/api/session",
+	"/ws", "/api/accounts", "/api/sessions", "/api/session", "/api/session/renew",
 	"/api/players/*", "/api/games/*", "/api/challenges/*", "/api/leaderboard", "/healthz", "/readyz",
 }
 

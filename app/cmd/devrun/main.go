@@ -117,6 +117,8 @@ func run() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	prog := newProgress(os.Stderr)
+	began := time.Now()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if o.stopOnEOF {
@@ -168,8 +170,14 @@ func run() error {
 		pgDir, redisDir := filepath.Join(tmp, "pg"), filepath.Join(tmp, "redis")
 		_ = os.MkdirAll(pgDir, 0o755)
 		_ = os.MkdirAll(redisDir, 0o755)
-		pg, perr := testenv.StartPostgres(ctx, pgDir)
-		rd, rerr := testenv.StartRedis(ctx, redisDir)
+		var pg *testenv.Postgres
+		var rd *testenv.Redis
+		var perr, rerr error
+		_ = prog.step("starting PostgreSQL and Redis", func() error {
+			pg, perr = testenv.StartPostgres(ctx, pgDir)
+			rd, rerr = testenv.StartRedis(ctx, redisDir)
+			return errors.Join(perr, rerr)
+		})
 		switch {
 		case perr == nil && rerr == nil:
 			cleanups = append(cleanups, pg.Stop, rd.Stop)
@@ -192,7 +200,7 @@ func run() error {
 	if bin == "" {
 		bin = filepath.Join(state, "bin", "chess-server")
 		log.Info("building the backend")
-		if err := command(ctx, root, nil, "go", "build", "-o", bin, "./app/cmd/chess-server").Run(); err != nil {
+		if err := prog.step("building the backend (go build ./app/cmd/chess-server)", command(ctx, root, nil, "go", "build", "-o", bin, "./app/cmd/chess-server").Run); err != nil {
 			return fmt.Errorf("building the backend: %w", err)
 		}
 	} else if bin, err = filepath.Abs(bin); err != nil {
@@ -205,7 +213,9 @@ func run() error {
 	}
 	cleanups = append(cleanups, func() { stopProc(backend, 25*time.Second) })
 	backendURL := "http://127.0.0.1:" + strconv.Itoa(o.backendPort)
-	if err := waitHTTP(ctx, backendURL+"/healthz", 60*time.Second, backend.done); err != nil {
+	if err := prog.step("waiting for the backend to answer", func() error {
+		return waitHTTP(ctx, backendURL+"/healthz", 60*time.Second, backend.done)
+	}); err != nil {
 		return fmt.Errorf("backend did not start (see %s): %w", backendLog, err)
 	}
 	log.Info("backend ready", "url", backendURL, "log", backendLog)
@@ -238,7 +248,7 @@ func run() error {
 	}
 
 	webDir := filepath.Join(root, "app", "web")
-	if err := npmInstall(ctx, webDir, log); err != nil {
+	if err := npmInstall(ctx, webDir, log, prog); err != nil {
 		return err
 	}
 	wsURL := "ws://127.0.0.1:" + strconv.Itoa(o.backendPort) + "/ws"
@@ -257,7 +267,7 @@ func run() error {
 		fresh, why := webBuildFresh(webDir)
 		if o.webBuild == "always" || !fresh {
 			log.Info("building the web app (next build)", "why", why)
-			if err := command(ctx, webDir, webEnv, "npm", "run", "--silent", "build").Run(); err != nil {
+			if err := prog.step("building the web app (next build)", command(ctx, webDir, webEnv, "npm", "run", "--silent", "build").Run); err != nil {
 				return fmt.Errorf("building the web app: %w", err)
 			}
 		} else {
@@ -272,7 +282,10 @@ func run() error {
 		return err
 	}
 	cleanups = append(cleanups, func() { stopProc(web, 10*time.Second) })
-	if err := waitHTTP(ctx, webURL+"/api/config", 5*time.Minute, web.done); err != nil {
+	// next dev compiles the first page it serves, which takes a while on a first run.
+	if err := prog.step("starting the web app", func() error {
+		return waitHTTP(ctx, webURL+"/api/config", 5*time.Minute, web.done)
+	}); err != nil {
 		return fmt.Errorf("web app did not start (see %s): %w", webLog, err)
 	}
 	if o.healthCheck {
@@ -287,10 +300,13 @@ func run() error {
 		}
 	}
 	line, _ := json.Marshal(ready{Web: webURL, Backend: backendURL, WS: wsURL, Storage: storage, Reports: reports, State: state, PID: os.Getpid(), OperatorSecretFile: operatorFile})
-	fmt.Printf("\n  Chess platform running: open %s\n  backend %s (%s) · logs in %s · Ctrl-C stops everything\n"+
+	// The URL comes last, where the eye lands when the progress lines stop.
+	fmt.Printf("%s%s\n\n  backend %s (%s) · logs in %s · Ctrl-C stops everything\n"+
 		"  operator view of %s/status: sign in at %s/operator with the secret in %s\n"+
-		"    (or: curl -H \"Authorization: Bearer $(cat %s)\" %s/api/services)\n\n%s%s\n",
-		webURL, backendURL, storage, state, webURL, webURL, operatorFile, operatorFile, webURL, ReadyPrefix, line)
+		"    (or: curl -H \"Authorization: Bearer $(cat %s)\" %s/api/services)\n\n"+
+		"  Chess platform running after %s: open %s\n\n",
+		ReadyPrefix, line, backendURL, storage, state, webURL, webURL, operatorFile, operatorFile, webURL,
+		seconds(time.Since(began)), webURL)
 
 	select {
 	case <-ctx.Done():
@@ -399,7 +415,7 @@ func seedFile(src, dst string) (bool, error) {
 }
 
 // npmInstall runs npm ci when node_modules is missing or older than the lock file.
-func npmInstall(ctx context.Context, dir string, log *slog.Logger) error {
+func npmInstall(ctx context.Context, dir string, log *slog.Logger, prog *progress) error {
 	stamp := filepath.Join(dir, "node_modules", ".installed-from-lock")
 	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
 	if err != nil {
@@ -410,7 +426,7 @@ func npmInstall(ctx context.Context, dir string, log *slog.Logger) error {
 	}
 	log.Info("installing the web app's npm packages (first run)")
 	cmd := command(ctx, dir, []string{"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "PUPPETEER_SKIP_DOWNLOAD=1"}, "npm", "ci", "--no-audit", "--no-fund")
-	if err := cmd.Run(); err != nil {
+	if err := prog.step("installing the web app's npm packages (npm ci)", cmd.Run); err != nil {
 		return fmt.Errorf("npm ci: %w", err)
 	}
 	return os.WriteFile(stamp, nil, 0o644)

@@ -79,6 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/accounts", a.createAccount)
 	mux.HandleFunc("POST /api/sessions", a.createSession)
 	mux.HandleFunc("GET /api/session", a.currentSession)
+	mux.HandleFunc("POST /api/session/renew", a.renewSession)
 	mux.HandleFunc("GET /api/players/{name}", a.player)
 	mux.HandleFunc("GET /api/players/{name}/games", a.playerGames)
 	mux.HandleFunc("GET /api/players/{name}/ratings", a.ratingHistory)

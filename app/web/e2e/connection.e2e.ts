@@ -137,8 +137,8 @@ describe('connection', () => {
     // The token is no longer accepted (as after it expired or the signing key changed).
     await page.evaluate(() => {
       const key = 'chess.session.v1';
-      const s = JSON.parse(sessionStorage.getItem(key)!) as { token: string };
-      sessionStorage.setItem(key, JSON.stringify({ ...s, token: `${s.token.slice(0, -4)}AAAA` }));
+      const s = JSON.parse(localStorage.getItem(key)!) as { token: string };
+      localStorage.setItem(key, JSON.stringify({ ...s, token: `${s.token.slice(0, -4)}AAAA` }));
     });
     await page.reload();
     const alert = page.getByTestId('session-expired');

@@ -42,6 +42,14 @@ export async function newPlayer(browser: Browser): Promise<{ context: BrowserCon
   return { context, page };
 }
 
+/** Another tab of the same browser (context): it shares the player's localStorage session. */
+export async function newTab(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  openPages.add(page);
+  page.once('close', () => openPages.delete(page));
+  return page;
+}
+
 /** Screenshots of every open page (after a failure), named `<prefix>-<n>.png`. */
 export async function screenshotOpenPages(prefix: string): Promise<string[]> {
   const files: string[] = [];

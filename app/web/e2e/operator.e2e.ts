@@ -28,7 +28,7 @@ const operatorSecret = () => readFileSync(platform().operatorSecretFile, 'utf8')
 /** The API as this page's script would call it, with the player's session token if any. */
 async function apiFromPage(page: Page, url: string): Promise<{ status: number; body: string }> {
   return page.evaluate(async (u) => {
-    const raw = sessionStorage.getItem('chess.session.v1');
+    const raw = localStorage.getItem('chess.session.v1');
     const token = raw ? (JSON.parse(raw) as { token?: string }).token : undefined;
     const res = await fetch(u, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
     return { status: res.status, body: await res.text() };

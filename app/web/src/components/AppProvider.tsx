@@ -1,8 +1,9 @@
 'use client';
 
-// App-wide state that must outlive page navigation: the session, the runtime config, and the
-// one real-time connection per tab (lobby -> game must not reconnect), plus lobby state that
-// arrives over it (seeking, incoming challenges) and navigation on `gameStart`.
+// App-wide state that must outlive page navigation: the session (one per browser, shared by
+// every tab: lib/session.ts), the runtime config, and the one real-time connection per tab
+// (lobby -> game must not reconnect), plus lobby state that arrives over it (seeking, incoming
+// challenges) and navigation on `gameStart`.
 import { usePathname, useRouter } from 'next/navigation';
 import {
   type ReactNode,
@@ -11,13 +12,15 @@ import {
   useContext,
   useEffect,
   useMemo,
+  useRef,
   useState,
   useSyncExternalStore,
 } from 'react';
 import { type ClientConfig, apiJson, fetchConfig, parseSessionResponse, sessionStatus } from '@/lib/api';
+import { sessionFrom, startBrowserRenewal } from '@/lib/sessionRenewal';
 import { type ConnectionStatus, RealtimeClient } from '@/lib/realtime/client';
 import { type ChallengeEvent, type ServerError, parseChallenge, parseError } from '@/lib/realtime/protocol';
-import { type Session, clearSession, loadSession, saveSession, subscribeSession } from '@/lib/session';
+import { type Session, clearSession, loadSession, replaceSession, saveSession, subscribeSession } from '@/lib/session';
 
 export interface Seeking {
   tc: string;
@@ -54,8 +57,7 @@ export function useApp(): AppState {
 }
 
 function toSession(x: unknown): Session {
-  const r = parseSessionResponse(x);
-  return { token: r.token, name: r.player.name, guest: r.player.guest === true, expiresAt: r.expiresAt ?? null };
+  return sessionFrom(parseSessionResponse(x), Date.now());
 }
 
 export function AppProvider({ children }: { children: ReactNode }) {
@@ -83,15 +85,34 @@ export function AppProvider({ children }: { children: ReactNode }) {
     return () => ac.abort();
   }, []);
 
-  // One connection per (token, URL). It is created here and torn down when either changes.
+  // One tab at a time renews the browser's token ahead of its expiry; every tab runs the loop.
+  useEffect(() => startBrowserRenewal(), []);
+
+  // A logout (here, in another tab, or a token the server refused) leaves pages that need a
+  // player for the lobby, in every tab.
+  const hadSession = useRef(false);
   useEffect(() => {
-    if (!session || !config) return;
+    if (session) hadSession.current = true;
+    else if (session === null && hadSession.current) {
+      hadSession.current = false;
+      if (pathname !== '/') router.push('/');
+    }
+  }, [session, pathname, router]);
+
+  // One connection per (player, URL). It is created here and torn down when either changes; a
+  // renewed token of the same player moves the connection over without a gap (setToken below).
+  const player = session ? `${session.guest ? 'guest' : 'account'}:${session.name}` : null;
+  useEffect(() => {
+    const first = loadSession();
+    if (!player || !first || !config) return;
+    // Always the current token: it changes when the session is renewed.
+    const token = () => loadSession()?.token ?? first.token;
     const c = new RealtimeClient({
       url: config.wsUrl,
-      token: session.token,
-      loadState: (game) => apiJson(`/api/games/${encodeURIComponent(game)}`, { token: session.token }),
+      token: first.token,
+      loadState: (game) => apiJson(`/api/games/${encodeURIComponent(game)}`, { token: token() }),
       // A refused upgrade looks like a network failure to a browser: ask the HTTP API.
-      checkSession: () => sessionStatus(session.token),
+      checkSession: () => sessionStatus(token()),
     });
     const offs = [
       c.on('status', setStatus),
@@ -116,8 +137,19 @@ export function AppProvider({ children }: { children: ReactNode }) {
           }
           case 'error': {
             const e = parseError(env.d);
-            if (e.code === 'unauthorized') clearSession();
-            setLastError(e);
+            if (e.code !== 'unauthorized') {
+              setLastError(e);
+              break;
+            }
+            // The server cut a connection whose token expired. The browser may already hold a
+            // renewed token (the client then reconnects with it): only a stored token that the
+            // server refuses too ends the session, in every tab.
+            const stored = token();
+            void sessionStatus(stored).then((r) => {
+              if (r !== 'invalid') return;
+              replaceSession(stored, null);
+              if (!loadSession()) setLastError(e);
+            });
             break;
           }
         }
@@ -135,7 +167,12 @@ export function AppProvider({ children }: { children: ReactNode }) {
       setSeeking(null);
       setChallenges([]);
     };
-  }, [session, config, router]);
+  }, [player, config, router]);
+
+  const token = session?.token;
+  useEffect(() => {
+    if (client && token) client.setToken(token);
+  }, [client, token]);
 
   const startSession = useCallback(async (body: object): Promise<Session> => {
     const s = toSession(await apiJson('/api/sessions', { body }));
@@ -160,10 +197,8 @@ export function AppProvider({ children }: { children: ReactNode }) {
         await apiJson('/api/accounts', { body: { username, password } });
         return startSession({ username, password });
       },
-      logout: () => {
-        clearSession();
-        if (pathname !== '/') router.push('/');
-      },
+      // Every tab leaves for the lobby through the session effect above.
+      logout: () => clearSession(),
       seek: (tc, rated) => {
         if (!client) return;
         setSeeking({ tc, rated });
@@ -181,7 +216,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
       },
       dismissError: () => setLastError(null),
     }),
-    [session, config, configError, client, status, lagMs, seeking, challenges, lastError, startSession, pathname, router],
+    [session, config, configError, client, status, lagMs, seeking, challenges, lastError, startSession],
   );
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

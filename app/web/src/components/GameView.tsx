@@ -32,6 +32,7 @@ import {
   parseFullState,
   parseMoveEvent,
 } from '@/lib/realtime/protocol';
+import { loadSession } from '@/lib/session';
 import { useApp } from './AppProvider';
 import { Board, kingSquare } from './Board';
 import { ClockView, monoNow } from './ClockView';
@@ -105,14 +106,15 @@ export function GameView({ id }: { id: string }) {
   }, []);
 
   const load = useCallback(async () => {
-    const d = await apiJson(`/api/games/${encodeURIComponent(id)}`, { token: session?.token });
+    // The stored token, read when used: a renewal must not restart the game's subscription.
+    const d = await apiJson(`/api/games/${encodeURIComponent(id)}`, { token: loadSession()?.token });
     const s = parseFullState(d);
     if (!s) throw new Error('unexpected game state from the server');
     const m = fromState(s, monoNow(), lagRef.current);
     commit(m);
     setLoadError(null);
     return m;
-  }, [id, session?.token, commit]);
+  }, [id, commit]);
 
   const onEvent = useCallback(
     (env: Envelope): 'resync' | void => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFrom, parseSessionResponse, sessionStatus } from './api';
+import { errorFrom, parseSessionResponse, renewSessionToken, sessionStatus } from './api';
 
 describe('errorFrom', () => {
   it('reads the backend error shape', async () => {
@@ -60,5 +60,34 @@ describe('sessionStatus', () => {
     const down = Response.json({ error: 'backend unreachable' }, { status: 502 });
     await expect(sessionStatus('t', answering(down).f)).resolves.toBe('unknown');
     await expect(sessionStatus('t', answering(new TypeError('fetch failed')).f)).resolves.toBe('unknown');
+  });
+});
+
+describe('renewSessionToken', () => {
+  const answering = (res: Response | Error) => {
+    const seen: Array<{ url: string; method?: string; auth: string | null }> = [];
+    const f = (async (url: string, init?: RequestInit) => {
+      seen.push({ url, method: init?.method, auth: new Headers(init?.headers).get('authorization') });
+      if (res instanceof Error) throw res;
+      return res;
+    }) as unknown as typeof fetch;
+    return { f, seen };
+  };
+
+  it('posts the token as a bearer header and returns the new session', async () => {
+    const body = { token: 'tok.2', player: { id: 'p1', name: 'alice', guest: false }, expiresAt: '2030-01-02T00:00:00Z' };
+    const { f, seen } = answering(Response.json(body));
+    await expect(renewSessionToken('tok.1', f)).resolves.toEqual(body);
+    expect(seen).toEqual([{ url: '/api/session/renew', method: 'POST', auth: 'Bearer tok.1' }]);
+  });
+  it('is invalid on 401', async () => {
+    const refused = Response.json({ error: { code: 'unauthorized', message: 'expired' } }, { status: 401 });
+    await expect(renewSessionToken('t', answering(refused).f)).resolves.toBe('invalid');
+  });
+  it('throws on anything else, so the caller retries later', async () => {
+    const limited = Response.json({ error: { code: 'rate_limited', message: 'too many attempts' } }, { status: 429 });
+    await expect(renewSessionToken('t', answering(limited).f)).rejects.toThrow(/too many attempts/);
+    await expect(renewSessionToken('t', answering(new TypeError('fetch failed')).f)).rejects.toThrow(/fetch failed/);
+    await expect(renewSessionToken('t', answering(Response.json({ nope: 1 })).f)).rejects.toThrow(/unexpected/);
   });
 });

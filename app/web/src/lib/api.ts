@@ -68,6 +68,23 @@ export function parseSessionResponse(x: unknown): SessionResponse {
   return o as SessionResponse;
 }
 
+/**
+ * Renews a session token that is still valid (POST /api/session/renew): the fresh session of
+ * the same player, or 'invalid' when the server refuses the token (401). Anything else throws
+ * (no network, 429, 5xx): the caller tries again later.
+ */
+export async function renewSessionToken(token: string, fetchImpl: typeof fetch = fetch): Promise<SessionResponse | 'invalid'> {
+  const res = await fetchImpl('/api/session/renew', {
+    method: 'POST',
+    headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+    cache: 'no-store',
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status === 401) return 'invalid';
+  if (!res.ok) throw await errorFrom(res);
+  return parseSessionResponse(await res.json());
+}
+
 export interface ClientConfig {
   wsUrl: string;
   transport: 'direct' | 'apigw';

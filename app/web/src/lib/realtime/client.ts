@@ -329,6 +329,55 @@ export class RealtimeClient {
     this.transmitRaw({ t: 'unwatch', d: { game } });
   }
 
+  /**
+   * Moves to a renewed token of the same player (session renewal). Later connects use it; an
+   * open connection is replaced without a gap: a second socket opens with the new token and
+   * takes over once open (watches re-sent, unacked sends retransmitted, as after any reconnect),
+   * then the old one closes. Closing first would tell opponents the player left; keeping the old
+   * socket would see it cut when the token it opened with expires.
+   */
+  setToken(token: string): void {
+    if (this.stopped || token === this.opts.token) return;
+    this.opts.token = token;
+    const old = this.socket;
+    if (!old || !this.isOpen()) return; // the next (re)connect uses it
+    let next: SocketLike;
+    try {
+      next = this.opts.socketFactory(buildSocketUrl(this.opts.url, token));
+    } catch {
+      return;
+    }
+    const abandon = () => {
+      this.sched.clearTimeout(timer);
+      this.detach(next);
+      next.onerror = () => {}; // closing a socket that is still connecting reports an error
+      try {
+        next.close(1000, 'not needed');
+      } catch {
+        // already closing
+      }
+    };
+    // A socket that does not open in time is dropped; the old one carries on until a reconnect.
+    const timer = this.sched.setTimeout(abandon, this.opts.connectTimeoutMs);
+    next.onclose = abandon;
+    next.onerror = () => {};
+    next.onopen = () => {
+      if (this.stopped || this.socket !== old || this.opts.token !== token || !this.isOpen()) return abandon();
+      this.sched.clearTimeout(timer);
+      this.detach(old);
+      this.clearTimers();
+      this.socket = next;
+      next.onmessage = (ev) => this.onFrame(next, ev.data);
+      next.onclose = () => this.onSocketGone(next);
+      this.onOpen(next);
+      try {
+        old.close(1000, 'token renewed');
+      } catch {
+        // already closing
+      }
+    };
+  }
+
   // --- connection lifecycle -------------------------------------------------------------
 
   private open(): void {
