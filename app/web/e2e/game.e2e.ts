@@ -41,31 +41,38 @@ describe('a whole game in three browsers', () => {
     const b = await newPlayer(browser);
     await loginAsGuest(a.page);
     await loginAsGuest(b.page);
-    const { id, white, black } = await quickPair(a.page, b.page, '5+3');
-
-    // The spectator opens the game from its URL in a fresh browser (a guest session of its own).
+    // The spectator's browser is started (and its lobby loaded) before the pairing, so that opening
+    // the game later is quick: each side has 30 s for its first move, and a loaded machine once
+    // spent them on starting this third browser.
     const c = await newPlayer(browser);
     const spectator: Page = c.page;
-    await spectator.goto(`/game/${encodeURIComponent(id)}`);
-    expect(await seatOf(spectator)).toBe('spectator');
-    await expect.poll(() => spectator.getByTestId('connection-status').getAttribute('data-status')).toBe('open');
+    await spectator.goto('/');
+    const { id, white, black } = await quickPair(a.page, b.page, '5+3');
 
     const chess = new Chess();
-    const everyone = () => [white, black, spectator];
-    /** After a move: every page, the spectator included and never reloaded, shows it. */
+    let watching = false;
+    const everyone = () => (watching ? [white, black, spectator] : [white, black]);
+    /** After a move: every page, the spectator included (once it watches) and never reloaded, shows it. */
     const played = async (san: string) => {
       chess.move(san);
       const fen = chess.fen();
       const plies = chess.history().length;
       await Promise.all(everyone().map((p) => waitPosition(p, fen, plies)));
       const lastSan = chess.history().at(-1)!;
-      await expect.poll(() => spectator.getByTestId(`ply-${plies}`).textContent()).toBe(lastSan);
+      if (watching) await expect.poll(() => spectator.getByTestId(`ply-${plies}`).textContent()).toBe(lastSan);
     };
 
     // 1. f3 — by clicking: pick the pawn, then the target square.
     await waitMyTurn(white);
     await clickMove(white, 'f2', 'f3');
     await played('f3');
+
+    // The spectator opens the game from its URL (a guest session of its own) and is caught up.
+    await spectator.goto(`/game/${encodeURIComponent(id)}`);
+    expect(await seatOf(spectator)).toBe('spectator');
+    await expect.poll(() => spectator.getByTestId('connection-status').getAttribute('data-status')).toBe('open');
+    await waitPosition(spectator, chess.fen(), 1);
+    watching = true;
 
     // 1... e5 — by dragging.
     await waitMyTurn(black);
