@@ -25,6 +25,7 @@ export const END_REASONS = [
   'agreement',
   'timeout',
   'timeoutVsInsufficient',
+  'abandoned',
   'abort',
 ] as const;
 
@@ -63,6 +64,11 @@ export function endText(e: Ending): string {
       break;
     case 'timeout':
       if (w) return `${name(w)} wins on time.`;
+      break;
+    case 'abandoned':
+      // The remaining player claimed the game after the opponent was gone for the abandon timeout.
+      if (w) return `${name(w)} wins: ${name(other(w))} abandoned the game.`;
+      if (e.result === '1/2-1/2') return 'Draw called: a player abandoned the game.';
       break;
     case 'timeoutVsInsufficient':
       return `Draw: ${name(e.turn)} ran out of time, but ${name(other(e.turn))} cannot checkmate.`;
