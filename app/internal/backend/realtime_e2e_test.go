@@ -315,12 +315,15 @@ func TestLeaderboardLeavesOutProvisionalPlayers(t *testing.T) {
 	// Ordering of established players is covered by the store contract tests; after one game
 	// both players are provisional (RD ≥ 110), so the board stays empty.
 	var lb struct {
-		Speed   string `json:"speed"`
-		Players []any  `json:"players"`
+		Speed    string `json:"speed"`
+		Players  []any  `json:"players"`
+		MinGames int    `json:"minGames"`
 	}
 	require.NoError(t, wsclient.GetJSON(ctxT(t), e.hc, e.url+"/api/leaderboard?speed=blitz&limit=10", http.StatusOK, &lb))
 	assert.Equal(t, "blitz", lb.Speed)
 	assert.Empty(t, lb.Players)
+	// The answer says when a player appears (the page explains the empty board with it).
+	assert.Equal(t, 10, lb.MinGames)
 }
 
 func TestGracefulShutdownTellsClientsToReconnect(t *testing.T) {

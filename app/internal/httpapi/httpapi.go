@@ -52,6 +52,9 @@ type API struct {
 	opts    Options
 	now     func() time.Time
 	limits  *ipLimiter
+	// minGames is the fewest rated games before a player is ranked (the server rates with
+	// rating.Lichess()); the leaderboard answer carries it.
+	minGames int
 }
 
 // New returns the API.
@@ -71,6 +74,7 @@ func New(srv *server.Server, signer *authn.Signer, log *slog.Logger, opts Option
 	return &API{
 		srv: srv, durable: srv.Durable(), live: srv.Live(), signer: signer, log: log, opts: opts,
 		now: time.Now, limits: newIPLimiter(opts.AuthPerMinute),
+		minGames: rating.MinGamesToEstablish(rating.Lichess()),
 	}
 }
 
@@ -503,7 +507,8 @@ func (a *API) leaderboard(w http.ResponseWriter, r *http.Request) {
 	for i, e := range entries {
 		players = append(players, map[string]any{"rank": i + 1, "name": e.Name, "rating": e.Rating.Int(), "rd": round1(e.Rating.RD), "games": e.Rating.Games})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"speed": speed, "players": players})
+	// minGames: provisional players are left out; the page tells a new player how long that lasts.
+	writeJSON(w, http.StatusOK, map[string]any{"speed": speed, "players": players, "minGames": a.minGames})
 }
 
 func (a *API) ready(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,7 @@ import {
   parseMoveEvent,
 } from '@/lib/realtime/protocol';
 import { loadSession } from '@/lib/session';
+import { resultNotation } from '@/lib/game/notation';
 import { useApp } from './AppProvider';
 import { Board, kingSquare } from './Board';
 import { ClockView, monoNow } from './ClockView';
@@ -68,6 +69,8 @@ export function GameView({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [confirmResign, setConfirmResign] = useState(false);
+  // The colour whose draw offer was declined last (the offerer is told until they offer again).
+  const [declinedOffer, setDeclinedOffer] = useState<Color | null>(null);
   // Keyboard users land on the button that appears in place of the one they pressed.
   const confirmResignRef = useRef<HTMLButtonElement>(null);
   const resignRef = useRef<HTMLButtonElement>(null);
@@ -152,11 +155,13 @@ export function GameView({ id }: { id: string }) {
           const by = (env.d as { by?: unknown }).by;
           if (by !== 'white' && by !== 'black') return;
           commit(applyDrawOffered(m, by, env.v));
+          setDeclinedOffer(null);
           setAnnouncement(`${by === 'white' ? 'White' : 'Black'} offers a draw.`);
           return;
         }
         case 'drawDeclined':
           commit(applyDrawDeclined(m, env.v));
+          setDeclinedOffer(m.drawOffer);
           setAnnouncement('Draw offer declined.');
           return;
         case 'opponentGone':
@@ -308,7 +313,7 @@ export function GameView({ id }: { id: string }) {
         {model.white.name} vs {model.black.name}
       </h1>
       <div className="game-layout" data-testid="game" data-status={model.status} data-seat={seat ?? 'spectator'}>
-        <div>
+        <div className="game-main">
           <PlayerBar player={model[top]} color={top} model={model} fen={shown.fen} onZero={seat === other(top) ? onOpponentZero : undefined} />
           <Board
             fen={shown.fen}
@@ -326,7 +331,7 @@ export function GameView({ id }: { id: string }) {
             <SoundToggle muted={muted} onToggle={toggleMute} />
           </p>
         </div>
-        <div>
+        <div className="game-side">
           {model.status === 'ended' && <ResultBanner model={model} />}
           {model.status === 'ended' && seat && <Rematch game={model.id} />}
           <section className="card" aria-label="Game">
@@ -435,6 +440,11 @@ export function GameView({ id }: { id: string }) {
                 )}
               </div>
             )}
+            {seat && started && declinedOffer === seat && (
+              <p className="notice" role="status" data-testid="draw-declined">
+                Your draw offer was declined.
+              </p>
+            )}
             {notice && (
               <p className="alert" role="alert" data-testid="game-notice">
                 {notice}
@@ -472,6 +482,9 @@ function PlayerBar({
   fen: string;
   onZero?: () => void;
 }) {
+  // After a rated game the bar shows the new rating (the `end` event carries both sides').
+  const change = model.status === 'ended' ? model.ratings?.[color] : undefined;
+  const rating = change ? change.after : player.rating;
   return (
     <div className="player-bar" data-testid={`player-${color}`}>
       <span>
@@ -479,10 +492,11 @@ function PlayerBar({
         <Link className="player-name" href={`/player/${encodeURIComponent(player.name)}`}>
           {player.name}
         </Link>{' '}
-        {player.rating !== undefined && (
-          <span className="muted">
-            ({Math.round(player.rating)}
-            {player.provisional ? '?' : ''})
+        {rating !== undefined && (
+          <span className="muted" data-testid={`rating-${color}`}>
+            ({Math.round(rating)}
+            {player.provisional ? '?' : ''}
+            {change && ` ${ratingDiff(change)}`})
           </span>
         )}
         <span className="sr-only">, plays {color}</span>
@@ -493,17 +507,18 @@ function PlayerBar({
   );
 }
 
+function ratingDiff(r: { before: number; after: number }): string {
+  const d = Math.round(r.after) - Math.round(r.before);
+  return `${d >= 0 ? '+' : '−'}${Math.abs(d)}`;
+}
+
 function ResultBanner({ model }: { model: GameModel }) {
   const w = ratingDelta(model.ratings?.white);
   const b = ratingDelta(model.ratings?.black);
   return (
     <section className="result-banner" aria-labelledby="result-heading" data-testid="result-banner" data-result={model.result ?? ''}>
       <h2 id="result-heading">
-        {model.result !== '*' && (
-          <>
-            <strong>{model.result === '1/2-1/2' ? '½–½' : model.result}</strong>{' '}
-          </>
-        )}
+        <strong data-testid="result-notation">{resultNotation(model.result)}</strong>{' '}
         <span data-testid="result-text">{endText(model)}</span>
       </h2>
       {(w || b) && (

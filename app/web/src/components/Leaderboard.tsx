@@ -3,17 +3,18 @@
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { apiJson } from '@/lib/api';
+import { minGamesOf } from '@/lib/leaderboard';
 import { type LeaderEntry, SPEEDS, type Speed, parseLeaderboard } from '@/lib/playerData';
 
 export function Leaderboard({ speed }: { speed: Speed }) {
-  const [rows, setRows] = useState<{ speed: Speed; entries: LeaderEntry[] } | null>(null);
+  const [rows, setRows] = useState<{ speed: Speed; entries: LeaderEntry[]; minGames: number | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     const ac = new AbortController();
     apiJson(`/api/leaderboard?speed=${speed}&limit=50`, { signal: ac.signal }).then(
       (d) => {
-        setRows({ speed, entries: parseLeaderboard(d) });
+        setRows({ speed, entries: parseLeaderboard(d), minGames: minGamesOf(d) });
         setError(null);
       },
       (err: unknown) => {
@@ -24,6 +25,7 @@ export function Leaderboard({ speed }: { speed: Speed }) {
   }, [speed]);
 
   const entries = rows?.speed === speed ? rows.entries : null;
+  const minGames = rows?.speed === speed ? rows.minGames : null;
   return (
     <>
       <h1>Leaderboard</h1>
@@ -51,6 +53,13 @@ export function Leaderboard({ speed }: { speed: Speed }) {
           </p>
         )}
         {entries && entries.length === 0 && <p className="muted">No rated {speed} players yet.</p>}
+        {entries && (
+          <p className="muted" data-testid="provisional-note">
+            {minGames
+              ? `Players appear after at least ${minGames} rated ${speed} games, when their rating is no longer provisional (shown with “?”). Against other new players it takes a few more.`
+              : `Players appear when their ${speed} rating is no longer provisional (shown with “?”).`}
+          </p>
+        )}
         {entries && entries.length > 0 && (
           <table data-testid="leaderboard">
             <thead>

@@ -108,7 +108,7 @@ function QuickPair() {
             aria-label={`Quick pair ${tc} ${speedLabel(tc)}${rated ? ' rated' : ' casual'}`}
             data-testid={`seek-${tc}`}
           >
-            {tc}
+            {tc}{' '}
             <small>{speedLabel(tc)}</small>
           </button>
         ))}

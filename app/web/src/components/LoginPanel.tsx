@@ -1,17 +1,22 @@
 'use client';
 
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useId, useState } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from './AppProvider';
 
 const USERNAME = /^[A-Za-z0-9_-]{3,20}$/;
+// The backend's account rules (internal/httpapi: minPassword, maxPassword; protocol.ValidUsername).
+const PASSWORD_MIN = 10;
+const PASSWORD_MAX = 200;
+const PASSWORD_RULE = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
+const USERNAME_RULE = '3 to 20 letters, digits, _ or -.';
 
 function message(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Play as guest, log in, or register (protocol.md: username 3–20 of [A-Za-z0-9_-], password ≥ 10). */
+/** Play as guest, log in, or register (protocol.md: username 3–20 of [A-Za-z0-9_-], password 10–200). */
 export function LoginPanel() {
   const { loginAsGuest, login, register } = useApp();
   const [mode, setMode] = useState<'login' | 'register'>('login');
@@ -19,6 +24,8 @@ export function LoginPanel() {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const usernameHint = useId();
+  const passwordHint = useId();
 
   async function run(fn: () => Promise<unknown>) {
     setBusy(true);
@@ -35,11 +42,11 @@ export function LoginPanel() {
   function onSubmit(e: FormEvent) {
     e.preventDefault();
     if (!USERNAME.test(username)) {
-      setError('Username: 3 to 20 letters, digits, _ or -.');
+      setError(`Username: ${USERNAME_RULE}`);
       return;
     }
-    if (mode === 'register' && password.length < 10) {
-      setError('Password: at least 10 characters.');
+    if (mode === 'register' && (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX)) {
+      setError(`Password: ${PASSWORD_RULE}`);
       return;
     }
     void run(() => (mode === 'login' ? login(username, password) : register(username, password)));
@@ -83,8 +90,14 @@ export function LoginPanel() {
             minLength={3}
             maxLength={20}
             pattern="[A-Za-z0-9_\-]{3,20}"
+            aria-describedby={mode === 'register' ? usernameHint : undefined}
           />
         </label>
+        {mode === 'register' && (
+          <p id={usernameHint} className="field-hint muted" data-testid="username-rule">
+            {USERNAME_RULE}
+          </p>
+        )}
         <label>
           Password{' '}
           <input
@@ -94,9 +107,16 @@ export function LoginPanel() {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             required
-            minLength={mode === 'register' ? 10 : 1}
+            minLength={mode === 'register' ? PASSWORD_MIN : 1}
+            maxLength={mode === 'register' ? PASSWORD_MAX : undefined}
+            aria-describedby={mode === 'register' ? passwordHint : undefined}
           />
         </label>
+        {mode === 'register' && (
+          <p id={passwordHint} className="field-hint muted" data-testid="password-rule">
+            {PASSWORD_RULE}
+          </p>
+        )}
         <button type="submit" disabled={busy} data-testid="login-submit">
           {mode === 'login' ? 'Log in' : 'Create account'}
         </button>

@@ -51,7 +51,7 @@ export function MoveList({
 
   return (
     <ol className="move-list" aria-label="Moves" data-testid="move-list" data-plies={sans.length} ref={listRef}>
-      {rows.length === 0 && <li className="muted">No moves yet.</li>}
+      {rows.length === 0 && <li className="muted empty">No moves yet.</li>}
       {rows.map(([n, w, b]) => (
         <li key={n}>
           <span className="muted">{n}.</span>

@@ -19,7 +19,8 @@ export function Nav() {
     <header className="site-header">
       <nav aria-label="Main">
         <Link href="/" className="brand">
-          ♞ Chess
+          <span aria-hidden="true">♞</span>
+          <span className="brand-text"> Chess</span>
         </Link>
         <ul>
           {LINKS.map((l) => (
@@ -30,8 +31,13 @@ export function Nav() {
             </li>
           ))}
           {session && (
-            <li>
-              <Link href={`/player/${encodeURIComponent(session.name)}`} data-testid="nav-profile">
+            <li className="nav-user-item">
+              <Link
+                href={`/player/${encodeURIComponent(session.name)}`}
+                className="nav-user"
+                title={session.name}
+                data-testid="nav-profile"
+              >
                 {session.name}
               </Link>
             </li>

@@ -4,10 +4,12 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { ApiError, apiJson } from '@/lib/api';
 import { resultText } from '@/lib/game/model';
+import { resultNotation } from '@/lib/game/notation';
 import { type GamesPage, type Profile as P, SPEEDS, outcomeFor, parseGamesPage, parseProfile, rankText } from '@/lib/playerData';
 import { runningGameAction } from '@/lib/presence';
 import { useApp } from './AppProvider';
 import { RatingChart } from './RatingChart';
+import { TableScroll } from './TableScroll';
 
 const PAGE = 20;
 
@@ -159,7 +161,7 @@ export function Profile({ name }: { name: string }) {
         )}
         {page && page.games.length === 0 && <p className="muted">No games {cursors.length > 1 ? 'on this page' : 'yet'}.</p>}
         {page && page.games.length > 0 && (
-          <div className="table-wrap">
+          <TableScroll label="Games played">
             <table data-testid="history">
               <thead>
                 <tr>
@@ -191,7 +193,8 @@ export function Profile({ name }: { name: string }) {
                       <td>
                         {g.status === 'ended' ? (
                           <>
-                            {g.result} <span className="muted">{resultText(g.result, g.reason)}</span>
+                            <span data-testid="result-notation">{resultNotation(g.result)}</span>{' '}
+                            <span className="muted">{resultText(g.result, g.reason)}</span>
                             {o && <span className="sr-only"> ({o})</span>}
                           </>
                         ) : (
@@ -212,7 +215,7 @@ export function Profile({ name }: { name: string }) {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
         <nav className="row" aria-label="Game history pages">
           <button

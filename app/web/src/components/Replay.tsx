@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, apiJson } from '@/lib/api';
 import { replay, resultText, uciParts } from '@/lib/game/model';
+import { resultNotation } from '@/lib/game/notation';
 import { type FullState, parseFullState } from '@/lib/realtime/protocol';
 import { Board, kingSquare } from './Board';
 import { MoveList } from './MoveList';
@@ -79,7 +80,7 @@ export function Replay({ id }: { id: string }) {
         {game.white.name} vs {game.black.name}
       </h1>
       <div className="game-layout">
-        <div>
+        <div className="game-main">
           <Board
             fen={view.fen}
             orientation="white"
@@ -90,16 +91,16 @@ export function Replay({ id }: { id: string }) {
           />
           <div className="controls" role="group" aria-label="Step through the game">
             <button type="button" className="secondary" onClick={() => go(0)} disabled={at === 0} aria-label="First position">
-              « Start
+              <span aria-hidden="true">«</span> First
             </button>
             <button type="button" className="secondary" onClick={() => go(at - 1)} disabled={at === 0} aria-label="Previous move" data-testid="replay-prev">
-              ‹ Prev
+              <span aria-hidden="true">‹</span> Previous
             </button>
             <button type="button" className="secondary" onClick={() => go(at + 1)} disabled={at === total} aria-label="Next move" data-testid="replay-next">
-              Next ›
+              Next <span aria-hidden="true">›</span>
             </button>
             <button type="button" className="secondary" onClick={() => go(total)} disabled={at === total} aria-label="Last position">
-              End »
+              Last <span aria-hidden="true">»</span>
             </button>
           </div>
           <p className="sr-only" role="status" aria-live="polite" data-testid="replay-position">
@@ -111,7 +112,7 @@ export function Replay({ id }: { id: string }) {
             {game.tc} · {game.rated ? 'Rated' : 'Casual'} ·{' '}
             {game.status === 'ended' ? (
               <strong data-testid="replay-result">
-                {game.result} {resultText(game.result, game.reason)}
+                <span data-testid="result-notation">{resultNotation(game.result)}</span> {resultText(game.result, game.reason)}
               </strong>
             ) : (
               'in progress'

@@ -5,6 +5,7 @@ import { type ReactNode } from 'react';
 import { OPERATOR_COOKIE, hasOperatorSession } from '@/lib/server/operator';
 import { type ReportRead, healthSummary, readReport, reportsDir } from '@/lib/server/reports';
 import { type Level, dash, healthView, percent, servicesView } from '@/lib/reportView';
+import { TableScroll } from '@/components/TableScroll';
 
 export const metadata: Metadata = { title: 'Status' };
 // Read the reports and the operator cookie on every request, like /api/health and /api/services.
@@ -52,7 +53,7 @@ function Health({ r }: { r: ReportRead }) {
       {v.targets.length === 0 ? (
         <p className="muted">The report lists no URLs.</p>
       ) : (
-        <div className="table-wrap">
+        <TableScroll label="Health per URL">
           <table data-testid="health-table">
             <caption className="sr-only">Health per URL</caption>
             <thead>
@@ -95,7 +96,7 @@ function Health({ r }: { r: ReportRead }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </>
   );
@@ -166,7 +167,7 @@ function Services({ r }: { r: ReportRead }) {
       {v.summaries.length === 0 && v.counts.length === 0 ? (
         <p className="muted">No services listed.</p>
       ) : (
-        <div className="table-wrap">
+        <TableScroll label="Services by type">
           <table data-testid="services-summaries">
             <thead>
               <tr>
@@ -191,12 +192,12 @@ function Services({ r }: { r: ReportRead }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       {v.resources.length > 0 && (
         <details>
           <summary>All {v.resources.length} resources</summary>
-          <div className="table-wrap">
+          <TableScroll label="All resources">
             <table data-testid="services-resources">
               <thead>
                 <tr>
@@ -219,7 +220,7 @@ function Services({ r }: { r: ReportRead }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         </details>
       )}
     </>
