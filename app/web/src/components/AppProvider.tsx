@@ -2,8 +2,8 @@
 
 // App-wide state that must outlive page navigation: the session (one per browser, shared by
 // every tab: lib/session.ts), the runtime config, and the one real-time connection per tab
-// (lobby -> game must not reconnect), plus lobby state that arrives over it (seeking, incoming
-// challenges) and navigation on `gameStart`.
+// (lobby -> game must not reconnect), plus lobby state that arrives over it (seeking) and navigation on
+// `gameStart`. Challenges have their own store (lib/realtime/challenges.ts).
 import { usePathname, useRouter } from 'next/navigation';
 import {
   type ReactNode,
@@ -19,7 +19,7 @@ import {
 import { type ClientConfig, apiJson, fetchConfig, parseSessionResponse, sessionStatus } from '@/lib/api';
 import { sessionFrom, startBrowserRenewal } from '@/lib/sessionRenewal';
 import { type ConnectionStatus, RealtimeClient } from '@/lib/realtime/client';
-import { type ChallengeEvent, type ServerError, parseChallenge, parseError } from '@/lib/realtime/protocol';
+import { type ServerError, parseError } from '@/lib/realtime/protocol';
 import { type Session, clearSession, loadSession, replaceSession, saveSession, subscribeSession } from '@/lib/session';
 
 export interface Seeking {
@@ -36,7 +36,6 @@ export interface AppState {
   status: ConnectionStatus | 'offline';
   lagMs: number;
   seeking: Seeking | null;
-  challenges: ChallengeEvent[];
   lastError: ServerError | null;
   loginAsGuest(): Promise<Session>;
   login(username: string, password: string): Promise<Session>;
@@ -44,7 +43,6 @@ export interface AppState {
   logout(): void;
   seek(tc: string, rated: boolean): void;
   cancelSeek(): void;
-  answerChallenge(id: string, accept: boolean): void;
   dismissError(): void;
 }
 
@@ -74,7 +72,6 @@ export function AppProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<ConnectionStatus | 'offline'>('offline');
   const [lagMs, setLagMs] = useState(0);
   const [seeking, setSeeking] = useState<Seeking | null>(null);
-  const [challenges, setChallenges] = useState<ChallengeEvent[]>([]);
   const [lastError, setLastError] = useState<ServerError | null>(null);
 
   useEffect(() => {
@@ -124,11 +121,6 @@ export function AppProvider({ children }: { children: ReactNode }) {
             if (typeof d?.tc === 'string') setSeeking({ tc: d.tc, rated: d.rated === true });
             break;
           }
-          case 'challenge': {
-            const ch = parseChallenge(env.d);
-            if (ch) setChallenges((list) => [...list.filter((x) => x.id !== ch.id), ch]);
-            break;
-          }
           case 'gameStart': {
             setSeeking(null);
             const game = (env.d as { game?: unknown } | undefined)?.game;
@@ -165,7 +157,6 @@ export function AppProvider({ children }: { children: ReactNode }) {
       setClient(null);
       setStatus('offline');
       setSeeking(null);
-      setChallenges([]);
     };
   }, [player, config, router]);
 
@@ -189,7 +180,6 @@ export function AppProvider({ children }: { children: ReactNode }) {
       status,
       lagMs,
       seeking,
-      challenges,
       lastError,
       loginAsGuest: () => startSession({ guest: true }),
       login: (username, password) => startSession({ username, password }),
@@ -210,13 +200,9 @@ export function AppProvider({ children }: { children: ReactNode }) {
         setSeeking(null);
         void client?.send('cancelSeek');
       },
-      answerChallenge: (id, accept) => {
-        setChallenges((list) => list.filter((x) => x.id !== id));
-        void client?.send(accept ? 'acceptChallenge' : 'declineChallenge', { id });
-      },
       dismissError: () => setLastError(null),
     }),
-    [session, config, configError, client, status, lagMs, seeking, challenges, lastError, startSession],
+    [session, config, configError, client, status, lagMs, seeking, lastError, startSession],
   );
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

@@ -67,14 +67,6 @@ export interface EndEvent {
   noMove?: Color;
 }
 
-export interface ChallengeEvent {
-  id: string;
-  from: string;
-  tc: string;
-  color: Color | 'random';
-  rated: boolean;
-}
-
 export interface ServerError {
   code: string;
   msg: string;
@@ -214,16 +206,6 @@ export function parseEndEvent(x: unknown): EndEvent | null {
   const reason = str(x.reason);
   if (!game || !result || !reason) return null;
   return { game, result, reason, ratings: parseRatings(x.ratings), ...abortInfo(x) };
-}
-
-export function parseChallenge(x: unknown): ChallengeEvent | null {
-  if (!isObj(x)) return null;
-  const id = str(x.id);
-  const from = str(x.from);
-  const tc = str(x.tc);
-  if (!id || !from || !tc) return null;
-  const color = x.color === 'white' || x.color === 'black' ? x.color : 'random';
-  return { id, from, tc, color, rated: x.rated === true };
 }
 
 export function parseError(x: unknown): ServerError {
