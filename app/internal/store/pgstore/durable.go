@@ -397,21 +397,7 @@ func (s *Store) PlayerGames(ctx context.Context, playerID string, before time.Ti
 		if err != nil {
 			return err
 		}
-		var (
-			id    string
-			plies int
-			b     []byte
-		)
-		_, err = pgx.ForEachRow(rows, []any{&id, &plies, &b}, func() error {
-			var st game.State
-			if err := json.Unmarshal(b, &st); err != nil {
-				return fmt.Errorf("decoding stored game %s: %w", id, err)
-			}
-			sum := store.Summarize(&st)
-			sum.Plies = plies
-			out = append(out, sum)
-			return nil
-		})
+		out, err = appendSummaries(out, rows)
 		return err
 	})
 	return out, err
@@ -458,3 +444,23 @@ func fromTimestamptz(t pgtype.Timestamptz) time.Time {
 }
 
 func jsonState(st *game.State) ([]byte, error) { return st.EncodeJSON() }
+
+// appendSummaries reads rows of (id, plies, state without its bulky parts) into game summaries.
+func appendSummaries(out []store.GameSummary, rows pgx.Rows) ([]store.GameSummary, error) {
+	var (
+		id    string
+		plies int
+		b     []byte
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id, &plies, &b}, func() error {
+		var st game.State
+		if err := json.Unmarshal(b, &st); err != nil {
+			return fmt.Errorf("decoding stored game %s: %w", id, err)
+		}
+		sum := store.Summarize(&st)
+		sum.Plies = plies
+		out = append(out, sum)
+		return nil
+	})
+	return out, err
+}

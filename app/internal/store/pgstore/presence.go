@@ -2,12 +2,8 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
-	"chessplatform/app/internal/game"
 	"chessplatform/app/internal/store"
 )
 
@@ -29,21 +25,7 @@ func (s *Store) LatestGames(ctx context.Context, limit int) ([]store.GameSummary
 		if err != nil {
 			return err
 		}
-		var (
-			id    string
-			plies int
-			b     []byte
-		)
-		_, err = pgx.ForEachRow(rows, []any{&id, &plies, &b}, func() error {
-			var st game.State
-			if err := json.Unmarshal(b, &st); err != nil {
-				return fmt.Errorf("decoding stored game %s: %w", id, err)
-			}
-			sum := store.Summarize(&st)
-			sum.Plies = plies
-			out = append(out, sum)
-			return nil
-		})
+		out, err = appendSummaries(out, rows)
 		return err
 	})
 	return out, err
