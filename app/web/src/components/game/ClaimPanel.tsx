@@ -31,11 +31,11 @@ export function ClaimPanel({ client, id, claimAt }: { client: RealtimeClient | n
     <div className="notice" role="group" aria-label="Opponent left" data-testid="claim-panel">
       {left > 0 ? (
         <p role="status" data-testid="claim-countdown">
-          Your opponent left. You can claim victory in {left} s.
+          If they do not come back, you can claim victory in {left} s.
         </p>
       ) : (
         <>
-          <p>Your opponent left the game.</p>
+          <p>They did not come back in time: you may end the game.</p>
           <div className="controls">
             <button type="button" onClick={() => claim('win')} disabled={sending} data-testid="claim-win">
               Claim victory
