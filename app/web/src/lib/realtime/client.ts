@@ -31,16 +31,17 @@ import {
 import {
   type ClientEvents,
   type ClientOptions,
+  type ResolvedOptions,
   type ConnectionStatus,
   type Scheduler,
   type SendResult,
   type SessionCheck,
   type SocketLike,
-  browserSocket,
   buildSocketUrl,
   defaultFirstAckId,
   frameText,
   globalScheduler,
+  resolveOptions,
 } from './connection';
 
 export * from './connection';
@@ -67,8 +68,7 @@ const OPEN = 1;
 const NO_ACK: ReadonlySet<string> = new Set(['ping', 'watch', 'unwatch']);
 
 export class RealtimeClient {
-  private readonly opts: Required<Omit<ClientOptions, 'loadState' | 'firstAckId' | 'checkSession'>> &
-    Pick<ClientOptions, 'loadState' | 'checkSession'>;
+  private readonly opts: ResolvedOptions;
   private readonly sched: Scheduler;
   private socket: SocketLike | null = null;
   private statusValue: ConnectionStatus = 'connecting';
@@ -99,23 +99,7 @@ export class RealtimeClient {
 
   constructor(options: ClientOptions) {
     this.sched = options.scheduler ?? globalScheduler;
-    this.opts = {
-      url: options.url,
-      token: options.token,
-      socketFactory: options.socketFactory ?? browserSocket,
-      scheduler: this.sched,
-      resendMs: options.resendMs ?? 2500,
-      pingIntervalMs: options.pingIntervalMs ?? 2500,
-      pongTimeoutMs: options.pongTimeoutMs ?? 9000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 9000,
-      resyncTimeoutMs: options.resyncTimeoutMs ?? 5000,
-      backoffInitialMs: options.backoffInitialMs ?? 500,
-      backoffMaxMs: options.backoffMaxMs ?? 10_000,
-      random: options.random ?? Math.random,
-      loadState: options.loadState,
-      checkSession: options.checkSession,
-      sessionCheckAfter: Math.max(1, options.sessionCheckAfter ?? 3),
-    };
+    this.opts = resolveOptions(options, this.sched);
     this.nextAck = options.firstAckId ?? defaultFirstAckId(this.sched.now());
     // Fail early on a bad URL rather than in a reconnect loop.
     buildSocketUrl(this.opts.url, this.opts.token);

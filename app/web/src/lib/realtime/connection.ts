@@ -57,6 +57,30 @@ export interface ClientOptions {
   sessionCheckAfter?: number;
 }
 
+/** The options with their defaults filled in (`loadState` and `checkSession` stay optional). */
+export type ResolvedOptions = Required<Omit<ClientOptions, 'loadState' | 'firstAckId' | 'checkSession'>> &
+  Pick<ClientOptions, 'loadState' | 'checkSession'>;
+
+export function resolveOptions(options: ClientOptions, scheduler: Scheduler): ResolvedOptions {
+  return {
+    url: options.url,
+    token: options.token,
+    socketFactory: options.socketFactory ?? browserSocket,
+    scheduler,
+    resendMs: options.resendMs ?? 2500,
+    pingIntervalMs: options.pingIntervalMs ?? 2500,
+    pongTimeoutMs: options.pongTimeoutMs ?? 9000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 9000,
+    resyncTimeoutMs: options.resyncTimeoutMs ?? 5000,
+    backoffInitialMs: options.backoffInitialMs ?? 500,
+    backoffMaxMs: options.backoffMaxMs ?? 10_000,
+    random: options.random ?? Math.random,
+    loadState: options.loadState,
+    checkSession: options.checkSession,
+    sessionCheckAfter: Math.max(1, options.sessionCheckAfter ?? 3),
+  };
+}
+
 export interface ClientEvents {
   status: (status: ConnectionStatus) => void;
   /** Every server message except `ack` and `pong`, after version filtering. */
